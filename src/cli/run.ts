@@ -1,0 +1,126 @@
+import { readFileSync } from 'node:fs';
+import { ConfigError } from '../config/index.js';
+import { type FlagSpec, type ParsedArgs, parseArgs, UsageError } from './args.js';
+import { pkiCommand } from './pki.js';
+import { startCommand } from './start.js';
+
+export interface CliIo {
+  out(s: string): void;
+  err(s: string): void;
+}
+
+export const EXIT_OK = 0;
+export const EXIT_FAILURE = 1;
+export const EXIT_USAGE = 2;
+
+export const USAGE = `Usage: kmip-server <command> [options]
+
+Commands:
+  start                     Run the KMIP server (mutual TLS, port 5696 by default).
+  pki issue-client NAME     Issue a client certificate from the development CA into DATA/pki.
+  decode <hex|file>         Print a TTLV message (hex string or file) as text.
+  version                   Print the version.
+  help                      Print this help.
+
+Options of start:
+  --config FILE             Configuration file, YAML or JSON (default: $KMIP_CONFIG).
+  --data-dir DIR            Data directory (default: ./data).
+  --host HOST               Listen address (default: 127.0.0.1).
+  --port PORT               Listen port (default: 5696).
+  --log-level LEVEL         error, warn, info or debug (default: info).
+
+Options of pki issue-client:
+  --data-dir DIR            Data directory holding pki/ (default: ./data).
+  --config FILE             Configuration file to read dataDir from.
+  --days N                  Validity in days (default: 730).
+  --key-type ec|rsa         ECDSA P-256 (default) or RSA-2048 for clients without ECDSA.
+  --force                   Replace an existing NAME.crt / NAME.key.
+
+Every option of the configuration file also has an environment variable; see docs/configuration.md.
+`;
+
+interface Command {
+  flags: FlagSpec;
+  run(args: ParsedArgs, io: CliIo): Promise<number>;
+}
+
+const COMMANDS: Readonly<Record<string, Command>> = {
+  start: {
+    flags: { config: 'string', 'data-dir': 'string', host: 'string', port: 'string', 'log-level': 'string' },
+    run: startCommand,
+  },
+  pki: {
+    flags: { config: 'string', 'data-dir': 'string', days: 'string', 'key-type': 'string', force: 'boolean' },
+    run: pkiCommand,
+  },
+  decode: { flags: {}, run: decodeCli },
+  version: { flags: {}, run: versionCommand },
+  help: { flags: {}, run: helpCommand },
+};
+
+/**
+ * Runs one `kmip-server` command. `argv` excludes node and the script path. Resolves with the
+ * exit status: 0 success, 1 failure, 2 usage error. `start` resolves only after shutdown.
+ */
+export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined) {
+    io.err(USAGE);
+    return EXIT_USAGE;
+  }
+  if (first === '--help' || first === '-h') return helpCommand(parseArgs([], {}), io);
+  if (first === '--version' || first === '-v') return versionCommand(parseArgs([], {}), io);
+  const command = COMMANDS[first];
+  if (command === undefined) {
+    io.err(`kmip-server: unknown command '${first}'\n\n${USAGE}`);
+    return EXIT_USAGE;
+  }
+  try {
+    const args = parseArgs(rest, command.flags);
+    if (args.options.get('help') === true) return helpCommand(args, io);
+    return await command.run(args, io);
+  } catch (err: unknown) {
+    if (err instanceof UsageError) {
+      io.err(`kmip-server ${first}: ${err.message}\n\nRun 'kmip-server --help' for usage.\n`);
+      return EXIT_USAGE;
+    }
+    if (err instanceof ConfigError) {
+      io.err(`kmip-server ${first}: ${err.message}\n`);
+      return EXIT_FAILURE;
+    }
+    io.err(`kmip-server ${first}: ${err instanceof Error ? err.message : String(err)}\n`);
+    return EXIT_FAILURE;
+  }
+}
+
+export function packageVersion(): string {
+  // src/cli/run.ts and dist/cli/run.js are both two levels below the package root.
+  const pkg: unknown = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8'));
+  const version = typeof pkg === 'object' && pkg !== null && 'version' in pkg ? pkg.version : undefined;
+  return typeof version === 'string' ? version : 'unknown';
+}
+
+async function helpCommand(_args: ParsedArgs, io: CliIo): Promise<number> {
+  io.out(USAGE);
+  return EXIT_OK;
+}
+
+async function versionCommand(args: ParsedArgs, io: CliIo): Promise<number> {
+  if (args.positionals.length > 0) throw new UsageError('version takes no arguments');
+  io.out(`kmip-server ${packageVersion()}\n`);
+  return EXIT_OK;
+}
+
+async function decodeCli(args: ParsedArgs, io: CliIo): Promise<number> {
+  const [input, ...extra] = args.positionals;
+  if (input === undefined || extra.length > 0)
+    throw new UsageError('decode needs exactly one <hex|file> argument');
+  // Loaded on demand so that the other commands do not pay for the spec tables.
+  const [{ decodeCommand }, { specDictionary }] = await Promise.all([
+    import('./decode.js'),
+    import('../kmip/spec/dictionary.js'),
+  ]);
+  const text = decodeCommand(input, specDictionary);
+  io.out(text.endsWith('\n') ? text : `${text}\n`);
+  return EXIT_OK;
+}

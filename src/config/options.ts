@@ -1,0 +1,189 @@
+/**
+ * Every configuration option, as data: file key, environment variable, type, range, default and
+ * meaning. The loader, the validation and docs/configuration.md (checked by a test) follow this table.
+ */
+
+export type OptionKind = 'string' | 'path' | 'int' | 'enum';
+
+export interface OptionSpec {
+  /** dotted key in the configuration file, e.g. 'limits.maxMessageBytes' */
+  key: string;
+  env: string;
+  kind: OptionKind;
+  /** undefined: unset unless configured */
+  default: string | number | undefined;
+  min?: number;
+  max?: number;
+  values?: readonly string[];
+  doc: string;
+}
+
+/** Node's TLS 1.3 defaults, all AEAD. */
+export const DEFAULT_TLS13_CIPHERSUITES =
+  'TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256:TLS_AES_128_GCM_SHA256';
+
+/** TLS 1.2: forward secrecy (ECDHE) and AEAD only. */
+export const DEFAULT_TLS12_CIPHERS = [
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+].join(':');
+
+/** winston's npm levels */
+export const LOG_LEVELS = ['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly'] as const;
+
+const MiB = 1024 * 1024;
+const DAY_MS = 24 * 60 * 60 * 1000;
+
+export const OPTIONS: readonly OptionSpec[] = [
+  {
+    key: 'dataDir',
+    env: 'KMIP_DATA_DIR',
+    kind: 'path',
+    default: './data',
+    doc: 'Directory for the server state: the embedded database and, when tls.* are unset, the development PKI in DATA/pki.',
+  },
+  {
+    key: 'listen.host',
+    env: 'KMIP_LISTEN_HOST',
+    kind: 'string',
+    default: '127.0.0.1',
+    doc: 'Address to listen on. Use 0.0.0.0 or :: to accept connections from other hosts.',
+  },
+  {
+    key: 'listen.port',
+    env: 'KMIP_LISTEN_PORT',
+    kind: 'int',
+    default: 5696,
+    min: 0,
+    max: 65535,
+    doc: 'TCP port (5696 is the IANA port for KMIP over TLS; 0 picks a free port).',
+  },
+  {
+    key: 'tls.cert',
+    env: 'KMIP_TLS_CERT',
+    kind: 'path',
+    default: undefined,
+    doc: 'Server certificate chain (PEM). Set tls.cert, tls.key and tls.ca together, or none of them for the development PKI.',
+  },
+  {
+    key: 'tls.key',
+    env: 'KMIP_TLS_KEY',
+    kind: 'path',
+    default: undefined,
+    doc: 'Server private key (PEM).',
+  },
+  {
+    key: 'tls.ca',
+    env: 'KMIP_TLS_CA',
+    kind: 'path',
+    default: undefined,
+    doc: 'CA certificate(s) (PEM) that client certificates must chain to. Every client must present a certificate.',
+  },
+  {
+    key: 'tls.ciphers',
+    env: 'KMIP_TLS_CIPHERS',
+    kind: 'string',
+    default: DEFAULT_TLS12_CIPHERS,
+    doc: 'TLS 1.2 cipher list in OpenSSL syntax.',
+  },
+  {
+    key: 'tls.ciphersuites',
+    env: 'KMIP_TLS_CIPHERSUITES',
+    kind: 'string',
+    default: DEFAULT_TLS13_CIPHERSUITES,
+    doc: 'TLS 1.3 cipher suites, colon-separated.',
+  },
+  {
+    key: 'tls.minVersion',
+    env: 'KMIP_TLS_MIN_VERSION',
+    kind: 'enum',
+    values: ['TLSv1.2', 'TLSv1.3'],
+    default: 'TLSv1.2',
+    doc: 'Lowest TLS version accepted. Many KMIP clients (vSphere, MySQL) still speak only TLS 1.2.',
+  },
+  {
+    key: 'tls.sessionTimeoutSeconds',
+    env: 'KMIP_TLS_SESSION_TIMEOUT_SECONDS',
+    kind: 'int',
+    default: 300,
+    min: 1,
+    max: 86400,
+    doc: 'Lifetime of TLS sessions and tickets for session resumption.',
+  },
+  {
+    key: 'limits.maxMessageBytes',
+    env: 'KMIP_LIMITS_MAX_MESSAGE_BYTES',
+    kind: 'int',
+    default: MiB,
+    min: 16,
+    max: 256 * MiB,
+    doc: 'Largest request message (TTLV header included). A longer length header closes the connection before any buffering.',
+  },
+  {
+    key: 'limits.maxConnections',
+    env: 'KMIP_LIMITS_MAX_CONNECTIONS',
+    kind: 'int',
+    default: 10000,
+    min: 1,
+    max: 1_000_000,
+    doc: 'Concurrent TLS connections; further connections are refused.',
+  },
+  {
+    key: 'limits.idleTimeoutMs',
+    env: 'KMIP_LIMITS_IDLE_TIMEOUT_MS',
+    kind: 'int',
+    default: 300_000,
+    min: 1,
+    max: DAY_MS,
+    doc: 'A connection with no request in progress is closed after this long.',
+  },
+  {
+    key: 'limits.readTimeoutMs',
+    env: 'KMIP_LIMITS_READ_TIMEOUT_MS',
+    kind: 'int',
+    default: 30_000,
+    min: 1,
+    max: DAY_MS,
+    doc: 'A message whose first byte has arrived must be complete within this time, or the connection is closed.',
+  },
+  {
+    key: 'limits.maxBatchItems',
+    env: 'KMIP_LIMITS_MAX_BATCH_ITEMS',
+    kind: 'int',
+    default: 1000,
+    min: 1,
+    max: 100_000,
+    doc: 'Batch items in one request message.',
+  },
+  {
+    key: 'limits.maxDepth',
+    env: 'KMIP_LIMITS_MAX_DEPTH',
+    kind: 'int',
+    default: 64,
+    min: 1,
+    max: 1024,
+    doc: 'Nesting depth of TTLV structures in one message.',
+  },
+  {
+    key: 'log.level',
+    env: 'KMIP_LOG_LEVEL',
+    kind: 'enum',
+    values: LOG_LEVELS,
+    default: 'info',
+    doc: 'Operational log level.',
+  },
+  {
+    key: 'log.file',
+    env: 'KMIP_LOG_FILE',
+    kind: 'path',
+    default: undefined,
+    doc: 'Write the operational log (JSON lines) to this file instead of stderr.',
+  },
+];
+
+/** Environment variable naming the configuration file when --config is not given. */
+export const CONFIG_FILE_ENV = 'KMIP_CONFIG';

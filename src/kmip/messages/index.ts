@@ -1,0 +1,4 @@
+export * from './request.js';
+export * from './response.js';
+export * from './version-filter.js';
+export * from './versions.js';

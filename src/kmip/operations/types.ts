@@ -1,0 +1,52 @@
+import type { KmipVersion } from '../spec/index.js';
+import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
+
+/** Who is calling, as the connection layer established it. */
+export interface ClientIdentity {
+  /** verified client certificate subject CN, undefined for in-process callers */
+  readonly commonName: string | undefined;
+  readonly remoteAddress: string;
+}
+
+/** Per-request state shared by the batch items of one message. */
+export interface OperationContext {
+  /** protocol version of the request; the response must only use what it defines */
+  readonly version: KmipVersion;
+  readonly client: ClientIdentity;
+  /**
+   * The ID Placeholder (KMIP 1.0 §3.1, 2.0 §6.1): set by operations that create
+   * or locate an object, used when a later batch item omits Unique Identifier.
+   */
+  idPlaceholder: string | undefined;
+  readonly signal: AbortSignal;
+  readonly server: ServerDescription;
+}
+
+/** What the server is and can do, as Query reports it. */
+export interface ServerDescription {
+  readonly vendorIdentification: string;
+  readonly productName: string;
+  readonly productVersion: string;
+  /** the registered operations, so that Query reports exactly what is implemented */
+  readonly operations: readonly Pick<OperationDefinition, 'operation' | 'since'>[];
+  /** Object Type enumeration values the server can store */
+  readonly objectTypes: readonly number[];
+}
+
+/**
+ * One KMIP operation: its capabilities as data and its handler.
+ * The batch executor owns everything around the handler (ID placeholder
+ * bookkeeping, error continuation, batch item IDs, size limits, auth, audit).
+ */
+export interface OperationDefinition {
+  /** Operation enumeration value (KMIP 1.0 §9.1.3.2.26, 2.0 §11.26) */
+  readonly operation: number;
+  /** first protocol version in which a client may send it */
+  readonly since: KmipVersion;
+  /** writes to the store */
+  readonly mutates: boolean;
+  /** acts on a managed object named by Unique Identifier or the ID Placeholder */
+  readonly needsObject: boolean;
+  /** returns the contents of the Response Payload, in spec order */
+  handle(payload: TtlvStructure, ctx: OperationContext): Promise<readonly TtlvItem[]> | readonly TtlvItem[];
+}

@@ -1,0 +1,270 @@
+import type { Logger } from '../../log.js';
+import { isKmipError } from '../errors.js';
+import {
+  buildResponseBatchItem,
+  buildResponseHeader,
+  buildResponseMessage,
+  type ProtocolVersionPair,
+  parseRequestMessage,
+  peekProtocolVersion,
+  pruneForVersion,
+  type RequestBatchItem,
+  type RequestMessage,
+  resolveVersion,
+} from '../messages/index.js';
+import type {
+  ClientIdentity,
+  OperationContext,
+  OperationDefinition,
+  ServerDescription,
+} from '../operations/index.js';
+import {
+  BatchErrorContinuationOption,
+  compareVersions,
+  enumNameOf,
+  enumValueExistsIn,
+  type KmipVersion,
+  ResultReason,
+  ResultStatus,
+  Tag,
+  versionFromPair,
+  versionPair,
+} from '../spec/index.js';
+import { decodeTtlv, encodeTtlv } from '../ttlv/binary.js';
+import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
+
+export interface ExecutorOptions {
+  readonly operations: readonly OperationDefinition[];
+  readonly server: Omit<ServerDescription, 'operations'>;
+  readonly log: Logger;
+  readonly maxDepth: number;
+  readonly maxBatchItems: number;
+  readonly now?: () => Date;
+}
+
+export interface BatchExecutor {
+  /** Never rejects: every problem becomes a KMIP response. */
+  execute(frame: Uint8Array, client: ClientIdentity, signal: AbortSignal): Promise<Buffer>;
+}
+
+type ReasonName = keyof typeof ResultReason;
+
+interface Outcome {
+  readonly item: TtlvStructure;
+  readonly failed: boolean;
+}
+
+const GENERIC_FAILURE_MESSAGE = 'internal server error; the server log has the details';
+
+/**
+ * Reads the protocol version at its fixed place in a well-formed request
+ * (Request Message > Request Header > Protocol Version > Major, Minor), so
+ * that a message too broken to decode is still answered in its own version.
+ */
+export function sniffProtocolVersion(frame: Uint8Array): ProtocolVersionPair | undefined {
+  if (frame.length < 56) return undefined;
+  const v = new DataView(frame.buffer, frame.byteOffset, frame.byteLength);
+  const tagAt = (o: number) => v.getUint32(o) >>> 8;
+  if (tagAt(8) !== Tag.RequestHeader || tagAt(16) !== Tag.ProtocolVersion) return undefined;
+  if (tagAt(24) !== Tag.ProtocolVersionMajor || tagAt(40) !== Tag.ProtocolVersionMinor) return undefined;
+  return { major: v.getInt32(32), minor: v.getInt32(48) };
+}
+
+export function createBatchExecutor(opts: ExecutorOptions): BatchExecutor {
+  const byOperation = new Map<number, OperationDefinition>();
+  for (const op of opts.operations) byOperation.set(op.operation, op);
+  const server: ServerDescription = { ...opts.server, operations: opts.operations };
+  const now = opts.now ?? (() => new Date());
+  const log = opts.log;
+
+  function reasonValue(name: string, version: KmipVersion): number {
+    const value = (ResultReason as Record<string, number>)[name];
+    if (value !== undefined && enumValueExistsIn('ResultReason', value, version)) return value;
+    // A reason the request's version lacks (most 2.x reasons for 1.x clients).
+    return ResultReason.GeneralFailure;
+  }
+
+  function failure(
+    version: KmipVersion,
+    operation: number | undefined,
+    id: Uint8Array | undefined,
+    reason: ReasonName | string,
+    message: string,
+  ): TtlvStructure {
+    return buildResponseBatchItem({
+      operation,
+      uniqueBatchItemId: id,
+      resultStatus: ResultStatus.OperationFailed,
+      resultReason: reasonValue(reason, version),
+      resultMessage: message,
+    });
+  }
+
+  function encodeResponse(version: KmipVersion, items: readonly TtlvStructure[]): Buffer {
+    const header = buildResponseHeader(
+      { protocolVersion: versionPair(version), timeStamp: now() },
+      items.length,
+    );
+    const message = buildResponseMessage(header, items);
+    const shaped = pruneForVersion(message, version, (tag) =>
+      log.warn('response item not defined in request version removed', {
+        tag: `0x${tag.toString(16)}`,
+        version,
+      }),
+    );
+    return encodeTtlv(shaped ?? message);
+  }
+
+  function messageFailure(
+    pair: ProtocolVersionPair | undefined,
+    reason: ReasonName,
+    message: string,
+  ): Buffer {
+    const version = (pair && versionFromPair(pair.major, pair.minor)) ?? (pair ? resolveAnswer(pair) : '1.0');
+    return encodeResponse(version, [failure(version, undefined, undefined, reason, message)]);
+  }
+
+  function resolveAnswer(pair: ProtocolVersionPair): KmipVersion {
+    const r = resolveVersion(pair);
+    return r.supported ? r.version : r.answerIn;
+  }
+
+  async function runItem(b: RequestBatchItem, ctx: OperationContext): Promise<Outcome> {
+    const version = ctx.version;
+    const fail = (reason: string, message: string): Outcome => ({
+      item: failure(version, b.operation, b.uniqueBatchItemId, reason, message),
+      failed: true,
+    });
+    if (b.problem !== undefined || b.operation === undefined || b.payload === undefined) {
+      return fail('InvalidMessage', b.problem ?? 'malformed Batch Item');
+    }
+    const def = byOperation.get(b.operation);
+    if (def === undefined || compareVersions(def.since, version) > 0) {
+      const name = enumNameOf('Operation', b.operation) ?? `0x${b.operation.toString(16).padStart(8, '0')}`;
+      return fail('OperationNotSupported', `operation ${name} is not supported in KMIP ${version}`);
+    }
+    try {
+      const payload = await def.handle(b.payload, ctx);
+      return {
+        item: buildResponseBatchItem({
+          operation: b.operation,
+          uniqueBatchItemId: b.uniqueBatchItemId,
+          resultStatus: ResultStatus.Success,
+          payload,
+        }),
+        failed: false,
+      };
+    } catch (e: unknown) {
+      if (isKmipError(e)) return fail(e.reason, e.message);
+      log.error('operation failed unexpectedly', {
+        operation: enumNameOf('Operation', b.operation),
+        error: e instanceof Error ? e.stack : String(e),
+      });
+      return fail('GeneralFailure', GENERIC_FAILURE_MESSAGE);
+    }
+  }
+
+  async function runMessage(
+    req: RequestMessage,
+    client: ClientIdentity,
+    signal: AbortSignal,
+  ): Promise<Buffer> {
+    const h = req.header;
+    const resolved = resolveVersion(h.protocolVersion);
+    if (!resolved.supported) {
+      const v = resolved.answerIn;
+      // KMIP 2.0 added Unsupported Protocol Version; 1.x can only say Invalid Message.
+      const reason = compareVersions(v, '2.0') >= 0 ? 'UnsupportedProtocolVersion' : 'InvalidMessage';
+      const msg = `protocol version ${h.protocolVersion.major}.${h.protocolVersion.minor} is not supported; use Discover Versions`;
+      return encodeResponse(
+        v,
+        req.batchItems.map((b) => failure(v, b.operation, b.uniqueBatchItemId, reason, msg)),
+      );
+    }
+    const version = resolved.version;
+    if (req.batchItems.length > opts.maxBatchItems) {
+      return encodeResponse(version, [
+        failure(
+          version,
+          undefined,
+          undefined,
+          'ServerLimitExceeded',
+          `at most ${opts.maxBatchItems} batch items per message`,
+        ),
+      ]);
+    }
+    const continuation = h.batchErrorContinuationOption ?? BatchErrorContinuationOption.Stop;
+    if (continuation === BatchErrorContinuationOption.Undo && req.batchItems.length > 1) {
+      // Undo would need multi-operation transactions; one item is atomic on its own.
+      const msg = 'Batch Error Continuation Option Undo is not supported; use Stop or Continue';
+      return encodeResponse(
+        version,
+        req.batchItems.map((b) =>
+          failure(version, b.operation, b.uniqueBatchItemId, 'FeatureNotSupported', msg),
+        ),
+      );
+    }
+    const ctx: OperationContext = { version, client, idPlaceholder: undefined, signal, server };
+    const maxSize = h.maximumResponseSize;
+    // Header plus message framing; a Time Stamp and Batch Count are fixed size.
+    let size = maxSize === undefined ? 0 : encodeResponse(version, []).length;
+    const items: TtlvStructure[] = [];
+    for (const b of req.batchItems) {
+      if (signal.aborted) break;
+      let outcome = await runItem(b, ctx);
+      if (maxSize !== undefined) {
+        const shaped = pruneForVersion(outcome.item, version) as TtlvStructure | undefined;
+        const itemSize = shaped ? encodeTtlv(shaped).length : 0;
+        if (size + itemSize > maxSize) {
+          outcome = {
+            item: failure(
+              version,
+              b.operation,
+              b.uniqueBatchItemId,
+              'ResponseTooLarge',
+              `the response would exceed the Maximum Response Size of ${maxSize} bytes`,
+            ),
+            failed: true,
+          };
+        }
+        const kept = pruneForVersion(outcome.item, version);
+        size += kept ? encodeTtlv(kept).length : 0;
+      }
+      items.push(outcome.item);
+      if (outcome.failed && continuation !== BatchErrorContinuationOption.Continue) break;
+    }
+    return encodeResponse(version, items);
+  }
+
+  return {
+    async execute(frame, client, signal) {
+      try {
+        let message: TtlvItem;
+        try {
+          message = decodeTtlv(frame, { maxDepth: opts.maxDepth });
+        } catch (e: unknown) {
+          log.info('undecodable request', {
+            client: client.commonName,
+            error: e instanceof Error ? e.message : 'unknown',
+          });
+          return messageFailure(
+            sniffProtocolVersion(frame),
+            'InvalidMessage',
+            'the message is not valid TTLV',
+          );
+        }
+        let req: RequestMessage;
+        try {
+          req = parseRequestMessage(message);
+        } catch (e: unknown) {
+          const text = isKmipError(e) ? e.message : 'malformed request message';
+          return messageFailure(peekProtocolVersion(message), 'InvalidMessage', text);
+        }
+        return await runMessage(req, client, signal);
+      } catch (e: unknown) {
+        log.error('request failed unexpectedly', { error: e instanceof Error ? e.stack : String(e) });
+        return messageFailure(sniffProtocolVersion(frame), 'GeneralFailure', GENERIC_FAILURE_MESSAGE);
+      }
+    },
+  };
+}
