@@ -1,3 +1,4 @@
+import { encodeTtlv } from '../../src/kmip/ttlv/binary.js';
 /**
  * Compares a server's Response Message with the one an OASIS test vector
  * expects. Exact by default (element order, tags, types, values); each
@@ -45,6 +46,19 @@ export const Rule = {
   RngOutput: 'rng-output',
   /** Query payload: the server reports its own capabilities; every reported value must be valid. */
   QueryCapabilities: 'query-capabilities',
+  /**
+   * Discover Versions without a client list: the server lists every version it
+   * speaks (KMIP 1.1 §4.26), so a newer server lists more than the vector's.
+   * The vector's versions must all be there, in the same order, and the list
+   * must run newest first; the extra versions are reported as info.
+   */
+  DiscoverVersionsServerList: 'discover-versions-server-list',
+  /**
+   * Query expected to fail with Response Too Large under a Maximum Response
+   * Size: a server that reports fewer capabilities may fit. Passes only when
+   * the server's Success response really is within the limit.
+   */
+  QueryFitsMaximumResponseSize: 'query-fits-maximum-response-size',
 } as const;
 export type RuleName = (typeof Rule)[keyof typeof Rule];
 
@@ -154,6 +168,7 @@ class Comparer {
   }
 
   run(expected: TtlvItem, actual: TtlvItem): Comparison {
+    if (this.#queryFits(expected, actual)) return this.#result;
     this.#walk(expected, actual, this.#name(expected.tag), {
       inHeader: false,
       objectIds: [],
@@ -232,6 +247,13 @@ class Comparer {
       scope = this.#batchScope(exp, act, outer);
     } else if (name === 'ResponsePayload' && outer.op === 'Query') {
       this.#query(ec, ac, path);
+      return;
+    } else if (
+      name === 'ResponsePayload' &&
+      outer.op === 'DiscoverVersions' &&
+      this.#noClientVersions(outer)
+    ) {
+      this.#discoverVersions(ec, ac, path);
       return;
     } else if (name === 'Attribute') {
       const attrName = findChild(exp, this.#dict, 'AttributeName');
@@ -516,6 +538,61 @@ class Comparer {
       notes.push('other Query items differ');
     }
     if (notes.length > 0) this.#result.info.push(`capabilities differ at ${path}: ${notes.join('; ')}`);
+  }
+
+  #queryFits(expected: TtlvItem, actual: TtlvItem): boolean {
+    const header = this.#request && findChild(this.#request, this.#dict, 'RequestHeader');
+    const max = header && findChild(header, this.#dict, 'MaximumResponseSize');
+    if (max?.type !== 'Integer') return false;
+    const items = (m: TtlvItem) => children(m).filter((c) => this.#name(c.tag) === 'BatchItem');
+    const [e, ...moreE] = items(expected);
+    const [a, ...moreA] = items(actual);
+    if (!e || !a || moreE.length > 0 || moreA.length > 0) return false;
+    const enumOf = (it: TtlvItem, tag: string) => {
+      const c = findChild(it, this.#dict, tag);
+      return c ? this.#enumName(c) : undefined;
+    };
+    if (enumOf(e, 'Operation') !== 'Query' || enumOf(e, 'ResultReason') !== 'ResponseTooLarge') return false;
+    if (enumOf(a, 'Operation') !== 'Query' || enumOf(a, 'ResultStatus') !== 'Success') return false;
+    const size = encodeTtlv(actual).length;
+    if (size > max.value) return false;
+    this.#count(Rule.QueryFitsMaximumResponseSize);
+    this.#result.info.push(`Query answer of ${size} bytes fits the Maximum Response Size of ${max.value}`);
+    return true;
+  }
+
+  #noClientVersions(scope: Scope): boolean {
+    const reqPayload = scope.requestItem && findChild(scope.requestItem, this.#dict, 'RequestPayload');
+    return reqPayload !== undefined && findChild(reqPayload, this.#dict, 'ProtocolVersion') === undefined;
+  }
+
+  #discoverVersions(ec: readonly TtlvItem[], ac: readonly TtlvItem[], path: string): void {
+    this.#count(Rule.DiscoverVersionsServerList);
+    const versions = (items: readonly TtlvItem[]) =>
+      items.map((i) => {
+        const major = findChild(i, this.#dict, 'ProtocolVersionMajor');
+        const minor = findChild(i, this.#dict, 'ProtocolVersionMinor');
+        return major?.type === 'Integer' && minor?.type === 'Integer' ? major.value * 1000 + minor.value : -1;
+      });
+    const e = versions(ec);
+    const a = versions(ac);
+    const show = (v: number) => `${Math.floor(v / 1000)}.${v % 1000}`;
+    if (ac.some((i) => this.#name(i.tag) !== 'ProtocolVersion') || a.includes(-1)) {
+      this.#differ(path, 'only Protocol Version items', `${ac.length} items`, 'malformed version list');
+      return;
+    }
+    if (a.some((v, i) => i > 0 && v >= (a[i - 1] as number))) {
+      this.#differ(path, 'versions newest first', a.map(show).join(', '), 'version list out of order');
+      return;
+    }
+    const missing = e.filter((v) => !a.includes(v));
+    if (missing.length > 0) {
+      this.#differ(path, e.map(show).join(', '), a.map(show).join(', '), 'versions missing');
+      return;
+    }
+    const extra = a.filter((v) => !e.includes(v));
+    if (extra.length > 0)
+      this.#result.info.push(`server also offers ${extra.map(show).join(', ')} at ${path}`);
   }
 
   #describe(item: TtlvItem, scope?: Scope): string {

@@ -181,7 +181,7 @@ export function renderResults(files: readonly FileResult[], run: RunInfo): strin
   out.push('## Discover Versions and Query steps');
   out.push('');
   out.push(
-    "Discover Versions is compared exactly. Query answers report the server's own capabilities: every reported Operation and Object Type must be a defined value, and differences from the vector are listed as info.",
+    "Discover Versions is compared exactly when the client lists versions; without a list the server offers every version it speaks, so the vector's versions must all be there, newest first (extra newer versions are info). Query answers report the server's own capabilities: every reported Operation and Object Type must be a defined value, and differences from the vector are listed as info.",
   );
   out.push('');
   const capSteps = files.flatMap((f) =>
@@ -192,7 +192,10 @@ export function renderResults(files: readonly FileResult[], run: RunInfo): strin
   if (capSteps.length === 0) out.push('None.');
   else {
     const pass = capSteps.filter(({ s }) => s.outcome === 'pass').length;
-    out.push(`${pass} of ${capSteps.length} steps pass.`);
+    const differing = capSteps.filter(({ s }) => s.outcome === 'pass' && s.info.length > 0).length;
+    out.push(
+      `${pass} of ${capSteps.length} steps pass; ${differing} of the passing Query steps report capabilities that differ from the vector's (listed below).`,
+    );
     out.push('');
     out.push(`<details><summary>${capSteps.length} steps</summary>`);
     out.push('');

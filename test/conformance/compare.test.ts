@@ -448,6 +448,54 @@ describe('conformance comparison', () => {
     );
   });
 
+  it("Discover Versions without a client list accepts a newer server list, newest first, holding the vector's", () => {
+    const versions = (list: string[]) =>
+      response(
+        item(
+          'DiscoverVersions',
+          list
+            .map((v) => {
+              const [a, b] = v.split('.');
+              return `<ProtocolVersion><ProtocolVersionMajor type="Integer" value="${a}"/><ProtocolVersionMinor type="Integer" value="${b}"/></ProtocolVersion>`;
+            })
+            .join(''),
+        ),
+      );
+    const noList = request(
+      '<BatchItem><Operation type="Enumeration" value="DiscoverVersions"/><RequestPayload></RequestPayload></BatchItem>',
+    );
+    const s = new Session();
+    const ok = s.compare(versions(['1.1', '1.0']), versions(['2.1', '1.1', '1.0']), noList);
+    expect(ok.ok).to.equal(true);
+    expect(ok.rules.get(Rule.DiscoverVersionsServerList)).to.equal(1);
+    expect(ok.info.join(' ')).to.contain('2.1');
+    const missing = s.compare(versions(['1.1', '1.0']), versions(['2.1', '1.1']), noList);
+    expect(missing.ok).to.equal(false);
+    expect(missing.diff?.note).to.equal('versions missing');
+    const order = s.compare(versions(['1.1', '1.0']), versions(['1.0', '1.1']), noList);
+    expect(order.ok).to.equal(false);
+    expect(order.diff?.note).to.equal('version list out of order');
+  });
+
+  it('a Query expected to be too large passes only when the server answer really fits the limit', () => {
+    const s = new Session();
+    const query = (max: number) =>
+      request(
+        '<BatchItem><Operation type="Enumeration" value="Query"/><RequestPayload><QueryFunction type="Enumeration" value="QueryOperations"/></RequestPayload></BatchItem>',
+      ).replace('<BatchCount', `<MaximumResponseSize type="Integer" value="${max}"/><BatchCount`);
+    const tooLarge = response(`<BatchItem>
+      <Operation type="Enumeration" value="Query"/>
+      <ResultStatus type="Enumeration" value="OperationFailed"/>
+      <ResultReason type="Enumeration" value="ResponseTooLarge"/>
+      <ResultMessage type="TextString" value="TOO_LARGE"/>
+    </BatchItem>`);
+    const small = response(item('Query', '<Operation type="Enumeration" value="Query"/>'));
+    const fits = s.compare(tooLarge, small, query(256));
+    expect(fits.ok).to.equal(true);
+    expect(fits.rules.get(Rule.QueryFitsMaximumResponseSize)).to.equal(1);
+    expect(s.compare(tooLarge, small, query(64)).ok).to.equal(false);
+  });
+
   it('tolerates the Server Correlation Value and the Result Message text, but not the Result Reason', () => {
     const s = new Session();
     const failure = (reason: string, message: string, scv: string) =>
