@@ -1,0 +1,157 @@
+/**
+ * Hostile input against the live server: a broken frame closes only its own
+ * connection, a bad message inside a good frame gets Invalid Message, and the
+ * server keeps serving other clients with bounded memory.
+ */
+import { readFile } from 'node:fs/promises';
+import tls from 'node:tls';
+import { expect } from 'chai';
+import { KmipConnection, type TlsTarget } from '../../conformance-tests/lib/client.js';
+import { Operation, ResultReason, ResultStatus, Tag } from '../../src/kmip/spec/index.js';
+import { decodeTtlv, encodeTtlv } from '../../src/kmip/ttlv/binary.js';
+import type { TtlvItem } from '../../src/kmip/ttlv/types.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
+
+const S = (tag: number, value: TtlvItem[]): TtlvItem => ({ tag, type: 'Structure', value });
+const I = (tag: number, value: number): TtlvItem => ({ tag, type: 'Integer', value });
+
+function discoverVersions(minor = 4): Buffer {
+  return encodeTtlv(
+    S(Tag.RequestMessage, [
+      S(Tag.RequestHeader, [
+        S(Tag.ProtocolVersion, [I(Tag.ProtocolVersionMajor, 1), I(Tag.ProtocolVersionMinor, minor)]),
+        I(Tag.BatchCount, 1),
+      ]),
+      S(Tag.BatchItem, [
+        { tag: Tag.Operation, type: 'Enumeration', value: Operation.DiscoverVersions },
+        S(Tag.RequestPayload, []),
+      ]),
+    ]),
+  );
+}
+
+function child(item: TtlvItem, tag: number): TtlvItem {
+  if (item.type !== 'Structure') throw new Error('not a structure');
+  const c = item.value.find((x) => x.tag === tag);
+  if (!c) throw new Error(`no child 0x${tag.toString(16)}`);
+  return c;
+}
+
+function resultOf(response: Buffer): { status: unknown; reason: unknown } {
+  const bi = child(decodeTtlv(response), Tag.BatchItem);
+  const reason =
+    bi.type === 'Structure' ? bi.value.find((c) => c.tag === Tag.ResultReason)?.value : undefined;
+  return { status: child(bi, Tag.ResultStatus).value, reason };
+}
+
+/** A frame with a valid Request Message header around `body`. */
+function frame(body: Buffer): Buffer {
+  const h = Buffer.alloc(8);
+  h.writeUInt32BE((Tag.RequestMessage << 8) | 0x01, 0);
+  h.writeUInt32BE(body.length, 4);
+  return Buffer.concat([h, body]);
+}
+
+/** Sends raw bytes and resolves when the server closes the connection. */
+function sendAndAwaitClose(target: TlsTarget, bytes: Buffer, timeoutMs = 5000): Promise<'closed'> {
+  return new Promise((resolve, reject) => {
+    const socket = tls.connect({ ...target, servername: undefined }, () => socket.write(bytes));
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error('server kept the connection open'));
+    }, timeoutMs);
+    socket.on('error', () => {});
+    socket.on('data', () => {});
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve('closed');
+    });
+  });
+}
+
+describe('hostile input against the live server (integration)', function () {
+  this.timeout(60_000);
+  let server: TestServer;
+  let target: TlsTarget;
+
+  before(async () => {
+    server = await startTestServer();
+    const [ca, cert, key] = await Promise.all([
+      readFile(server.pki.ca),
+      readFile(server.pki.adminCert),
+      readFile(server.pki.adminKey),
+    ]);
+    target = { host: server.host, port: server.port, ca, cert, key };
+  });
+  after(async () => server?.close());
+
+  it('answers 10,000-deep nesting inside a valid frame with Invalid Message and keeps the connection', async () => {
+    const depth = 10_000;
+    const body = Buffer.alloc(depth * 8);
+    for (let i = 0; i < depth; i++) {
+      body.writeUInt32BE((Tag.RequestHeader << 8) | 0x01, i * 8);
+      body.writeUInt32BE((depth - i - 1) * 8, i * 8 + 4);
+    }
+    const conn = await KmipConnection.open(target, 5000);
+    try {
+      const r = resultOf(await conn.exchange(frame(body), 5000));
+      expect(r.status).to.equal(ResultStatus.OperationFailed);
+      expect(r.reason).to.equal(ResultReason.InvalidMessage);
+      expect(resultOf(await conn.exchange(discoverVersions(), 5000)).status).to.equal(ResultStatus.Success);
+    } finally {
+      conn.close();
+    }
+  });
+
+  it('answers bad padding, a wrong fixed length and invalid UTF-8 with Invalid Message', async () => {
+    const good = discoverVersions(2);
+    const badPadding = Buffer.from(good);
+    badPadding[badPadding.length - 1] = 0xff;
+    const wrongLength = Buffer.from(good);
+    // Protocol Version Major (Integer) claims 8 bytes instead of 4.
+    wrongLength.writeUInt32BE(8, 28);
+    const badText = frame(
+      encodeTtlv(
+        S(Tag.RequestHeader, [{ tag: Tag.ResultMessage, type: 'TextString', value: 'ok' }]),
+      ).subarray(0),
+    );
+    const textAt = badText.indexOf(Buffer.from('ok'));
+    badText[textAt] = 0xc3; // a UTF-8 lead byte followed by ASCII
+    const conn = await KmipConnection.open(target, 5000);
+    try {
+      for (const bytes of [badPadding, wrongLength, badText]) {
+        const r = resultOf(await conn.exchange(bytes, 5000));
+        expect(r.reason).to.equal(ResultReason.InvalidMessage);
+      }
+    } finally {
+      conn.close();
+    }
+  });
+
+  it('closes connections with a broken frame and keeps serving everyone else with bounded memory', async () => {
+    const before = process.memoryUsage();
+    const huge = Buffer.alloc(8);
+    huge.writeUInt32BE((Tag.RequestMessage << 8) | 0x01, 0);
+    huge.writeUInt32BE(0xfffffff8, 4); // a 4 GiB length claim
+    const wrongTag = Buffer.from(discoverVersions());
+    wrongTag.writeUInt32BE((Tag.ResponseMessage << 8) | 0x01, 0);
+    const garbage = Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n');
+    const victim = await KmipConnection.open(target, 5000);
+    try {
+      for (let round = 0; round < 20; round++) {
+        await Promise.all([huge, wrongTag, garbage].map((b) => sendAndAwaitClose(target, b)));
+      }
+      // A truncated frame followed by the client going away.
+      const cut = tls.connect({ ...target, servername: undefined }, () => {
+        cut.end(discoverVersions().subarray(0, 20));
+      });
+      cut.on('error', () => {});
+      await new Promise((r) => cut.on('close', r));
+      expect(resultOf(await victim.exchange(discoverVersions(), 5000)).status).to.equal(ResultStatus.Success);
+    } finally {
+      victim.close();
+    }
+    const after = process.memoryUsage();
+    expect(after.arrayBuffers - before.arrayBuffers).to.be.below(64 * 1024 * 1024);
+  });
+});
