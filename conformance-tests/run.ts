@@ -105,7 +105,10 @@ async function main(): Promise<void> {
     },
   });
   const started = Date.now();
-  const vectorsRoot = path.resolve(repoRoot, values.vectors ?? '../shared/kmip-vectors');
+  const vectorsRoot = path.resolve(
+    repoRoot,
+    values.vectors ?? process.env.KMIP_VECTORS ?? '../shared/kmip-vectors',
+  );
   const outFile = path.resolve(repoRoot, values.out ?? 'conformance-tests/RESULTS.md');
   const jobs = Math.min(4, Math.max(1, Number(values.jobs) || 1));
   const timeoutMs = Math.max(100, Number(values.timeout) || 10_000);

@@ -6,8 +6,9 @@ import { roundTripMessages } from '../../conformance-tests/lib/roundtrip.js';
 import { systemClock } from '../../conformance-tests/lib/state.js';
 import { specDictionary as dict } from '../../src/kmip/spec/dictionary.js';
 import { listVectorFiles, readVectorFile } from '../../src/kmip/ttlv/vectors.js';
+import { VECTORS_ROOT } from '../helpers/vectors.js';
 
-const vectors = path.resolve(import.meta.dirname, '../../../shared/kmip-vectors/oasis-kmip-cosmian-mirror');
+const vectors = path.join(VECTORS_ROOT, 'oasis-kmip-cosmian-mirror');
 // Profile sets of three generations: 1.x attributes, 1.4, 2.1 Attributes.
 const DIRS = ['v1.0/XML/mandatory', 'v1.4/XML/mandatory', 'v2.1/XML/mandatory'];
 

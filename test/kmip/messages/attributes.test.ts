@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { KmipError } from '../../../src/kmip/errors.js';
 import {
@@ -14,9 +13,9 @@ import { Tag } from '../../../src/kmip/spec/index.js';
 import type { TtlvItem, TtlvStructure } from '../../../src/kmip/ttlv/types.js';
 import { readVectorFile } from '../../../src/kmip/ttlv/vectors.js';
 import { xmlElementToTtlv } from '../../../src/kmip/ttlv/xml.js';
+import { VECTORS_ROOT } from '../../helpers/vectors.js';
 
-const here = path.dirname(fileURLToPath(import.meta.url));
-const VECTORS = path.resolve(here, '../../../../shared/kmip-vectors/oasis-kmip-cosmian-mirror');
+const VECTORS = path.join(VECTORS_ROOT, 'oasis-kmip-cosmian-mirror');
 
 /** The Request Payload of the first batch item of step `n` of a vector file. */
 function requestPayload(file: string, n: number): TtlvStructure {

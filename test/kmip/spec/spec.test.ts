@@ -1,6 +1,5 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { generate, loadSpecData, OUTPUT } from '../../../scripts/gen-spec.js';
 import { specDictionary } from '../../../src/kmip/spec/dictionary.js';
@@ -29,9 +28,9 @@ import {
   versionPair,
 } from '../../../src/kmip/spec/index.js';
 import { ATTRIBUTE_NAME_TAG, ATTRIBUTE_VALUE_TAG } from '../../../src/kmip/ttlv/dictionary.js';
+import { VECTORS_ROOT } from '../../helpers/vectors.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const VECTORS = path.resolve(repoRoot, '../shared/kmip-vectors');
+const VECTORS = VECTORS_ROOT;
 
 /** XML wrapper elements of the test-case files that are not KMIP tags; TTLV is the XML profile's generic element. */
 const NOT_TAGS = new Set(['KMIP', 'KmipTestCase', 'TTLV']);

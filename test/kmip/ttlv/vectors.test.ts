@@ -1,7 +1,6 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { TextEncodingError, TtlvDecodeError } from '../../../src/kmip/errors.js';
 import { specDictionary as dict } from '../../../src/kmip/spec/dictionary.js';
@@ -15,9 +14,9 @@ import {
   xmlElementToTtlv,
   xmlToTtlv,
 } from '../../../src/kmip/ttlv/xml.js';
+import { VECTORS_ROOT } from '../../helpers/vectors.js';
 
-const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const VECTORS = path.resolve(repoRoot, '../shared/kmip-vectors');
+const VECTORS = VECTORS_ROOT;
 /** Not a KMIP XML vector file: the KMIP 1.0 Use Cases as hex TTLV, tested on their own below. */
 const USE_CASES = 'kmip4j/gui/src/main/resources/xml/UseCases.xml';
 
