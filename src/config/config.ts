@@ -31,6 +31,10 @@ export interface ServerConfig {
     maxDepth: number;
   };
   log: { level: string; file?: string };
+  /** `uri` is sqlite:ABSOLUTE_PATH or a mongodb:// connection string */
+  store: { uri: string; database: string };
+  /** `keyFile` is absolute (software provider) */
+  hsm: { provider: 'software' | 'pkcs11'; keyFile: string };
 }
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
@@ -147,6 +151,14 @@ function build(settings: Map<string, Setting>): ServerConfig {
       readTimeoutMs: int('limits.readTimeoutMs'),
       maxBatchItems: int('limits.maxBatchItems'),
       maxDepth: int('limits.maxDepth'),
+    },
+    store: {
+      uri: settings.has('store.uri') ? str('store.uri') : `sqlite:${path.join(dataDir, 'kmip.db')}`,
+      database: str('store.database'),
+    },
+    hsm: {
+      provider: str('hsm.provider') === 'pkcs11' ? 'pkcs11' : 'software',
+      keyFile: settings.has('hsm.keyFile') ? str('hsm.keyFile') : path.join(dataDir, 'master.key'),
     },
     log:
       logFile === undefined

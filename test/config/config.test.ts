@@ -65,6 +65,8 @@ describe('config/loadConfig', () => {
         maxDepth: 64,
       },
       log: { level: 'info' },
+      store: { uri: 'sqlite:/srv/kmip/data/kmip.db', database: 'kmip' },
+      hsm: { provider: 'software', keyFile: '/srv/kmip/data/master.key' },
     };
     expect(config).to.deep.equal(expected);
     expect(DEFAULT_TLS12_CIPHERS).to.equal(
