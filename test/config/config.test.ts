@@ -147,6 +147,10 @@ describe('config/loadConfig', () => {
       KMIP_LIMITS_MAX_DEPTH: '8',
       KMIP_LOG_LEVEL: 'warn',
       KMIP_LOG_FILE: '/var/log/kmip.log',
+      KMIP_STORE_URI: 'mongodb://127.0.0.1:27017/?replicaSet=rs0',
+      KMIP_STORE_DATABASE: 'keys',
+      KMIP_HSM_PROVIDER: 'software',
+      KMIP_HSM_KEY_FILE: 'master.key',
     };
     expect(Object.keys(env).sort()).to.deep.equal(OPTIONS.map((o) => o.env).sort());
     const config = loadConfig({ env, cwd });
@@ -172,6 +176,8 @@ describe('config/loadConfig', () => {
         maxDepth: 8,
       },
       log: { level: 'warn', file: '/var/log/kmip.log' },
+      store: { uri: 'mongodb://127.0.0.1:27017/?replicaSet=rs0', database: 'keys' },
+      hsm: { provider: 'software', keyFile: '/srv/kmip/master.key' },
     });
   });
 
