@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/index.js';
 import { type FlagSpec, type ParsedArgs, parseArgs, UsageError } from './args.js';
+import { backupCommand, restoreCommand } from './backup.js';
 import { pkiCommand } from './pki.js';
 import { startCommand } from './start.js';
 
@@ -19,6 +20,8 @@ Commands:
   start                     Run the KMIP server (mutual TLS, port 5696 by default).
   pki issue-client NAME     Issue a client certificate from the development CA into DATA/pki.
   decode <hex|file>         Print a TTLV message (hex string or file) as text.
+  backup --out FILE         Export the store (secrets stay sealed) to FILE.
+  restore FILE              Import a backup into an empty store.
   version                   Print the version.
   help                      Print this help.
 
@@ -35,6 +38,10 @@ Options of pki issue-client:
   --days N                  Validity in days (default: 730).
   --key-type ec|rsa         ECDSA P-256 (default) or RSA-2048 for clients without ECDSA.
   --force                   Replace an existing NAME.crt / NAME.key.
+
+Options of backup and restore:
+  --config FILE, --data-dir DIR   Which server's store (as for start).
+  --store URI               sqlite:PATH or mongodb://... instead of the configured store.
 
 Every option of the configuration file also has an environment variable; see docs/configuration.md.
 `;
@@ -54,6 +61,11 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     run: pkiCommand,
   },
   decode: { flags: {}, run: decodeCli },
+  backup: {
+    flags: { config: 'string', 'data-dir': 'string', store: 'string', out: 'string' },
+    run: backupCommand,
+  },
+  restore: { flags: { config: 'string', 'data-dir': 'string', store: 'string' }, run: restoreCommand },
   version: { flags: {}, run: versionCommand },
   help: { flags: {}, run: helpCommand },
 };
