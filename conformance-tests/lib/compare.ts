@@ -59,6 +59,13 @@ export const Rule = {
    * the server's Success response really is within the limit.
    */
   QueryFitsMaximumResponseSize: 'query-fits-maximum-response-size',
+  /**
+   * Locate answers Located Items (1.3+) although the vector's server left it
+   * out: the spec lets a server return it even without Offset Items (KMIP 1.3
+   * §4.9), and clients such as Percona's keyring rely on it. Accepted only when
+   * it counts at least the identifiers returned.
+   */
+  LocatedItemsOptional: 'located-items-optional',
 } as const;
 export type RuleName = (typeof Rule)[keyof typeof Rule];
 
@@ -263,6 +270,8 @@ class Comparer {
       };
     } else if (name === 'KeyMaterial') {
       scope = { ...outer, inKeyMaterial: true };
+    } else if (name === 'ResponsePayload' && outer.op === 'Locate') {
+      ac = this.#acceptLocatedItems(ec, ac);
     }
 
     const total = new Map<number, number>();
@@ -559,6 +568,16 @@ class Comparer {
     this.#count(Rule.QueryFitsMaximumResponseSize);
     this.#result.info.push(`Query answer of ${size} bytes fits the Maximum Response Size of ${max.value}`);
     return true;
+  }
+
+  #acceptLocatedItems(ec: readonly TtlvItem[], ac: readonly TtlvItem[]): readonly TtlvItem[] {
+    const isLocated = (i: TtlvItem) => this.#name(i.tag) === 'LocatedItems';
+    const extra = ac.find(isLocated);
+    if (extra === undefined || ec.some(isLocated) || extra.type !== 'Integer') return ac;
+    const ids = ac.filter((i) => this.#name(i.tag) === 'UniqueIdentifier').length;
+    if (extra.value < ids) return ac;
+    this.#count(Rule.LocatedItemsOptional);
+    return ac.filter((i) => !isLocated(i));
   }
 
   #noClientVersions(scope: Scope): boolean {

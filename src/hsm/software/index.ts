@@ -2,7 +2,7 @@ import { createCipheriv, createDecipheriv } from 'node:crypto';
 import type { Logger } from '../../log.js';
 import { silentLogger } from '../../log.js';
 import { MasterKeyError, type MasterKeyProvider } from '../types.js';
-import { appendKeyVersion, createKeyFile, type MasterKeyVersion, readKeyFile, wipe } from './key-file.js';
+import { createKeyFile, keyIdOf, type MasterKeyVersion, readKeyFile, wipe } from './key-file.js';
 
 export { appendKeyVersion as rotateSoftwareMasterKey, KEY_FILE_HEADER } from './key-file.js';
 
@@ -15,10 +15,6 @@ export interface SoftwareProviderOptions {
 // RFC 5649 section 3: the alternative initial value of AES key wrap with padding.
 const KWP_IV = Buffer.from('A65959A6', 'hex');
 const KEY_ID = /^software:([0-9a-f]{16}):v([1-9][0-9]*)$/;
-
-function keyIdOf(v: MasterKeyVersion): string {
-  return `software:${v.fingerprint}:v${v.version}`;
-}
 
 /**
  * The development master-key provider: a 256-bit key in a mode-0600 file,
@@ -73,6 +69,10 @@ class SoftwareProvider implements MasterKeyProvider {
       throw new MasterKeyError(
         `master key ${masterKeyId} does not match ${keyIdOf(v)} in ${this.keyFile} (wrong master key file?)`,
       );
+    }
+    // RFC 5649 output is at least two 64-bit blocks; OpenSSL accepts empty input silently.
+    if (wrapped.length < 16 || wrapped.length % 8 !== 0) {
+      throw new MasterKeyError(`cannot unwrap a key under ${masterKeyId}: malformed wrapped key`);
     }
     try {
       const decipher = createDecipheriv('id-aes256-wrap-pad', v.key, KWP_IV);

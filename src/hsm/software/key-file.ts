@@ -39,6 +39,11 @@ export function fingerprintOf(key: Uint8Array): string {
   return createHash('sha256').update(key).digest('hex').slice(0, 16);
 }
 
+/** The master key id a provider reports: names the version, and the fingerprint detects a wrong file. */
+export function keyIdOf(v: MasterKeyVersion): string {
+  return `software:${v.fingerprint}:v${v.version}`;
+}
+
 /** Zeroes every key of the list. */
 export function wipe(versions: readonly MasterKeyVersion[]): void {
   for (const v of versions) v.key.fill(0);
@@ -186,22 +191,23 @@ export async function createKeyFile(file: string): Promise<boolean> {
 
 /**
  * Appends a new version (atomically: whole file rewritten and renamed) and
- * returns its number. Providers already open keep wrapping under the version
+ * returns its master key id. Providers already open keep wrapping under the version
  * they loaded until reopened, and load the file again when asked to unwrap
  * under a version they do not know.
  */
-export async function appendKeyVersion(file: string): Promise<number> {
+export async function appendKeyVersion(file: string): Promise<string> {
   const versions = await readKeyFile(file);
   if (!versions) throw new MasterKeyError(`master key file ${file} does not exist`);
   const key = randomBytes(KEY_BYTES);
   const last = versions[versions.length - 1];
   const version = (last?.version ?? 0) + 1;
-  versions.push({ version, fingerprint: fingerprintOf(key), key });
+  const added = { version, fingerprint: fingerprintOf(key), key };
+  versions.push(added);
   try {
     const tmp = await writeTemp(file, versions);
     await rename(tmp, file);
     await syncDir(path.dirname(file));
-    return version;
+    return keyIdOf(added);
   } finally {
     wipe(versions);
   }

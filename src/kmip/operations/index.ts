@@ -1,8 +1,45 @@
+import { activate } from './activate.js';
+import { addAttribute } from './add-attribute.js';
+import { create } from './create.js';
+import { deleteAttribute } from './delete-attribute.js';
+import { destroy } from './destroy.js';
 import { discoverVersions } from './discover-versions.js';
+import { get } from './get.js';
+import { getAttributeList } from './get-attribute-list.js';
+import { getAttributes } from './get-attributes.js';
+import { interop } from './interop.js';
+import { locate } from './locate.js';
+import { modifyAttribute } from './modify-attribute.js';
 import { query } from './query.js';
+import { register } from './register.js';
+import { revoke } from './revoke.js';
+import { setAttribute } from './set-attribute.js';
 import type { OperationDefinition } from './types.js';
 
-export type { ClientIdentity, OperationContext, OperationDefinition, ServerDescription } from './types.js';
+export type {
+  ClientIdentity,
+  OperationContext,
+  OperationDefinition,
+  OperationServices,
+  ServerDescription,
+} from './types.js';
 
 /** Every implemented operation; one file each. Query reports exactly this list. */
-export const OPERATIONS: readonly OperationDefinition[] = [discoverVersions, query];
+export const OPERATIONS: readonly OperationDefinition[] = [
+  create,
+  register,
+  locate,
+  get,
+  getAttributes,
+  getAttributeList,
+  addAttribute,
+  modifyAttribute,
+  deleteAttribute,
+  setAttribute,
+  activate,
+  revoke,
+  destroy,
+  query,
+  discoverVersions,
+  interop,
+];

@@ -1,3 +1,4 @@
+import type { ObjectService } from '../model/service.js';
 import type { KmipVersion } from '../spec/index.js';
 import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
 
@@ -20,6 +21,13 @@ export interface OperationContext {
   idPlaceholder: string | undefined;
   readonly signal: AbortSignal;
   readonly server: ServerDescription;
+  readonly services: OperationServices;
+}
+
+/** What operations act on: the managed objects and the server's clock. */
+export interface OperationServices {
+  readonly objects: ObjectService;
+  readonly clock: () => Date;
 }
 
 /** What the server is and can do, as Query reports it. */
@@ -47,6 +55,12 @@ export interface OperationDefinition {
   readonly mutates: boolean;
   /** acts on a managed object named by Unique Identifier or the ID Placeholder */
   readonly needsObject: boolean;
+  /**
+   * States (State enumeration names) in which the operation may act on its
+   * object; absent: any. Checked by the handler, listed here for Query,
+   * audit and documentation.
+   */
+  readonly allowedStates?: readonly string[];
   /** returns the contents of the Response Payload, in spec order */
   handle(payload: TtlvStructure, ctx: OperationContext): Promise<readonly TtlvItem[]> | readonly TtlvItem[];
 }

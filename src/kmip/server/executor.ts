@@ -1,4 +1,5 @@
 import type { Logger } from '../../log.js';
+import { StoreUnavailableError, storeErrorCode } from '../../store/types.js';
 import { isKmipError } from '../errors.js';
 import {
   buildResponseBatchItem,
@@ -16,6 +17,7 @@ import type {
   ClientIdentity,
   OperationContext,
   OperationDefinition,
+  OperationServices,
   ServerDescription,
 } from '../operations/index.js';
 import {
@@ -40,6 +42,8 @@ export interface ExecutorOptions {
   readonly maxDepth: number;
   readonly maxBatchItems: number;
   readonly now?: () => Date;
+  /** the object service; without it, object operations fail with "storage unavailable" */
+  readonly services?: OperationServices;
 }
 
 export interface BatchExecutor {
@@ -55,6 +59,31 @@ interface Outcome {
 }
 
 const GENERIC_FAILURE_MESSAGE = 'internal server error; the server log has the details';
+
+/** Services of an executor built without a store (codec-level tests): every object access fails cleanly. */
+function unavailableServices(now: () => Date): OperationServices {
+  return {
+    get objects(): never {
+      throw new StoreUnavailableError('no object store is configured');
+    },
+    clock: now,
+  };
+}
+
+/**
+ * The ID Placeholder (KMIP 1.0 §3.1 note, 2.0 §6.1): an item that acts on an
+ * object but omits Unique Identifier — or, in 2.x, gives the placeholder
+ * enumeration instead of a text identifier — gets the identifier set by an
+ * earlier item of the batch (Create, Register, Locate...).
+ */
+function withIdPlaceholder(payload: TtlvStructure, placeholder: string | undefined): TtlvStructure {
+  const i = payload.value.findIndex((c) => c.tag === Tag.UniqueIdentifier);
+  const uid = payload.value[i];
+  if (uid?.type === 'TextString' || placeholder === undefined) return payload;
+  const item: TtlvItem = { tag: Tag.UniqueIdentifier, type: 'TextString', value: placeholder };
+  if (i < 0) return { ...payload, value: [item, ...payload.value] };
+  return { ...payload, value: payload.value.map((c, j) => (j === i ? item : c)) };
+}
 
 /**
  * Reads the protocol version at its fixed place in a well-formed request
@@ -76,6 +105,7 @@ export function createBatchExecutor(opts: ExecutorOptions): BatchExecutor {
   const server: ServerDescription = { ...opts.server, operations: opts.operations };
   const now = opts.now ?? (() => new Date());
   const log = opts.log;
+  const services = opts.services ?? unavailableServices(now);
 
   function reasonValue(name: string, version: KmipVersion): number {
     const value = (ResultReason as Record<string, number>)[name];
@@ -144,7 +174,8 @@ export function createBatchExecutor(opts: ExecutorOptions): BatchExecutor {
       return fail('OperationNotSupported', `operation ${name} is not supported in KMIP ${version}`);
     }
     try {
-      const payload = await def.handle(b.payload, ctx);
+      const input = def.needsObject ? withIdPlaceholder(b.payload, ctx.idPlaceholder) : b.payload;
+      const payload = await def.handle(input, ctx);
       return {
         item: buildResponseBatchItem({
           operation: b.operation,
@@ -156,6 +187,13 @@ export function createBatchExecutor(opts: ExecutorOptions): BatchExecutor {
       };
     } catch (e: unknown) {
       if (isKmipError(e)) return fail(e.reason, e.message);
+      if (storeErrorCode(e) === 'ERR_STORE_UNAVAILABLE') {
+        log.error('storage unavailable', {
+          operation: enumNameOf('Operation', b.operation),
+          error: e instanceof Error ? e.message : String(e),
+        });
+        return fail('GeneralFailure', 'storage unavailable');
+      }
       log.error('operation failed unexpectedly', {
         operation: enumNameOf('Operation', b.operation),
         error: e instanceof Error ? e.stack : String(e),
@@ -204,7 +242,7 @@ export function createBatchExecutor(opts: ExecutorOptions): BatchExecutor {
         ),
       );
     }
-    const ctx: OperationContext = { version, client, idPlaceholder: undefined, signal, server };
+    const ctx: OperationContext = { version, client, idPlaceholder: undefined, signal, server, services };
     const maxSize = h.maximumResponseSize;
     // Header plus message framing; a Time Stamp and Batch Count are fixed size.
     let size = maxSize === undefined ? 0 : encodeResponse(version, []).length;

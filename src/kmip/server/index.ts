@@ -1,6 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { type ServerConfig, tlsCipherList } from '../../config/index.js';
+import { openMasterKeyProvider } from '../../hsm/index.js';
 import type { Logger } from '../../log.js';
+import { openStore } from '../../store/index.js';
+import { Sealer } from '../../store/sealing.js';
+import { SUPPORTED_OBJECT_TYPES } from '../model/object.js';
+import { ObjectService } from '../model/service.js';
 import { OPERATIONS } from '../operations/index.js';
 import { createBatchExecutor } from './executor.js';
 import { createKmipListener } from './listener.js';
@@ -25,15 +30,40 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     readFile(config.tls.key),
     readFile(config.tls.ca),
   ]);
+  const store = await openStore(config.store.uri, { database: config.store.database, log });
+  const resources: { close(): unknown }[] = [store];
+  const closeAll = async () => {
+    // Newest first: the sealer before the provider, the store last.
+    for (const r of resources.reverse()) {
+      try {
+        await r.close();
+      } catch (e: unknown) {
+        log.error('closing a server resource failed', { error: e instanceof Error ? e.message : String(e) });
+      }
+    }
+    resources.length = 0;
+  };
+  let services: { objects: ObjectService; clock: () => Date };
+  try {
+    const provider = await openMasterKeyProvider(config.hsm, log);
+    resources.push(provider);
+    const sealer = await Sealer.open(store, provider, { log });
+    resources.push(sealer);
+    const clock = () => new Date();
+    services = { objects: new ObjectService({ store, sealer, clock }), clock };
+  } catch (e: unknown) {
+    await closeAll();
+    throw e;
+  }
   const executor = createBatchExecutor({
     operations: OPERATIONS,
     server: {
       vendorIdentification: PRODUCT_NAME,
       productName: PRODUCT_NAME,
       productVersion: PRODUCT_VERSION,
-      // Managed objects arrive with the storage and lifecycle work.
-      objectTypes: [],
+      objectTypes: SUPPORTED_OBJECT_TYPES,
     },
+    services,
     log,
     maxDepth: config.limits.maxDepth,
     maxBatchItems: config.limits.maxBatchItems,
@@ -65,10 +95,22 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       ),
     log,
   );
-  const address = await listener.listen();
+  let address: { host: string; port: number };
+  try {
+    address = await listener.listen();
+  } catch (e: unknown) {
+    await closeAll();
+    throw e;
+  }
   log.info('KMIP server listening', { host: address.host, port: address.port });
   return {
     address,
-    close: () => listener.close(),
+    async close() {
+      try {
+        await listener.close();
+      } finally {
+        await closeAll();
+      }
+    },
   };
 }

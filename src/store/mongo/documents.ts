@@ -1,23 +1,18 @@
 /**
- * ObjectRecord ⇄ BSON document mapping. Maps become arrays of small
- * subdocuments so that one multikey index serves every date field and every
- * custom attribute (field names never become BSON keys, so a custom attribute
- * called "a.b" or "$x" is harmless).
+ * ObjectRecord ⇄ BSON document mapping.
+ *
+ * FerretDB 1.24 rejects $elemMatch with field conditions ("unknown operator"),
+ * so the maps are shaped for plain equality and range queries that MongoDB
+ * and FerretDB both run and index:
+ * - dates: a subdocument keyed by the (escaped) 2.x tag name, one index per
+ *   standard date attribute: `dates.ActivationDate: {$gte, $lte}`;
+ * - custom: an array of JSON texts `["name","value"]` (`["name",null]` for a
+ *   name without values), one multikey index, queried by equality. Attribute
+ *   names never become BSON keys, so "a.b" or "$x" is harmless.
  */
 
 import { Binary, ObjectId } from 'mongodb';
 import type { AuditRecord, KekRecord, ObjectRecord, SealedBlob } from '../types.js';
-
-export interface DateEntry {
-  f: string;
-  v: number;
-}
-
-/** one entry per value; a name with no values is kept as { n, v: null } */
-export interface CustomEntry {
-  n: string;
-  v: string | null;
-}
 
 /** The fields Locate filters on, in both the live image and the `pre` image. */
 export interface ObjectImage {
@@ -29,8 +24,8 @@ export interface ObjectImage {
   objectGroups: string[];
   algorithm: string | null;
   length: number | null;
-  dates: DateEntry[];
-  custom: CustomEntry[];
+  dates: Record<string, number>;
+  custom: string[];
   attributes: Binary;
   sealed: { kekId: string; nonce: Binary; ciphertext: Binary } | null;
   createdAt: number;
@@ -68,16 +63,47 @@ export interface KekDoc {
   active: boolean;
 }
 
+/** The indexed text of one custom attribute value. */
+export function customKey(name: string, value: string | null): string {
+  return JSON.stringify([name, value]);
+}
+
+/** A date tag name as a BSON key: anything but [A-Za-z0-9] is escaped as _XXXX. */
+export function dateKey(field: string): string {
+  return field.replace(/[^A-Za-z0-9]/g, (c) => `_${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+function unDateKey(key: string): string {
+  return key.replace(/_([0-9a-f]{4})/g, (_m, hex: string) => String.fromCharCode(Number.parseInt(hex, 16)));
+}
+
+/** The KMIP 2.x date attributes (KMIP 2.1 §4), each indexed as dates.<name>. */
+export const indexedDateFields = [
+  'ActivationDate',
+  'ArchiveDate',
+  'CompromiseDate',
+  'CompromiseOccurrenceDate',
+  'DeactivationDate',
+  'DestroyDate',
+  'InitialDate',
+  'LastChangeDate',
+  'OriginalCreationDate',
+  'ProcessStartDate',
+  'ProtectStopDate',
+] as const;
+
 const bin = (u: Uint8Array): Binary => new Binary(u);
 // A plain Uint8Array, not the driver's Buffer view, so records compare equal to what was stored.
 const bytes = (b: Binary): Uint8Array => Uint8Array.from(b.buffer);
 
 export function toImage(r: ObjectRecord): ObjectImage {
-  const custom: CustomEntry[] = [];
+  const custom: string[] = [];
   for (const [n, values] of Object.entries(r.custom)) {
-    if (values.length === 0) custom.push({ n, v: null });
-    for (const v of values) custom.push({ n, v });
+    if (values.length === 0) custom.push(customKey(n, null));
+    for (const v of values) custom.push(customKey(n, v));
   }
+  const dates: Record<string, number> = {};
+  for (const [f, v] of Object.entries(r.dates)) dates[dateKey(f)] = v;
   return {
     version: r.version,
     objectType: r.objectType,
@@ -87,7 +113,7 @@ export function toImage(r: ObjectRecord): ObjectImage {
     objectGroups: [...r.objectGroups],
     algorithm: r.algorithm ?? null,
     length: r.length ?? null,
-    dates: Object.entries(r.dates).map(([f, v]) => ({ f, v })),
+    dates,
     custom,
     attributes: bin(r.attributes),
     sealed: r.sealed
@@ -101,9 +127,10 @@ export function toImage(r: ObjectRecord): ObjectImage {
 
 export function fromImage(id: string, d: ObjectImage): ObjectRecord {
   const dates: Record<string, number> = {};
-  for (const { f, v } of d.dates) dates[f] = v;
+  for (const [f, v] of Object.entries(d.dates)) dates[unDateKey(f)] = v;
   const custom: Record<string, string[]> = {};
-  for (const { n, v } of d.custom) {
+  for (const key of d.custom) {
+    const [n, v] = JSON.parse(key) as [string, string | null];
     const list = custom[n] ?? [];
     custom[n] = list;
     if (v !== null) list.push(v);

@@ -6,7 +6,7 @@
 
 import type { Document } from 'mongodb';
 import type { LocateFilter } from '../types.js';
-import type { ObjectImage } from './documents.js';
+import { customKey, dateKey, type ObjectImage } from './documents.js';
 
 /** The query on the image stored under `prefix` ('' for the live fields, 'pre.' for the pre-image). */
 export function buildQuery(filter: LocateFilter, prefix = ''): Document {
@@ -22,15 +22,13 @@ export function buildQuery(filter: LocateFilter, prefix = ''): Document {
   if (filter.owner !== undefined) q[p('owner')] = filter.owner;
   if (!filter.includeTombstoned) q[p('tombstoned')] = false;
   for (const range of filter.dates ?? []) {
-    const v: Document = {};
+    const v: Document = { $exists: true };
     if (range.from !== undefined) v.$gte = range.from;
     if (range.to !== undefined) v.$lte = range.to;
-    const elem: Document = { f: range.field };
-    if (Object.keys(v).length > 0) elem.v = v;
-    and.push({ [p('dates')]: { $elemMatch: elem } });
+    and.push({ [p(`dates.${dateKey(range.field)}`)]: v });
   }
   for (const c of filter.custom ?? []) {
-    and.push({ [p('custom')]: { $elemMatch: { n: c.name, v: c.value } } });
+    and.push({ [p('custom')]: customKey(c.name, c.value) });
   }
   if (and.length > 0) q.$and = and;
   return q;
@@ -40,21 +38,18 @@ export function matches(filter: LocateFilter, d: ObjectImage): boolean {
   if (filter.objectType !== undefined && d.objectType !== filter.objectType) return false;
   if (filter.state !== undefined && d.state !== filter.state) return false;
   if (filter.name !== undefined && !d.names.includes(filter.name)) return false;
-  if (filter.objectGroup !== undefined && !d.objectGroups.includes(filter.objectGroup))
-    return false;
+  if (filter.objectGroup !== undefined && !d.objectGroups.includes(filter.objectGroup)) return false;
   if (filter.algorithm !== undefined && d.algorithm !== filter.algorithm) return false;
   if (filter.length !== undefined && d.length !== filter.length) return false;
   if (filter.owner !== undefined && d.owner !== filter.owner) return false;
   if (!filter.includeTombstoned && d.tombstoned) return false;
   for (const r of filter.dates ?? []) {
-    const hit = d.dates.some(
-      (e) =>
-        e.f === r.field && (r.from === undefined || e.v >= r.from) && (r.to === undefined || e.v <= r.to),
-    );
-    if (!hit) return false;
+    const v = d.dates[dateKey(r.field)];
+    if (v === undefined) return false;
+    if ((r.from !== undefined && v < r.from) || (r.to !== undefined && v > r.to)) return false;
   }
   for (const c of filter.custom ?? []) {
-    if (!d.custom.some((e) => e.n === c.name && e.v === c.value)) return false;
+    if (!d.custom.includes(customKey(c.name, c.value))) return false;
   }
   return true;
 }

@@ -1,0 +1,225 @@
+/**
+ * The attribute list of a managed object, version-neutral (KMIP 2.1 naming),
+ * and the rules the spec's attribute tables set for it: who may set an
+ * attribute, whether it is single or multi-instance, in which versions it and
+ * its values exist.
+ */
+import { KmipError } from '../errors.js';
+import type { AttributeKey, ModelAttribute } from '../messages/attributes.js';
+import {
+  attributeByTag,
+  enumForTag,
+  enumValueExistsIn,
+  type KmipVersion,
+  maskForTag,
+  Tag,
+  tagInfo,
+} from '../spec/index.js';
+import type { TtlvItem } from '../ttlv/types.js';
+
+export type { AttributeKey, ModelAttribute };
+
+export function keysEqual(a: AttributeKey, b: AttributeKey): boolean {
+  if (a.kind === 'standard') return b.kind === 'standard' && a.tag === b.tag;
+  return b.kind === 'custom' && a.vendor === b.vendor && a.name === b.name;
+}
+
+export function standardKey(tag: number): AttributeKey {
+  return { kind: 'standard', tag };
+}
+
+/** A readable name for messages: the 2.x tag name or "x-Name". */
+export function keyLabel(key: AttributeKey): string {
+  if (key.kind === 'custom') return `${key.vendor}-${key.name}`;
+  return tagInfo(key.tag)?.name ?? `0x${key.tag.toString(16)}`;
+}
+
+/** Custom attributes may have any number of instances; standard ones follow the spec table. */
+export function isMultiInstance(key: AttributeKey): boolean {
+  if (key.kind === 'custom') return true;
+  return attributeByTag(key.tag)?.multiInstance ?? false;
+}
+
+/**
+ * Attributes only the server sets (the "Modifiable by client: No" rows of the
+ * attribute tables, KMIP 1.4 §3, 2.1 §4): a client can neither give them on
+ * Create/Register nor add, modify, set or delete them later.
+ */
+const SERVER_ONLY: ReadonlySet<number> = new Set([
+  Tag.UniqueIdentifier,
+  Tag.ObjectType,
+  Tag.State,
+  Tag.InitialDate,
+  Tag.LastChangeDate,
+  Tag.OriginalCreationDate,
+  Tag.Digest,
+  Tag.Fresh,
+  Tag.DestroyDate,
+  Tag.CompromiseDate,
+  Tag.CompromiseOccurrenceDate,
+  Tag.RevocationReason,
+  Tag.ArchiveDate,
+  Tag.KeyValuePresent,
+  Tag.LeaseTime,
+  Tag.CertificateLength,
+  Tag.CertificateIdentifier,
+  Tag.CertificateSubject,
+  Tag.CertificateIssuer,
+  Tag.X_509CertificateIdentifier,
+  Tag.X_509CertificateSubject,
+  Tag.X_509CertificateIssuer,
+  Tag.DigitalSignatureAlgorithm,
+  Tag.AlwaysSensitive,
+  Tag.NeverExtractable,
+  Tag.ShortUniqueIdentifier,
+  Tag.KeyFormatType,
+]);
+
+/**
+ * Set when the object is created and fixed afterwards (Cryptographic
+ * Algorithm, Length, Domain Parameters: "Modifiable by client: No", but a
+ * client supplies them on Create/Register).
+ */
+const FIXED_AFTER_CREATION: ReadonlySet<number> = new Set([
+  Tag.CryptographicAlgorithm,
+  Tag.CryptographicLength,
+  Tag.CryptographicDomainParameters,
+  Tag.CertificateType,
+]);
+
+/** Dates a client may set only while the object is Pre-Active (KMIP 1.4 §3.24, §3.27). */
+export const PRE_ACTIVE_ONLY: ReadonlySet<number> = new Set([Tag.ActivationDate, Tag.ProcessStartDate]);
+
+export function isServerOnly(key: AttributeKey): boolean {
+  return key.kind === 'standard' && SERVER_ONLY.has(key.tag);
+}
+
+/** May a client change this attribute of an existing object? */
+export function isClientModifiable(key: AttributeKey): boolean {
+  return key.kind === 'custom' || (!SERVER_ONLY.has(key.tag) && !FIXED_AFTER_CREATION.has(key.tag));
+}
+
+export function findAll(attrs: readonly ModelAttribute[], key: AttributeKey): ModelAttribute[] {
+  return attrs.filter((a) => keysEqual(a.key, key));
+}
+
+export function findValue(attrs: readonly ModelAttribute[], tag: number): TtlvItem | undefined {
+  for (const a of attrs) if (a.key.kind === 'standard' && a.key.tag === tag) return a.value;
+  return undefined;
+}
+
+export function findEnum(attrs: readonly ModelAttribute[], tag: number): number | undefined {
+  const v = findValue(attrs, tag);
+  return v?.type === 'Enumeration' ? v.value : undefined;
+}
+
+export function findInteger(attrs: readonly ModelAttribute[], tag: number): number | undefined {
+  const v = findValue(attrs, tag);
+  return v?.type === 'Integer' ? v.value : undefined;
+}
+
+export function findDate(attrs: readonly ModelAttribute[], tag: number): bigint | undefined {
+  const v = findValue(attrs, tag);
+  return v?.type === 'DateTime' ? v.value : undefined;
+}
+
+/** Replaces every instance of the attribute by one value (index 0), keeping its place in the list. */
+export function setSingle(attrs: readonly ModelAttribute[], attr: ModelAttribute): ModelAttribute[] {
+  const out: ModelAttribute[] = [];
+  let placed = false;
+  for (const a of attrs) {
+    if (!keysEqual(a.key, attr.key)) out.push(a);
+    else if (!placed) {
+      out.push({ ...attr, index: 0 });
+      placed = true;
+    }
+  }
+  if (!placed) out.push({ ...attr, index: 0 });
+  return out;
+}
+
+export function setStandard(attrs: readonly ModelAttribute[], value: TtlvItem): ModelAttribute[] {
+  return setSingle(attrs, { key: standardKey(value.tag), index: 0, value });
+}
+
+export function removeAll(attrs: readonly ModelAttribute[], key: AttributeKey): ModelAttribute[] {
+  return attrs.filter((a) => !keysEqual(a.key, key));
+}
+
+/** Appends an instance with the next free Attribute Index (KMIP 1.x §2.1.1). */
+export function addInstance(
+  attrs: readonly ModelAttribute[],
+  attr: ModelAttribute,
+): { attrs: ModelAttribute[]; added: ModelAttribute } {
+  let next = 0;
+  for (const a of findAll(attrs, attr.key)) next = Math.max(next, (a.index ?? 0) + 1);
+  const added: ModelAttribute = { ...attr, index: next };
+  return { attrs: [...attrs, added], added };
+}
+
+/** Structural equality of two TTLV values (instances are told apart by value in 2.x). */
+export function sameValue(a: TtlvItem, b: TtlvItem): boolean {
+  if (a.type !== b.type) return false;
+  if (a.type === 'Structure' && b.type === 'Structure') {
+    return (
+      a.value.length === b.value.length &&
+      a.value.every((c, i) => {
+        const d = b.value[i];
+        return d !== undefined && c.tag === d.tag && sameValue(c, d);
+      })
+    );
+  }
+  const x = a.value;
+  const y = b.value;
+  if (x instanceof Uint8Array && y instanceof Uint8Array) {
+    return x.length === y.length && x.every((v, i) => v === y[i]);
+  }
+  return x === y;
+}
+
+function itemExistsIn(item: TtlvItem, version: KmipVersion): boolean {
+  if (item.type === 'Enumeration') {
+    const e = enumForTag(item.tag);
+    if (e !== undefined && !enumValueExistsIn(e.name, item.value, version)) return false;
+  } else if (item.type === 'Integer') {
+    const m = maskForTag(item.tag);
+    if (m !== undefined && !enumValueExistsIn(m.name, item.value, version)) return false;
+  } else if (item.type === 'Structure') {
+    return item.value.every((c) => itemExistsIn(c, version));
+  }
+  return true;
+}
+
+/**
+ * An attribute as a response in `version` may carry it, or undefined when
+ * that version cannot express its value (an enumeration value or mask bit it
+ * lacks). Tags the version lacks are cut by the executor's version filter;
+ * Digest loses its Key Format Type in 1.0 (added in 1.1, §3.12).
+ */
+export function shapeForVersion(attr: ModelAttribute, version: KmipVersion): ModelAttribute | undefined {
+  const value = attr.value;
+  // Custom values are opaque to us: any TTLV type is allowed (CLIENTS.md 6).
+  if (attr.key.kind === 'standard' && !itemExistsIn(value, version)) return undefined;
+  // KMIP 1.x Attribute Index 0 may be omitted; the reference servers never send it.
+  const index = attr.index === 0 ? undefined : attr.index;
+  if (version === '1.0' && value.tag === Tag.Digest && value.type === 'Structure') {
+    return {
+      ...attr,
+      index,
+      value: { ...value, value: value.value.filter((c) => c.tag !== Tag.KeyFormatType) },
+    };
+  }
+  return { ...attr, index };
+}
+
+/** Throws Invalid Field when a value does not have the type its tag requires. */
+export function checkValueType(attr: ModelAttribute): void {
+  if (attr.key.kind !== 'standard') return;
+  const expected = tagInfo(attr.key.tag)?.type;
+  if (expected !== undefined && expected !== attr.value.type) {
+    throw new KmipError(
+      'InvalidField',
+      `${keyLabel(attr.key)} must be of type ${expected}, not ${attr.value.type}`,
+    );
+  }
+}

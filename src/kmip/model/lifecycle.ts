@@ -1,0 +1,129 @@
+/**
+ * Server-managed attributes of a new object and the content-derived ones
+ * (KMIP 1.4 §3, 2.1 §4): Object Type, State, Initial / Last Change /
+ * Original Creation Date, Fresh, Digest, Cryptographic Algorithm and Length.
+ */
+import { createHash } from 'node:crypto';
+import { KmipError } from '../errors.js';
+import { HashingAlgorithm, ObjectType, State, Tag } from '../spec/index.js';
+import { boolean, byteString, dateTime, enumeration, integer, structure } from '../ttlv/build.js';
+import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
+import {
+  findDate,
+  isServerOnly,
+  keyLabel,
+  type ModelAttribute,
+  removeAll,
+  setStandard,
+  standardKey,
+} from './attributes.js';
+import { keyBlockOf } from './object.js';
+
+function bytesOf(item: TtlvItem | undefined): Uint8Array | undefined {
+  return item?.type === 'ByteString' ? item.value : undefined;
+}
+
+function child(s: TtlvStructure | undefined, tag: number): TtlvItem | undefined {
+  return s?.value.find((c) => c.tag === tag);
+}
+
+/**
+ * The Digest attribute (KMIP 1.4 §3.17): SHA-256 over the key material as
+ * stored (Raw / Opaque byte strings) or over the object's value; undefined
+ * where the material is structured (Transparent formats, computed by the
+ * lifecycle work later).
+ */
+export function digestOf(objectType: number, content: TtlvStructure | undefined): TtlvItem | undefined {
+  let bytes: Uint8Array | undefined;
+  let format: TtlvItem | undefined;
+  const kb = keyBlockOf(content);
+  if (kb !== undefined) {
+    format = child(kb, Tag.KeyFormatType);
+    const kv = child(kb, Tag.KeyValue);
+    bytes = kv?.type === 'ByteString' ? kv.value : bytesOf(child(kv as TtlvStructure, Tag.KeyMaterial));
+  } else if (objectType === ObjectType.OpaqueObject) {
+    bytes = bytesOf(child(content, Tag.OpaqueDataValue));
+  } else if (objectType === ObjectType.Certificate) {
+    bytes = bytesOf(child(content, Tag.CertificateValue));
+  }
+  if (bytes === undefined) return undefined;
+  const items: TtlvItem[] = [
+    enumeration(Tag.HashingAlgorithm, HashingAlgorithm.SHA_256),
+    byteString(Tag.DigestValue, new Uint8Array(createHash('sha256').update(bytes).digest())),
+  ];
+  if (format?.type === 'Enumeration') items.push(format);
+  return structure(Tag.Digest, items);
+}
+
+/** Refuses attributes a client may not supply (read-only, server-managed). */
+export function checkClientAttributes(attrs: readonly ModelAttribute[], v2: boolean): void {
+  for (const a of attrs) {
+    if (isServerOnly(a.key)) {
+      throw new KmipError(
+        v2 ? 'AttributeReadOnly' : 'InvalidField',
+        `${keyLabel(a.key)} is set by the server and cannot be supplied`,
+      );
+    }
+  }
+}
+
+export interface NewObjectInput {
+  readonly objectType: number;
+  /** client-supplied attributes, already checked */
+  readonly attributes: readonly ModelAttribute[];
+  readonly content: TtlvStructure | undefined;
+  readonly now: Date;
+  /** Cryptographic Algorithm / Length known from the content (Create, or a Key Block) */
+  readonly algorithm?: number;
+  readonly length?: number;
+}
+
+/**
+ * The attributes of a new object: Unique Identifier first (filled in by the
+ * service), Object Type, the client's attributes in their order, then the
+ * server-managed ones. State is Active when an Activation Date ≤ now was given
+ * (and Deactivated past a Deactivation Date), Pre-Active otherwise (KMIP 1.4 §3.22).
+ */
+export function newObjectAttributes(input: NewObjectInput): ModelAttribute[] {
+  const { now } = input;
+  let attrs: ModelAttribute[] = [
+    {
+      key: standardKey(Tag.UniqueIdentifier),
+      index: 0,
+      value: { tag: Tag.UniqueIdentifier, type: 'TextString', value: '' },
+    },
+    { key: standardKey(Tag.ObjectType), index: 0, value: enumeration(Tag.ObjectType, input.objectType) },
+  ];
+  attrs.push(...input.attributes.map((a) => ({ ...a })));
+  const has = (tag: number) => attrs.some((a) => a.key.kind === 'standard' && a.key.tag === tag);
+  if (input.algorithm !== undefined && !has(Tag.CryptographicAlgorithm)) {
+    attrs = setStandard(attrs, enumeration(Tag.CryptographicAlgorithm, input.algorithm));
+  }
+  if (input.length !== undefined && !has(Tag.CryptographicLength)) {
+    attrs = setStandard(attrs, integer(Tag.CryptographicLength, input.length));
+  }
+  const seconds = BigInt(Math.floor(now.getTime() / 1000));
+  const activation = findDate(attrs, Tag.ActivationDate);
+  const deactivation = findDate(attrs, Tag.DeactivationDate);
+  let state: number = State.PreActive;
+  if (activation !== undefined && activation <= seconds) {
+    state = deactivation !== undefined && deactivation <= seconds ? State.Deactivated : State.Active;
+  }
+  const digest = digestOf(input.objectType, input.content);
+  if (digest !== undefined) attrs = setStandard(removeAll(attrs, standardKey(Tag.Digest)), digest);
+  // Always Sensitive / Never Extractable (1.4 §3.48, §3.50) start as the client's Sensitive / Extractable.
+  const sensitive = attrs.find((a) => a.value.tag === Tag.Sensitive)?.value;
+  if (sensitive?.type === 'Boolean')
+    attrs = setStandard(attrs, boolean(Tag.AlwaysSensitive, sensitive.value));
+  const extractable = attrs.find((a) => a.value.tag === Tag.Extractable)?.value;
+  if (extractable?.type === 'Boolean') {
+    attrs = setStandard(attrs, boolean(Tag.NeverExtractable, !extractable.value));
+  }
+  attrs = setStandard(attrs, enumeration(Tag.State, state));
+  attrs = setStandard(attrs, dateTime(Tag.InitialDate, now));
+  attrs = setStandard(attrs, dateTime(Tag.LastChangeDate, now));
+  attrs = setStandard(attrs, dateTime(Tag.OriginalCreationDate, now));
+  // Fresh (1.1 §3.34): never yet served by Get; shaped out of 1.0 responses.
+  attrs = setStandard(attrs, boolean(Tag.Fresh, true));
+  return attrs;
+}

@@ -1,0 +1,209 @@
+/**
+ * The object service: managed objects over the ObjectStore, with the content
+ * sealed by the Sealer. Reads decode attributes only; the content is
+ * unsealed when an operation asks for it. Updates are optimistic: read, apply,
+ * write with the expected version, and on a conflict (another node changed
+ * the object) start again from a fresh read, so concurrent changes lose nothing.
+ */
+import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
+import {
+  type LocateFilter,
+  type LocatePage,
+  type ObjectStore,
+  type SealedBlob,
+  StoreUnavailableError,
+  storeErrorCode,
+} from '../../store/types.js';
+import { KmipError } from '../errors.js';
+import { Tag } from '../spec/index.js';
+import { decodeTtlv, encodeTtlv } from '../ttlv/binary.js';
+import { dateTime } from '../ttlv/build.js';
+import type { TtlvStructure } from '../ttlv/types.js';
+import { type ModelAttribute, setStandard } from './attributes.js';
+import type { ManagedObject } from './object.js';
+import { fromRecord, toRecord } from './record.js';
+
+/** What the service needs of src/store/sealing.ts's Sealer. */
+export interface ContentSealer {
+  seal(objectId: string, version: number, plaintext: Uint8Array): Promise<SealedBlob>;
+  unseal(objectId: string, version: number, blob: SealedBlob): Promise<Uint8Array>;
+}
+
+export interface ObjectServiceOptions {
+  readonly store: ObjectStore;
+  readonly sealer: ContentSealer;
+  readonly clock?: () => Date;
+  /** attempts of an update under contention before giving up; default 10 */
+  readonly maxAttempts?: number;
+}
+
+export interface NewObject {
+  readonly objectType: number;
+  /** every attribute, server-managed ones included (the operation builds them) */
+  readonly attributes: readonly ModelAttribute[];
+  readonly content: TtlvStructure | undefined;
+  readonly owner: string | undefined;
+}
+
+/** What a mutation returns; undefined means "no change" (nothing is written). */
+export interface Change {
+  readonly attributes: readonly ModelAttribute[];
+  /** new content; null erases it (Destroy); undefined keeps it */
+  readonly content?: TtlvStructure | null;
+  readonly tombstoned?: boolean;
+}
+
+export type Mutation = (
+  obj: ManagedObject,
+  content: () => Promise<TtlvStructure | undefined>,
+) => Promise<Change | undefined> | Change | undefined;
+
+const CONTENT_MAX_DEPTH = 16;
+
+export class ObjectService {
+  readonly #store: ObjectStore;
+  readonly #sealer: ContentSealer;
+  readonly #clock: () => Date;
+  readonly #maxAttempts: number;
+
+  constructor(opts: ObjectServiceOptions) {
+    this.#store = opts.store;
+    this.#sealer = opts.sealer;
+    this.#clock = opts.clock ?? (() => new Date());
+    this.#maxAttempts = opts.maxAttempts ?? 10;
+  }
+
+  now(): Date {
+    return this.#clock();
+  }
+
+  /** Stores a new object under a fresh UUID (unique across nodes without coordination). */
+  async create(input: NewObject): Promise<ManagedObject> {
+    const id = randomUUID();
+    const attributes = setStandard(input.attributes, {
+      tag: Tag.UniqueIdentifier,
+      type: 'TextString',
+      value: id,
+    });
+    const obj: ManagedObject = {
+      id,
+      version: 1,
+      objectType: input.objectType,
+      owner: input.owner,
+      attributes,
+      sealed: undefined,
+      tombstoned: false,
+      createdAt: this.#clock().getTime(),
+    };
+    const sealed = input.content === undefined ? undefined : await this.#seal(id, 1, input.content);
+    const at = obj.createdAt;
+    await this.#store.insert(toRecord(obj, sealed, { createdAt: at, updatedAt: at }));
+    return { ...obj, sealed };
+  }
+
+  async get(id: string): Promise<ManagedObject | undefined> {
+    const rec = await this.#store.get(id);
+    return rec === undefined ? undefined : fromRecord(rec);
+  }
+
+  /** The object, or Item Not Found (KMIP 1.0 §11 "Unique Identifier ... does not exist"). */
+  async require(id: string): Promise<ManagedObject> {
+    const obj = await this.get(id);
+    if (obj === undefined) throw new KmipError('ItemNotFound', `object ${id} does not exist`);
+    return obj;
+  }
+
+  /** Unseals the content of the object as loaded (its version is the AAD). */
+  async content(obj: ManagedObject): Promise<TtlvStructure | undefined> {
+    if (obj.sealed === undefined) return undefined;
+    const plain = await this.#sealer.unseal(obj.id, obj.version, obj.sealed);
+    try {
+      const item = decodeTtlv(plain, { maxDepth: CONTENT_MAX_DEPTH });
+      if (item.type !== 'Structure') throw new Error(`content of object ${obj.id} is not a Structure`);
+      return item;
+    } finally {
+      plain.fill(0);
+    }
+  }
+
+  /**
+   * Applies `mutate` to the latest version of the object and writes it with
+   * optimistic concurrency. Last Change Date is set on every change. The
+   * content is re-sealed under the new version (its AAD binds the version).
+   * A KmipError thrown by `mutate` is not retried.
+   */
+  async update(id: string, mutate: Mutation): Promise<ManagedObject> {
+    for (let attempt = 1; ; attempt++) {
+      const rec = await this.#store.get(id);
+      if (rec === undefined) throw new KmipError('ItemNotFound', `object ${id} does not exist`);
+      const obj = fromRecord(rec);
+      let cached: TtlvStructure | undefined;
+      let loaded = false;
+      const content = async () => {
+        if (!loaded) {
+          cached = await this.content(obj);
+          loaded = true;
+        }
+        return cached;
+      };
+      const change = await mutate(obj, content);
+      if (change === undefined) return obj;
+      const now = this.#clock();
+      const version = obj.version + 1;
+      const attributes = setStandard(change.attributes, dateTime(Tag.LastChangeDate, now));
+      const next: ManagedObject = {
+        ...obj,
+        version,
+        attributes,
+        tombstoned: change.tombstoned ?? obj.tombstoned,
+      };
+      let sealed: SealedBlob | undefined;
+      if (change.content === null) sealed = undefined;
+      else if (change.content !== undefined) sealed = await this.#seal(id, version, change.content);
+      else if (obj.sealed !== undefined) sealed = await this.#reseal(obj, version);
+      try {
+        await this.#store.update(
+          toRecord(next, sealed, { createdAt: rec.createdAt, updatedAt: now.getTime() }),
+          obj.version,
+        );
+        return { ...next, sealed };
+      } catch (e: unknown) {
+        if (storeErrorCode(e) !== 'ERR_STORE_VERSION_CONFLICT') throw e;
+        if (attempt >= this.#maxAttempts) {
+          throw new StoreUnavailableError(`object ${id} kept changing; gave up after ${attempt} attempts`);
+        }
+        // Jitter so that two nodes retrying the same object do not collide again.
+        await sleep(Math.floor(Math.random() * 5 * attempt));
+      }
+    }
+  }
+
+  /** Identifiers matching the filter, in the store's order (creation order). */
+  locate(filter: LocateFilter, page?: LocatePage): Promise<string[]> {
+    return this.#store.locate(filter, page);
+  }
+
+  count(filter: LocateFilter): Promise<number> {
+    return this.#store.count(filter);
+  }
+
+  async #seal(id: string, version: number, content: TtlvStructure): Promise<SealedBlob> {
+    const plain = encodeTtlv(content);
+    try {
+      return await this.#sealer.seal(id, version, plain);
+    } finally {
+      plain.fill(0);
+    }
+  }
+
+  async #reseal(obj: ManagedObject, version: number): Promise<SealedBlob | undefined> {
+    if (obj.sealed === undefined) return undefined;
+    const plain = await this.#sealer.unseal(obj.id, obj.version, obj.sealed);
+    try {
+      return await this.#sealer.seal(obj.id, version, plain);
+    } finally {
+      plain.fill(0);
+    }
+  }
+}

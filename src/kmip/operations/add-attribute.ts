@@ -1,0 +1,46 @@
+/**
+ * Add Attribute (KMIP 1.0 §4.13, 1.4 §4.14, 2.1 §6.1.3): adds an instance;
+ * 1.x answers with the attribute and its new Attribute Index, 2.x with the
+ * identifier only. Several in one batch work (vSphere, CLIENTS.md 6);
+ * custom attributes of any TTLV type.
+ *
+ * Errors (spec table): read-only attribute → Permission Denied (1.x) /
+ * Attribute Read Only (2.x); a second instance of a single-instance
+ * attribute → Permission Denied / Attribute Single Valued (2.x); destroyed
+ * object → Permission Denied / Wrong Key Lifecycle State.
+ */
+import { KmipError } from '../errors.js';
+import { addInstance, findAll, isMultiInstance, keyLabel, type ModelAttribute } from '../model/attributes.js';
+import { Operation } from '../spec/index.js';
+import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
+import { checkClientChange, newAttributeOf } from './attribute-edit.js';
+import { checkNameUnique, isV2, reason, responseAttributes, targetId, uidItem } from './common.js';
+import type { OperationContext, OperationDefinition } from './types.js';
+
+export const addAttribute: OperationDefinition = {
+  operation: Operation.AddAttribute,
+  since: '1.0',
+  mutates: true,
+  needsObject: true,
+  async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
+    const attr = newAttributeOf(payload);
+    const id = targetId(payload);
+    // A second instance of the object's own Name is a duplicate too (BL-M-8).
+    await checkNameUnique(ctx, [attr], undefined);
+    let added: ModelAttribute | undefined;
+    await ctx.services.objects.update(id, (obj) => {
+      checkClientChange(ctx, obj, attr.key);
+      if (!isMultiInstance(attr.key) && findAll(obj.attributes, attr.key).length > 0) {
+        throw new KmipError(
+          reason(ctx, 'AttributeSingleValued', 'PermissionDenied'),
+          `${keyLabel(attr.key)} already has a value`,
+        );
+      }
+      const r = addInstance(obj.attributes, attr);
+      added = r.added;
+      return { attributes: r.attrs };
+    });
+    if (isV2(ctx.version) || added === undefined) return [uidItem(id)];
+    return [uidItem(id), ...responseAttributes([added], ctx.version)];
+  },
+};

@@ -1,0 +1,96 @@
+/**
+ * Helpers shared by the object operations: the target object, version-aware
+ * result reasons, and attribute lists shaped for the request's version.
+ */
+import { KmipError } from '../errors.js';
+import { attributesForResponse, type ModelAttribute } from '../messages/attributes.js';
+import { findEnum, shapeForVersion } from '../model/attributes.js';
+import type { ManagedObject } from '../model/object.js';
+import { compareVersions, enumNameOf, type KmipVersion, State, Tag } from '../spec/index.js';
+import { childText } from '../ttlv/build.js';
+import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
+import type { OperationContext } from './types.js';
+
+export function isV2(version: KmipVersion): boolean {
+  return compareVersions(version, '2.0') >= 0;
+}
+
+/** 2.x has precise reasons that 1.x lacks; each 1.x fallback is what the 1.x profile vectors expect. */
+export function reason(ctx: OperationContext, v2: string, v1: string): string {
+  return isV2(ctx.version) ? v2 : v1;
+}
+
+/** The Unique Identifier the item names (the executor filled an omitted one from the ID Placeholder). */
+export function targetId(payload: TtlvStructure): string {
+  const id = childText(payload, Tag.UniqueIdentifier);
+  if (id === undefined) {
+    throw new KmipError('MissingData', 'Unique Identifier is required (no ID Placeholder is set)');
+  }
+  return id;
+}
+
+export function notFound(ctx: OperationContext, id: string): KmipError {
+  return new KmipError(reason(ctx, 'ObjectNotFound', 'ItemNotFound'), `object ${id} does not exist`);
+}
+
+/** Loads the named object (metadata only) or fails with Item/Object Not Found. */
+export async function loadTarget(payload: TtlvStructure, ctx: OperationContext): Promise<ManagedObject> {
+  const id = targetId(payload);
+  const obj = await ctx.services.objects.get(id);
+  if (obj === undefined) throw notFound(ctx, id);
+  return obj;
+}
+
+export function stateOf(obj: ManagedObject): number {
+  return findEnum(obj.attributes, Tag.State) ?? State.PreActive;
+}
+
+export function stateName(state: number): string {
+  return enumNameOf('State', state) ?? String(state);
+}
+
+export function isDestroyed(state: number): boolean {
+  return state === State.Destroyed || state === State.DestroyedCompromised;
+}
+
+/** KMIP 2.x Wrong Key Lifecycle State; 1.x servers answer Permission Denied (SKLC-M-2-1x). */
+export function wrongState(ctx: OperationContext, message: string): KmipError {
+  return new KmipError(reason(ctx, 'WrongKeyLifecycleState', 'PermissionDenied'), message);
+}
+
+export function uidItem(id: string): TtlvItem {
+  return { tag: Tag.UniqueIdentifier, type: 'TextString', value: id };
+}
+
+/**
+ * KMIP 2.x Non Unique Name Attribute (2.1 §4.2: a Name is unique among live
+ * objects). 1.x states no such error; 1.x clients (Barbican, pg_tde) get no
+ * check, so their flows are unchanged.
+ */
+export async function checkNameUnique(
+  ctx: OperationContext,
+  attrs: readonly ModelAttribute[],
+  self: string | undefined,
+): Promise<void> {
+  if (!isV2(ctx.version)) return;
+  for (const a of attrs) {
+    const v = a.value;
+    if (a.key.kind !== 'standard' || a.key.tag !== Tag.Name || v.type !== 'Structure') continue;
+    const nv = childText(v, Tag.NameValue);
+    if (nv === undefined) continue;
+    const ids = await ctx.services.objects.locate({ name: nv }, { limit: 2 });
+    if (ids.some((id) => id !== self)) {
+      throw new KmipError('NonUniqueNameAttribute', `another object is already named "${nv}"`);
+    }
+  }
+}
+
+/** Attributes as the response of `version` carries them; ones it cannot express are left out. */
+export function responseAttributes(attrs: readonly ModelAttribute[], version: KmipVersion): TtlvItem[] {
+  const shaped: ModelAttribute[] = [];
+  for (const a of attrs) {
+    const s = shapeForVersion(a, version);
+    if (s !== undefined) shaped.push(s);
+  }
+  return attributesForResponse(shaped, version);
+}

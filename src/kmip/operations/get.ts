@@ -1,0 +1,136 @@
+/**
+ * Get (KMIP 1.0 §4.10, 1.4 §4.11, 2.1 §6.1.24): returns the object's content.
+ * Works in every state that still has key material (Pre-Active and
+ * Deactivated included: pg_tde and Barbican never Activate, CLIENTS.md 8).
+ * The first Get clears Fresh (1.1 §3.34).
+ *
+ * Key Format Type: the stored format; a different one only for the trivial
+ * Raw ⇄ Transparent Symmetric Key conversion, otherwise Key Format Type Not
+ * Supported. Key Compression Type on symmetric keys is ignored (CLIENTS.md 7).
+ * Key Wrapping Specification: Feature Not Supported for now.
+ *
+ * Errors (spec table): no such object → Item Not Found (1.x) / Object Not
+ * Found (2.x); destroyed (no content) → Item Not Found / Object Destroyed;
+ * Sensitive object (1.4+) → Sensitive.
+ */
+import { KmipError } from '../errors.js';
+import { findEnum, findInteger, findValue, setStandard } from '../model/attributes.js';
+import { keyBlockOf } from '../model/object.js';
+import { KeyFormatType, ObjectType, Operation, Tag } from '../spec/index.js';
+import { boolean, childEnum, enumeration, integer, structure } from '../ttlv/build.js';
+import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
+import { loadTarget, reason, uidItem } from './common.js';
+import type { OperationContext, OperationDefinition } from './types.js';
+
+/** Key Block types that carry Cryptographic Algorithm and Length (not Secret Data, 1.0 §2.1.3). */
+const ALG_LEN_TYPES: ReadonlySet<number> = new Set([
+  ObjectType.SymmetricKey,
+  ObjectType.PublicKey,
+  ObjectType.PrivateKey,
+  ObjectType.SplitKey,
+]);
+
+function withBlock(content: TtlvStructure, block: TtlvStructure): TtlvStructure {
+  return { ...content, value: content.value.map((c) => (c.tag === Tag.KeyBlock ? block : c)) };
+}
+
+function convertSymmetric(block: TtlvStructure, from: number, to: number): TtlvStructure | undefined {
+  const kv = block.value.find((c) => c.tag === Tag.KeyValue);
+  if (kv?.type !== 'Structure') return undefined;
+  const km = kv.value.find((c) => c.tag === Tag.KeyMaterial);
+  if (km === undefined) return undefined;
+  let material: TtlvItem | undefined;
+  if (
+    from === KeyFormatType.Raw &&
+    to === KeyFormatType.TransparentSymmetricKey &&
+    km.type === 'ByteString'
+  ) {
+    material = structure(Tag.KeyMaterial, [{ tag: Tag.Key, type: 'ByteString', value: km.value }]);
+  } else if (
+    from === KeyFormatType.TransparentSymmetricKey &&
+    to === KeyFormatType.Raw &&
+    km.type === 'Structure'
+  ) {
+    const key = km.value.find((c) => c.tag === Tag.Key);
+    if (key?.type === 'ByteString') material = { tag: Tag.KeyMaterial, type: 'ByteString', value: key.value };
+  }
+  if (material === undefined) return undefined;
+  const newKv = structure(
+    Tag.KeyValue,
+    kv.value.map((c) => (c.tag === Tag.KeyMaterial ? (material as TtlvItem) : c)),
+  );
+  return structure(
+    Tag.KeyBlock,
+    block.value.map((c) => {
+      if (c.tag === Tag.KeyFormatType) return enumeration(Tag.KeyFormatType, to);
+      return c.tag === Tag.KeyValue ? newKv : c;
+    }),
+  );
+}
+
+export const get: OperationDefinition = {
+  operation: Operation.Get,
+  since: '1.0',
+  mutates: true,
+  needsObject: true,
+  allowedStates: ['PreActive', 'Active', 'Deactivated', 'Compromised'],
+  async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
+    if (payload.value.some((c) => c.tag === Tag.KeyWrappingSpecification)) {
+      throw new KmipError('FeatureNotSupported', 'key wrapping on Get is not supported yet');
+    }
+    const objects = ctx.services.objects;
+    const obj = await loadTarget(payload, ctx);
+    const sensitive = findValue(obj.attributes, Tag.Sensitive);
+    if (sensitive?.type === 'Boolean' && sensitive.value) {
+      // Sensitive (1.4 §3.47): the key material may not leave the server unwrapped.
+      throw new KmipError('Sensitive', `object ${obj.id} is Sensitive and cannot be returned in the clear`);
+    }
+    if (obj.sealed === undefined) {
+      throw new KmipError(
+        reason(ctx, 'ObjectDestroyed', 'ItemNotFound'),
+        `object ${obj.id} has no key material`,
+      );
+    }
+    let content = await objects.content(obj);
+    if (content === undefined) throw new KmipError('ItemNotFound', `object ${obj.id} has no content`);
+    let block = keyBlockOf(content);
+    if (block !== undefined) {
+      const wanted = childEnum(payload, Tag.KeyFormatType);
+      const stored = childEnum(block, Tag.KeyFormatType);
+      if (wanted !== undefined && stored !== undefined && wanted !== stored) {
+        const converted =
+          obj.objectType === ObjectType.SymmetricKey ? convertSymmetric(block, stored, wanted) : undefined;
+        if (converted === undefined) {
+          throw new KmipError(
+            'KeyFormatTypeNotSupported',
+            'the key cannot be returned in that Key Format Type',
+          );
+        }
+        block = converted;
+      }
+      // Clients expect Algorithm and Length after the Key Value (CLIENTS.md 9).
+      if (
+        ALG_LEN_TYPES.has(obj.objectType) &&
+        !block.value.some((c) => c.tag === Tag.CryptographicAlgorithm)
+      ) {
+        const alg = findEnum(obj.attributes, Tag.CryptographicAlgorithm);
+        const len = findInteger(obj.attributes, Tag.CryptographicLength);
+        const extra: TtlvItem[] = [];
+        if (alg !== undefined) extra.push(enumeration(Tag.CryptographicAlgorithm, alg));
+        if (len !== undefined) extra.push(integer(Tag.CryptographicLength, len));
+        const at = block.value.findIndex((c) => c.tag === Tag.KeyValue) + 1;
+        block = structure(Tag.KeyBlock, [...block.value.slice(0, at), ...extra, ...block.value.slice(at)]);
+      }
+      content = withBlock(content, block);
+    }
+    const fresh = findValue(obj.attributes, Tag.Fresh);
+    if (fresh?.type === 'Boolean' && fresh.value) {
+      await objects.update(obj.id, (cur) => {
+        const f = findValue(cur.attributes, Tag.Fresh);
+        if (f?.type !== 'Boolean' || !f.value) return undefined;
+        return { attributes: setStandard(cur.attributes, boolean(Tag.Fresh, false)) };
+      });
+    }
+    return [enumeration(Tag.ObjectType, obj.objectType), uidItem(obj.id), content];
+  },
+};

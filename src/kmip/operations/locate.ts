@@ -1,0 +1,169 @@
+/**
+ * Locate (KMIP 1.0 §4.8, 1.4 §4.9, 2.1 §6.1.29): identifiers of the objects
+ * that match every given attribute, newest first (the order the OASIS
+ * TC-OFFSET vectors expect). Exact matching: a Name finds only that object
+ * (CLIENTS.md 10). Two instances of a date attribute give a range. Maximum
+ * Items and Offset Items (1.3+) page the result; a page past the end is
+ * empty. Located Items (1.3+) is returned when Offset Items is given, as the
+ * profile vectors do. Destroyed objects are found only by a State filter
+ * naming a destroyed state, or Storage Status Mask Destroyed Storage.
+ * One located object becomes the ID Placeholder.
+ *
+ * Filters the store indexes (Object Type, Name, Object Group, Algorithm,
+ * Length, State, dates, custom attributes) are pushed down; any other
+ * attribute is matched on the loaded objects.
+ *
+ * Errors (spec table): a malformed attribute → Invalid Message / Invalid
+ * Field; negative Maximum/Offset Items → Invalid Field.
+ */
+
+import type { DateRange, LocateFilter } from '../../store/types.js';
+import { KmipError } from '../errors.js';
+import { attributeFromV1, attributeFromV2, type ModelAttribute } from '../messages/attributes.js';
+import { findAll, sameValue } from '../model/attributes.js';
+import type { ManagedObject } from '../model/object.js';
+import { customIndexName, valueText } from '../model/record.js';
+import {
+  compareVersions,
+  enumNameOf,
+  Operation,
+  State,
+  StorageStatusMask,
+  Tag,
+  tagInfo,
+} from '../spec/index.js';
+import { childInteger, integer } from '../ttlv/build.js';
+import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
+import { uidItem } from './common.js';
+import type { OperationContext, OperationDefinition } from './types.js';
+
+interface Plan {
+  filter: LocateFilter;
+  /** attributes matched on loaded objects */
+  rest: ModelAttribute[];
+}
+
+function requestAttributes(payload: TtlvStructure): ModelAttribute[] {
+  const out: ModelAttribute[] = [];
+  for (const c of payload.value) {
+    if (c.tag === Tag.Attribute) out.push(attributeFromV1(c));
+    else if (c.tag === Tag.Attributes && c.type === 'Structure') out.push(...c.value.map(attributeFromV2));
+  }
+  return out;
+}
+
+function plan(attrs: readonly ModelAttribute[], storageMask: number | undefined): Plan {
+  const f: {
+    objectType?: string;
+    state?: string;
+    name?: string;
+    objectGroup?: string;
+    algorithm?: string;
+    length?: number;
+    dates?: DateRange[];
+    custom?: { name: string; value: string }[];
+    includeTombstoned?: boolean;
+  } = {};
+  const rest: ModelAttribute[] = [];
+  const custom: { name: string; value: string }[] = [];
+  const ranges: DateRange[] = [];
+  const dates = new Map<string, bigint[]>();
+  for (const a of attrs) {
+    const v = a.value;
+    if (a.key.kind === 'custom') {
+      custom.push({ name: customIndexName(a.key.vendor, a.key.name), value: valueText(v) });
+      continue;
+    }
+    const tag = a.key.tag;
+    if (tag === Tag.ObjectType && v.type === 'Enumeration' && f.objectType === undefined) {
+      f.objectType = enumNameOf('ObjectType', v.value) ?? String(v.value);
+    } else if (tag === Tag.State && v.type === 'Enumeration' && f.state === undefined) {
+      f.state = enumNameOf('State', v.value) ?? String(v.value);
+      if (v.value === State.Destroyed || v.value === State.DestroyedCompromised) f.includeTombstoned = true;
+    } else if (tag === Tag.Name && v.type === 'Structure' && f.name === undefined) {
+      const nv = v.value.find((c) => c.tag === Tag.NameValue);
+      if (nv?.type === 'TextString') f.name = nv.value;
+      else rest.push(a);
+    } else if (tag === Tag.ObjectGroup && v.type === 'TextString' && f.objectGroup === undefined) {
+      f.objectGroup = v.value;
+    } else if (tag === Tag.CryptographicAlgorithm && v.type === 'Enumeration' && f.algorithm === undefined) {
+      f.algorithm = enumNameOf('CryptographicAlgorithm', v.value) ?? String(v.value);
+    } else if (tag === Tag.CryptographicLength && v.type === 'Integer' && f.length === undefined) {
+      f.length = v.value;
+    } else if (v.type === 'DateTime') {
+      const list = dates.get(tagInfo(tag)?.name ?? String(tag)) ?? [];
+      list.push(v.value);
+      dates.set(tagInfo(tag)?.name ?? String(tag), list);
+    } else {
+      rest.push(a);
+    }
+  }
+  for (const [field, values] of dates) {
+    const nums = values.map(Number);
+    ranges.push({ field, from: Math.min(...nums), to: Math.max(...nums) });
+  }
+  if (custom.length > 0) f.custom = custom;
+  if (ranges.length > 0) f.dates = ranges;
+  if (storageMask !== undefined && (storageMask & StorageStatusMask.DestroyedStorage) !== 0) {
+    f.includeTombstoned = true;
+  }
+  return { filter: f, rest };
+}
+
+/** Usage Mask matches when the object has every requested bit; other values exactly. */
+function matches(obj: ManagedObject, wanted: readonly ModelAttribute[]): boolean {
+  return wanted.every((w) => {
+    const have = findAll(obj.attributes, w.key);
+    if (w.key.kind === 'standard' && w.key.tag === Tag.CryptographicUsageMask && w.value.type === 'Integer') {
+      const bits = w.value.value;
+      return have.some((h) => h.value.type === 'Integer' && (h.value.value & bits) === bits);
+    }
+    return have.some((h) => sameValue(h.value, w.value));
+  });
+}
+
+function nonNegative(n: number | undefined, what: string): number | undefined {
+  if (n !== undefined && n < 0) throw new KmipError('InvalidField', `${what} must not be negative`);
+  return n;
+}
+
+export const locate: OperationDefinition = {
+  operation: Operation.Locate,
+  since: '1.0',
+  mutates: false,
+  needsObject: false,
+  async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
+    const max = nonNegative(childInteger(payload, Tag.MaximumItems), 'Maximum Items');
+    const offset = nonNegative(childInteger(payload, Tag.OffsetItems), 'Offset Items') ?? 0;
+    const { filter, rest } = plan(requestAttributes(payload), childInteger(payload, Tag.StorageStatusMask));
+    const objects = ctx.services.objects;
+    let total: number;
+    let ids: string[];
+    if (rest.length === 0) {
+      total = await objects.count(filter);
+      // The store pages in creation order; newest first is that order reversed.
+      const end = Math.max(0, total - offset);
+      const start = max === undefined ? 0 : Math.max(0, end - max);
+      ids = end === 0 ? [] : (await objects.locate(filter, { offset: start, limit: end - start })).reverse();
+    } else {
+      const candidates = await objects.locate(filter);
+      const found: string[] = [];
+      for (const id of candidates) {
+        const obj = await objects.get(id);
+        if (obj !== undefined && matches(obj, rest)) found.push(id);
+      }
+      found.reverse();
+      total = found.length;
+      ids = found.slice(offset, max === undefined ? undefined : offset + max);
+    }
+    if (ids.length === 1) ctx.idPlaceholder = ids[0];
+    const out: TtlvItem[] = [];
+    // Always from 1.3 on (the spec allows it without Offset Items, KMIP 1.3 §4.9):
+    // paging clients such as Percona's keyring_kmip read it (CLIENTS.md).
+    if (compareVersions(ctx.version, '1.3') >= 0) {
+      out.push(integer(Tag.LocatedItems, total));
+    }
+    out.push(...ids.map(uidItem));
+    return out;
+  },
+};

@@ -1,0 +1,161 @@
+/**
+ * Drives the real batch executor over a real SQLite store, the software
+ * master-key provider and the Sealer, in a temporary data directory.
+ */
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { openSoftwareProvider } from '../../../src/hsm/index.js';
+import type { MasterKeyProvider } from '../../../src/hsm/types.js';
+import { ObjectService } from '../../../src/kmip/model/service.js';
+import { OPERATIONS } from '../../../src/kmip/operations/index.js';
+import { createBatchExecutor } from '../../../src/kmip/server/executor.js';
+import { type KmipVersion, Tag, versionPair } from '../../../src/kmip/spec/index.js';
+import { decodeTtlv, encodeTtlv } from '../../../src/kmip/ttlv/binary.js';
+import type { TtlvItem, TtlvStructure } from '../../../src/kmip/ttlv/types.js';
+import { silentLogger } from '../../../src/log.js';
+import { openStore } from '../../../src/store/index.js';
+import { Sealer } from '../../../src/store/sealing.js';
+import type { ObjectStore } from '../../../src/store/types.js';
+
+export const S = (tag: number, value: TtlvItem[]): TtlvStructure => ({ tag, type: 'Structure', value });
+export const I = (tag: number, value: number): TtlvItem => ({ tag, type: 'Integer', value });
+export const E = (tag: number, value: number): TtlvItem => ({ tag, type: 'Enumeration', value });
+export const T = (tag: number, value: string): TtlvItem => ({ tag, type: 'TextString', value });
+export const B = (tag: number, value: Uint8Array): TtlvItem => ({ tag, type: 'ByteString', value });
+export const D = (tag: number, seconds: number): TtlvItem => ({
+  tag,
+  type: 'DateTime',
+  value: BigInt(seconds),
+});
+
+export interface BatchItemSpec {
+  readonly op: number;
+  readonly payload: TtlvItem[];
+  readonly id?: Uint8Array;
+}
+
+export interface ItemResult {
+  readonly status: number;
+  readonly reason: number | undefined;
+  readonly message: string | undefined;
+  readonly payload: TtlvStructure | undefined;
+  readonly item: TtlvStructure;
+}
+
+export function kids(s: TtlvItem | undefined, tag: number): TtlvItem[] {
+  return s?.type === 'Structure' ? s.value.filter((c) => c.tag === tag) : [];
+}
+
+/** The children of a Structure; empty for anything else. */
+export function members(s: TtlvItem | undefined): readonly TtlvItem[] {
+  return s?.type === 'Structure' ? s.value : [];
+}
+
+export function kid(s: TtlvItem | undefined, tag: number): TtlvItem | undefined {
+  return kids(s, tag)[0];
+}
+
+export function text(s: TtlvItem | undefined, tag: number): string | undefined {
+  const c = kid(s, tag);
+  return c?.type === 'TextString' ? c.value : undefined;
+}
+
+/** Every tag in a tree, for "never send a tag the version lacks" checks. */
+export function allTags(item: TtlvItem, out: number[] = []): number[] {
+  out.push(item.tag);
+  if (item.type === 'Structure') for (const c of item.value) allTags(c, out);
+  return out;
+}
+
+export interface Harness {
+  readonly dataDir: string;
+  readonly store: ObjectStore;
+  readonly objects: ObjectService;
+  /** sends one message; returns each batch item's result */
+  send(version: KmipVersion, items: BatchItemSpec[], header?: TtlvItem[]): Promise<ItemResult[]>;
+  /** sends one item and fails the test unless it succeeds */
+  ok(version: KmipVersion, op: number, payload: TtlvItem[]): Promise<TtlvStructure>;
+  close(): Promise<void>;
+}
+
+export async function openHarness(opts: { clock?: () => Date } = {}): Promise<Harness> {
+  const dataDir = await mkdtemp(path.join(tmpdir(), 'kmip-ops-'));
+  const store = await openStore(`sqlite:${path.join(dataDir, 'kmip.db')}`, { log: silentLogger });
+  let provider: MasterKeyProvider | undefined;
+  let sealer: Sealer | undefined;
+  try {
+    provider = await openSoftwareProvider(path.join(dataDir, 'master.key'), { log: silentLogger });
+    sealer = await Sealer.open(store, provider, { log: silentLogger, settleMs: 0 });
+  } catch (e: unknown) {
+    await store.close();
+    await rm(dataDir, { recursive: true, force: true });
+    throw e;
+  }
+  const clock = opts.clock ?? (() => new Date());
+  const objects = new ObjectService({ store, sealer, clock });
+  const executor = createBatchExecutor({
+    operations: OPERATIONS,
+    server: { vendorIdentification: 'test', productName: 'test', productVersion: '0', objectTypes: [] },
+    log: silentLogger,
+    maxDepth: 64,
+    maxBatchItems: 64,
+    services: { objects, clock },
+  });
+  const client = { commonName: 'tester', remoteAddress: '127.0.0.1' };
+  const signal = new AbortController().signal;
+
+  async function send(version: KmipVersion, items: BatchItemSpec[], header: TtlvItem[] = []) {
+    const pv = versionPair(version);
+    const req = S(Tag.RequestMessage, [
+      S(Tag.RequestHeader, [
+        S(Tag.ProtocolVersion, [
+          I(Tag.ProtocolVersionMajor, pv.major),
+          I(Tag.ProtocolVersionMinor, pv.minor),
+        ]),
+        ...header,
+        I(Tag.BatchCount, items.length),
+      ]),
+      ...items.map((it) =>
+        S(Tag.BatchItem, [
+          E(Tag.Operation, it.op),
+          ...(it.id ? [B(Tag.UniqueBatchItemID, it.id)] : []),
+          S(Tag.RequestPayload, it.payload),
+        ]),
+      ),
+    ]);
+    const resp = decodeTtlv(await executor.execute(encodeTtlv(req), client, signal));
+    return kids(resp, Tag.BatchItem).map((b) => {
+      const st = kid(b, Tag.ResultStatus);
+      const rr = kid(b, Tag.ResultReason);
+      const p = kid(b, Tag.ResponsePayload);
+      return {
+        status: st?.type === 'Enumeration' ? st.value : -1,
+        reason: rr?.type === 'Enumeration' ? rr.value : undefined,
+        message: text(b, Tag.ResultMessage),
+        payload: p?.type === 'Structure' ? p : undefined,
+        item: b as TtlvStructure,
+      };
+    });
+  }
+
+  return {
+    dataDir,
+    store,
+    objects,
+    send,
+    async ok(version, op, payload) {
+      const [r] = await send(version, [{ op, payload }]);
+      if (r === undefined || r.status !== 0 || r.payload === undefined) {
+        throw new Error(`operation ${op} failed in ${version}: ${r?.reason} ${r?.message}`);
+      }
+      return r.payload;
+    },
+    async close() {
+      sealer?.close();
+      await provider?.close();
+      await store.close();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
