@@ -75,6 +75,9 @@ export function aes256Attributes(): ModelAttribute[] {
 }
 
 export class TestKmipClient {
+  /** one request at a time per connection: KMIP answers in order, the connection helper reads one frame per call */
+  private queue: Promise<unknown> = Promise.resolve();
+
   private constructor(
     private readonly conn: KmipConnection,
     readonly version: KmipVersion,
@@ -118,7 +121,9 @@ export class TestKmipClient {
         ]),
       ),
     ]);
-    const response = decodeTtlv(await this.conn.exchange(encodeTtlv(request), 30_000));
+    const exchange = this.queue.then(() => this.conn.exchange(encodeTtlv(request), 30_000));
+    this.queue = exchange.catch(() => undefined);
+    const response = decodeTtlv(await exchange);
     if (response.type !== 'Structure') throw new Error('response is not a structure');
     return response.value
       .filter((c): c is TtlvStructure => c.tag === Tag.BatchItem && c.type === 'Structure')
