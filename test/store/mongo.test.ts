@@ -8,7 +8,7 @@
 import { expect } from 'chai';
 import { Binary, MongoClient, ObjectId } from 'mongodb';
 import { openMongoStore } from '../../src/store/mongo/index.js';
-import type { MongoStore } from '../../src/store/mongo/store.js';
+import { MONGO_SCHEMA_VERSION, type MongoStore } from '../../src/store/mongo/store.js';
 import {
   type ObjectRecord,
   type ObjectStore,
@@ -85,6 +85,24 @@ describe('store/mongo (FerretDB)', function () {
         }
       },
     };
+  });
+
+  describe('schema versions', () => {
+    it('records the schema version at open and refuses a database from a newer server', async () => {
+      const database = freshDb();
+      const store = await openMongoStore(ferret.uri, { database });
+      await store.close();
+      const client = new MongoClient(ferret.uri);
+      try {
+        const meta = client.db(database).collection<{ _id: string; version: number }>('meta');
+        expect((await meta.findOne({ _id: 'schema' }))?.version).to.equal(MONGO_SCHEMA_VERSION);
+        await meta.updateOne({ _id: 'schema' }, { $set: { version: MONGO_SCHEMA_VERSION + 1 } });
+        await rejectsWith(openMongoStore(ferret.uri, { database }), 'ERR_STORE_UNAVAILABLE');
+        await client.db(database).dropDatabase();
+      } finally {
+        await client.close();
+      }
+    });
   });
 
   describe('records and Locate', () => {

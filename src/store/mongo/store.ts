@@ -163,11 +163,34 @@ export class MongoStore implements ObjectStore {
     return this.caps;
   }
 
-  /** Detects the server, creates the indexes, settles what crashed writers left. */
+  /** Detects the server, applies schema migrations, settles what crashed writers left. */
   async init(): Promise<void> {
     await this.run('open', async () => {
       const info = await this.db.admin().command({ buildInfo: 1 });
       this.caps = { atomicConditionalUpdate: info.ferretdbVersion === undefined };
+      const meta = this.db.collection<{ _id: string; version: number }>('meta');
+      const current = (await meta.findOne({ _id: 'schema' }))?.version ?? 0;
+      if (current > MONGO_SCHEMA_VERSION) {
+        throw new StoreUnavailableError(
+          `the database has schema version ${current}, newer than this server's ${MONGO_SCHEMA_VERSION}: upgrade kmip-server`,
+        );
+      }
+      // Migrations are idempotent, so nodes starting together may both run them.
+      for (let v = current + 1; v <= MONGO_SCHEMA_VERSION; v++) await MONGO_MIGRATIONS[v - 1]?.call(this);
+      if (current < MONGO_SCHEMA_VERSION) {
+        await meta.updateOne(
+          { _id: 'schema' },
+          { $max: { version: MONGO_SCHEMA_VERSION } },
+          { upsert: true },
+        );
+      }
+      await this.recover();
+    });
+  }
+
+  /** Schema version 1: the collections' indexes. */
+  async migrateIndexes(): Promise<void> {
+    {
       const single = [
         'names',
         'objectGroups',
@@ -191,8 +214,7 @@ export class MongoStore implements ObjectStore {
         { key: { txn: 1 }, name: 'txn_1', sparse: true },
       ]);
       await ensureIndexes(this.keks, [{ key: { createdAt: 1 }, name: 'createdAt_1' }]);
-      await this.recover();
-    });
+    }
   }
 
   get(id: string): Promise<ObjectRecord | undefined> {
@@ -755,3 +777,12 @@ function checkNextVersion(record: ObjectRecord, expectedVersion: number): void {
     );
   }
 }
+
+/**
+ * Schema migrations, applied in order at open and recorded in `meta.schema`.
+ * Each must be idempotent: several nodes may start at once.
+ */
+export const MONGO_SCHEMA_VERSION = 1;
+const MONGO_MIGRATIONS: readonly ((this: MongoStore) => Promise<void>)[] = [
+  MongoStore.prototype.migrateIndexes,
+];
