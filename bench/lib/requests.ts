@@ -37,7 +37,10 @@ export function requestMessage(version: KmipVersion, operation: number, payload:
   return encodeTtlv(
     S(Tag.RequestMessage, [
       S(Tag.RequestHeader, [
-        S(Tag.ProtocolVersion, [int(Tag.ProtocolVersionMajor, pv.major), int(Tag.ProtocolVersionMinor, pv.minor)]),
+        S(Tag.ProtocolVersion, [
+          int(Tag.ProtocolVersionMajor, pv.major),
+          int(Tag.ProtocolVersionMinor, pv.minor),
+        ]),
         int(Tag.BatchCount, 1),
       ]),
       S(Tag.BatchItem, [enumeration(Tag.Operation, operation), S(Tag.RequestPayload, payload)]),
@@ -63,10 +66,16 @@ function attributes(version: KmipVersion, name: string | undefined): TtlvItem {
     ],
   ];
   if (name !== undefined) entries.push(['Name', nameValue(name)]);
-  if (isV2(version)) return S(Tag.Attributes, entries.map(([, v]) => v));
+  if (isV2(version))
+    return S(
+      Tag.Attributes,
+      entries.map(([, v]) => v),
+    );
   return S(
     Tag.TemplateAttribute,
-    entries.map(([n, v]) => S(Tag.Attribute, [text(Tag.AttributeName, n), { ...v, tag: Tag.AttributeValue }])),
+    entries.map(([n, v]) =>
+      S(Tag.Attribute, [text(Tag.AttributeName, n), { ...v, tag: Tag.AttributeValue }]),
+    ),
   );
 }
 
