@@ -6,10 +6,20 @@
 import { createHash } from 'node:crypto';
 import { KmipError } from '../errors.js';
 import { HashingAlgorithm, ObjectType, State, Tag } from '../spec/index.js';
-import { boolean, byteString, dateTime, enumeration, integer, structure } from '../ttlv/build.js';
+import {
+  boolean,
+  byteString,
+  dateTime,
+  enumeration,
+  integer,
+  longInteger,
+  structure,
+} from '../ttlv/build.js';
 import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
 import {
   findDate,
+  findEnum,
+  findValue,
   isServerOnly,
   keyLabel,
   type ModelAttribute,
@@ -125,5 +135,102 @@ export function newObjectAttributes(input: NewObjectInput): ModelAttribute[] {
   attrs = setStandard(attrs, dateTime(Tag.OriginalCreationDate, now));
   // Fresh (1.1 §3.34): never yet served by Get; shaped out of 1.0 responses.
   attrs = setStandard(attrs, boolean(Tag.Fresh, true));
+  return attrs;
+}
+
+/**
+ * Date-driven transitions (KMIP 1.4 §3.22 transitions 3 and 6, 2.1 §3.1):
+ * a Pre-Active object whose Activation Date has come is Active; a Pre-Active
+ * or Active object whose Deactivation Date has come is Deactivated. The
+ * service applies this whenever it reads an object, so a date set in the
+ * past takes effect at the next use. Returns undefined when nothing is due.
+ */
+export function applyDueTransitions(
+  attrs: readonly ModelAttribute[],
+  now: Date,
+): ModelAttribute[] | undefined {
+  const state = findEnum(attrs, Tag.State);
+  if (state !== State.PreActive && state !== State.Active) return undefined;
+  const seconds = BigInt(Math.floor(now.getTime() / 1000));
+  const activation = findDate(attrs, Tag.ActivationDate);
+  const deactivation = findDate(attrs, Tag.DeactivationDate);
+  let next: number = state;
+  if (next === State.PreActive && activation !== undefined && activation <= seconds) next = State.Active;
+  if (deactivation !== undefined && deactivation <= seconds) next = State.Deactivated;
+  if (next === state) return undefined;
+  return setStandard(attrs, enumeration(Tag.State, next));
+}
+
+/**
+ * An archived object (KMIP 1.4 §4.23 Archive): it carries an Archive Date
+ * until Recover brings it back on-line. Get and Locate (without the
+ * Archived Storage bit of the Storage Status Mask) do not see it.
+ */
+export function isArchived(attrs: readonly ModelAttribute[]): boolean {
+  return findDate(attrs, Tag.ArchiveDate) !== undefined;
+}
+
+/** Attributes a replacement key never inherits (KMIP 1.4 §4.4 table, 2.1 §6.1.40). */
+const NOT_INHERITED: ReadonlySet<number> = new Set([
+  Tag.UniqueIdentifier,
+  Tag.ObjectType,
+  Tag.State,
+  Tag.InitialDate,
+  Tag.LastChangeDate,
+  Tag.OriginalCreationDate,
+  Tag.Digest,
+  Tag.Fresh,
+  Tag.DestroyDate,
+  Tag.CompromiseDate,
+  Tag.CompromiseOccurrenceDate,
+  Tag.RevocationReason,
+  Tag.ArchiveDate,
+  Tag.Link,
+  Tag.LeaseTime,
+  Tag.AlwaysSensitive,
+  Tag.NeverExtractable,
+  Tag.KeyValuePresent,
+  Tag.ShortUniqueIdentifier,
+]);
+
+const SHIFTED_DATES = [Tag.ProcessStartDate, Tag.ProtectStopDate, Tag.DeactivationDate] as const;
+
+/**
+ * The client-independent attributes of a Re-key replacement (KMIP 1.0 §4.4,
+ * 1.4 §4.4, 2.1 §6.1.40): everything of the existing key but the
+ * server-managed and per-object ones; Usage Limits Count reset to the Total;
+ * with an Offset, Activation Date = now + Offset and Process Start, Protect
+ * Stop and Deactivation Date moved by as much as the Activation Date moved
+ * (without an Offset the dates are copied). Name is carried over here; the
+ * caller removes it from the existing key.
+ */
+export function rekeyedAttributes(
+  old: readonly ModelAttribute[],
+  offset: number | undefined,
+  now: Date,
+): ModelAttribute[] {
+  let attrs: ModelAttribute[] = old.filter((a) => a.key.kind === 'custom' || !NOT_INHERITED.has(a.key.tag));
+  const limits = findValue(attrs, Tag.UsageLimits);
+  if (limits?.type === 'Structure') {
+    const total = limits.value.find((c) => c.tag === Tag.UsageLimitsTotal);
+    const reset = limits.value.map((c) =>
+      c.tag === Tag.UsageLimitsCount && total?.type === 'LongInteger'
+        ? longInteger(Tag.UsageLimitsCount, total.value)
+        : c,
+    );
+    attrs = setStandard(attrs, structure(Tag.UsageLimits, reset));
+  }
+  if (offset === undefined) return attrs;
+  const seconds = BigInt(Math.floor(now.getTime() / 1000));
+  const newActivation = seconds + BigInt(offset);
+  const oldActivation = findDate(old, Tag.ActivationDate);
+  const delta = oldActivation === undefined ? undefined : newActivation - oldActivation;
+  attrs = setStandard(attrs, dateTime(Tag.ActivationDate, newActivation));
+  if (delta !== undefined) {
+    for (const tag of SHIFTED_DATES) {
+      const d = findDate(old, tag);
+      if (d !== undefined) attrs = setStandard(attrs, dateTime(tag, d + delta));
+    }
+  }
   return attrs;
 }

@@ -21,6 +21,7 @@ import { decodeTtlv, encodeTtlv } from '../ttlv/binary.js';
 import { dateTime } from '../ttlv/build.js';
 import type { TtlvStructure } from '../ttlv/types.js';
 import { type ModelAttribute, setStandard } from './attributes.js';
+import { applyDueTransitions } from './lifecycle.js';
 import type { ManagedObject } from './object.js';
 import { fromRecord, toRecord } from './record.js';
 
@@ -102,9 +103,19 @@ export class ObjectService {
     return { ...obj, sealed };
   }
 
+  /**
+   * The object as of now: a date-driven state change that has come due
+   * (lifecycle.ts applyDueTransitions) shows at once and is stored with the
+   * next change of the object.
+   */
   async get(id: string): Promise<ManagedObject | undefined> {
     const rec = await this.#store.get(id);
-    return rec === undefined ? undefined : fromRecord(rec);
+    return rec === undefined ? undefined : this.#current(fromRecord(rec));
+  }
+
+  #current(obj: ManagedObject): ManagedObject {
+    const due = applyDueTransitions(obj.attributes, this.#clock());
+    return due === undefined ? obj : { ...obj, attributes: due };
   }
 
   /** The object, or Item Not Found (KMIP 1.0 §11 "Unique Identifier ... does not exist"). */
@@ -137,17 +148,19 @@ export class ObjectService {
     for (let attempt = 1; ; attempt++) {
       const rec = await this.#store.get(id);
       if (rec === undefined) throw new KmipError('ItemNotFound', `object ${id} does not exist`);
-      const obj = fromRecord(rec);
+      const stored = fromRecord(rec);
+      const obj = this.#current(stored);
       let cached: TtlvStructure | undefined;
       let loaded = false;
       const content = async () => {
         if (!loaded) {
-          cached = await this.content(obj);
+          cached = await this.content(stored);
           loaded = true;
         }
         return cached;
       };
-      const change = await mutate(obj, content);
+      const change =
+        (await mutate(obj, content)) ?? (obj === stored ? undefined : { attributes: obj.attributes });
       if (change === undefined) return obj;
       const now = this.#clock();
       const version = obj.version + 1;

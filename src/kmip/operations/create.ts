@@ -1,19 +1,20 @@
 /**
  * Create (KMIP 1.0 §4.1, 1.4 §4.1, 2.1 §6.1.7): the server generates a
  * Symmetric Key (AES 128/192/256, 3DES 168, HMAC keys) with the attributes
- * the client gives (1.x Template-Attribute, 2.x Attributes). Template names
- * (deprecated 1.x Template objects) are refused for now.
+ * the client gives (1.x Template-Attribute, 2.x Attributes), under the
+ * attributes of the 1.x Template objects the Template-Attribute names.
  *
  * Errors (spec table): Object Type not Symmetric Key → Invalid Field;
  * missing or unsupported algorithm/length → Invalid Field; a server-managed
  * attribute supplied → Invalid Field (1.x) / Attribute Read Only (2.x);
- * Template names → Feature Not Supported.
+ * an unknown Template name → Item Not Found.
  */
 import { randomBytes } from 'node:crypto';
 import { KmipError } from '../errors.js';
 import { readRequestAttributes } from '../messages/attributes.js';
 import { findEnum, findInteger } from '../model/attributes.js';
 import { checkClientAttributes, newObjectAttributes } from '../model/lifecycle.js';
+import { withTemplates } from '../model/templates.js';
 import {
   CryptographicAlgorithm,
   enumNameOf,
@@ -96,7 +97,7 @@ export function symmetricKeyContent(key: Uint8Array, algorithm: number, length: 
   return structure(Tag.SymmetricKey, [structure(Tag.KeyBlock, block)]);
 }
 
-/** 1.x Template-Attribute may name Template objects; we hold none. */
+/** Refuses Template names where templates are not applied (model/templates.ts applies them elsewhere). */
 export function refuseTemplateNames(payload: TtlvStructure, containers: readonly number[]): void {
   for (const c of payload.value) {
     if (containers.includes(c.tag) && c.type === 'Structure' && c.value.some((x) => x.tag === Tag.Name)) {
@@ -118,9 +119,9 @@ export const create: OperationDefinition = {
         'Create makes Symmetric Keys only; use Create Key Pair or Register',
       );
     }
-    refuseTemplateNames(payload, [Tag.TemplateAttribute]);
-    const attrs = readRequestAttributes(payload, [Tag.TemplateAttribute, Tag.Attributes]);
-    checkClientAttributes(attrs, isV2(ctx.version));
+    const own = readRequestAttributes(payload, [Tag.TemplateAttribute, Tag.Attributes]);
+    checkClientAttributes(own, isV2(ctx.version));
+    const attrs = await withTemplates(ctx.services.objects, payload, [Tag.TemplateAttribute], own);
     await checkNameUnique(ctx, attrs, undefined);
     const algorithm = findEnum(attrs, Tag.CryptographicAlgorithm);
     const length = findInteger(attrs, Tag.CryptographicLength);

@@ -4,8 +4,10 @@
  * Deactivated included: pg_tde and Barbican never Activate, CLIENTS.md 8).
  * The first Get clears Fresh (1.1 §3.34).
  *
- * Key Format Type: the stored format; a different one only for the trivial
- * Raw ⇄ Transparent Symmetric Key conversion, otherwise Key Format Type Not
+ * Key Format Type: the stored format; a different one for the trivial
+ * Raw ⇄ Transparent Symmetric Key conversion and, for Public and Private
+ * Keys, between PKCS#1, PKCS#8, X.509, EC Private Key and the Transparent
+ * RSA/EC formats (src/crypto/formats.ts); otherwise Key Format Type Not
  * Supported. Key Compression Type on symmetric keys is ignored (CLIENTS.md 7).
  * Key Wrapping Specification: Feature Not Supported for now.
  *
@@ -13,8 +15,11 @@
  * Found (2.x); destroyed (no content) → Item Not Found / Object Destroyed;
  * Sensitive object (1.4+) → Sensitive.
  */
+
+import { convertAsymmetricBlock } from '../../crypto/formats.js';
 import { KmipError } from '../errors.js';
 import { findEnum, findInteger, findValue, setStandard } from '../model/attributes.js';
+import { isArchived } from '../model/lifecycle.js';
 import { keyBlockOf } from '../model/object.js';
 import { KeyFormatType, ObjectType, Operation, Tag } from '../spec/index.js';
 import { boolean, childEnum, enumeration, integer, structure } from '../ttlv/build.js';
@@ -29,6 +34,8 @@ const ALG_LEN_TYPES: ReadonlySet<number> = new Set([
   ObjectType.PrivateKey,
   ObjectType.SplitKey,
 ]);
+
+const ASYMMETRIC_TYPES: ReadonlySet<number> = new Set([ObjectType.PublicKey, ObjectType.PrivateKey]);
 
 function withBlock(content: TtlvStructure, block: TtlvStructure): TtlvStructure {
   return { ...content, value: content.value.map((c) => (c.tag === Tag.KeyBlock ? block : c)) };
@@ -80,6 +87,10 @@ export const get: OperationDefinition = {
     }
     const objects = ctx.services.objects;
     const obj = await loadTarget(payload, ctx);
+    if (isArchived(obj.attributes)) {
+      // Archived objects are off-line until Recover (KMIP 1.0 §4.10, §4.21).
+      throw new KmipError('ObjectArchived', `object ${obj.id} is archived; Recover it first`);
+    }
     const sensitive = findValue(obj.attributes, Tag.Sensitive);
     if (sensitive?.type === 'Boolean' && sensitive.value) {
       // Sensitive (1.4 §3.47): the key material may not leave the server unwrapped.
@@ -99,7 +110,11 @@ export const get: OperationDefinition = {
       const stored = childEnum(block, Tag.KeyFormatType);
       if (wanted !== undefined && stored !== undefined && wanted !== stored) {
         const converted =
-          obj.objectType === ObjectType.SymmetricKey ? convertSymmetric(block, stored, wanted) : undefined;
+          obj.objectType === ObjectType.SymmetricKey
+            ? convertSymmetric(block, stored, wanted)
+            : ASYMMETRIC_TYPES.has(obj.objectType)
+              ? convertAsymmetricBlock(obj.objectType, block, wanted)
+              : undefined;
         if (converted === undefined) {
           throw new KmipError(
             'KeyFormatTypeNotSupported',

@@ -1,17 +1,25 @@
 import { activate } from './activate.js';
 import { addAttribute } from './add-attribute.js';
+import { archive } from './archive.js';
+import { check } from './check.js';
 import { create } from './create.js';
+import { createKeyPair } from './create-key-pair.js';
 import { deleteAttribute } from './delete-attribute.js';
 import { destroy } from './destroy.js';
 import { discoverVersions } from './discover-versions.js';
 import { get } from './get.js';
 import { getAttributeList } from './get-attribute-list.js';
 import { getAttributes } from './get-attributes.js';
+import { getUsageAllocation } from './get-usage-allocation.js';
 import { interop } from './interop.js';
 import { locate } from './locate.js';
+import { log } from './log.js';
 import { modifyAttribute } from './modify-attribute.js';
+import { obtainLease } from './obtain-lease.js';
 import { query } from './query.js';
+import { recover } from './recover.js';
 import { register } from './register.js';
+import { rekey } from './rekey.js';
 import { revoke } from './revoke.js';
 import { setAttribute } from './set-attribute.js';
 import type { OperationDefinition } from './types.js';
@@ -27,6 +35,7 @@ export type {
 /** Every implemented operation; one file each. Query reports exactly this list. */
 export const OPERATIONS: readonly OperationDefinition[] = [
   create,
+  createKeyPair,
   register,
   locate,
   get,
@@ -42,4 +51,11 @@ export const OPERATIONS: readonly OperationDefinition[] = [
   query,
   discoverVersions,
   interop,
+  rekey,
+  check,
+  obtainLease,
+  getUsageAllocation,
+  archive,
+  recover,
+  log,
 ];

@@ -21,6 +21,7 @@ import type { DateRange, LocateFilter } from '../../store/types.js';
 import { KmipError } from '../errors.js';
 import { attributeFromV1, attributeFromV2, type ModelAttribute } from '../messages/attributes.js';
 import { findAll, sameValue } from '../model/attributes.js';
+import { isArchived } from '../model/lifecycle.js';
 import type { ManagedObject } from '../model/object.js';
 import { customIndexName, valueText } from '../model/record.js';
 import {
@@ -135,11 +136,29 @@ export const locate: OperationDefinition = {
   async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
     const max = nonNegative(childInteger(payload, Tag.MaximumItems), 'Maximum Items');
     const offset = nonNegative(childInteger(payload, Tag.OffsetItems), 'Offset Items') ?? 0;
-    const { filter, rest } = plan(requestAttributes(payload), childInteger(payload, Tag.StorageStatusMask));
+    const storageMask = childInteger(payload, Tag.StorageStatusMask);
+    const { filter: planned, rest } = plan(requestAttributes(payload), storageMask);
     const objects = ctx.services.objects;
+    // Storage Status Mask (KMIP 1.0 §4.9): on-line objects only unless it asks for
+    // archived ones; an archived object is one with an Archive Date.
+    const mask = storageMask ?? StorageStatusMask.OnLineStorage;
+    const wantOnline = (mask & StorageStatusMask.OnLineStorage) !== 0;
+    const wantArchived = (mask & StorageStatusMask.ArchivalStorage) !== 0;
+    const archivedRange = {
+      field: 'ArchiveDate',
+      from: Number.MIN_SAFE_INTEGER,
+      to: Number.MAX_SAFE_INTEGER,
+    };
+    const filter =
+      wantArchived && !wantOnline
+        ? { ...planned, dates: [...(planned.dates ?? []), archivedRange] }
+        : planned;
+    // Hiding archived objects needs a look at each object; skip it when none exist.
+    const hideArchived =
+      wantOnline && !wantArchived && (await objects.count({ ...planned, dates: [archivedRange] })) > 0;
     let total: number;
     let ids: string[];
-    if (rest.length === 0) {
+    if (rest.length === 0 && !hideArchived) {
       total = await objects.count(filter);
       // The store pages in creation order; newest first is that order reversed.
       const end = Math.max(0, total - offset);
@@ -150,7 +169,8 @@ export const locate: OperationDefinition = {
       const found: string[] = [];
       for (const id of candidates) {
         const obj = await objects.get(id);
-        if (obj !== undefined && matches(obj, rest)) found.push(id);
+        if (obj !== undefined && matches(obj, rest) && !(hideArchived && isArchived(obj.attributes)))
+          found.push(id);
       }
       found.reverse();
       total = found.length;

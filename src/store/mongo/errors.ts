@@ -39,7 +39,24 @@ export function mapMongoError(err: unknown, what: string): unknown {
   return err;
 }
 
+/**
+ * Socket errors the driver sometimes lets through unwrapped, e.g. "This
+ * socket has been ended by the other party" (EPIPE) when the server dies
+ * between two commands on a pooled connection.
+ */
+const SOCKET_CODES = new Set([
+  'EPIPE',
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'ECONNABORTED',
+  'ETIMEDOUT',
+  'ERR_SOCKET_CLOSED',
+]);
+
 function isUnavailable(err: unknown): boolean {
+  if (err instanceof Error && 'code' in err && typeof err.code === 'string' && SOCKET_CODES.has(err.code)) {
+    return true;
+  }
   if (
     err instanceof MongoNetworkError ||
     err instanceof MongoServerSelectionError ||

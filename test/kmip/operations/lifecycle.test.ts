@@ -411,7 +411,8 @@ describe('object operations over a real store (Create, Get, attributes, Locate, 
         ],
       },
     ]);
-    expect(tmpl?.reason).to.equal(ResultReason.FeatureNotSupported);
+    // Templates are applied now (model/templates.ts); an unknown one is not found.
+    expect(tmpl?.reason).to.equal(ResultReason.ItemNotFound);
     const id = text(await h.ok('1.2', Operation.Create, aesTemplate('1.2')), Tag.UniqueIdentifier) as string;
     const [fmt] = await h.send('1.2', [
       {

@@ -1,0 +1,83 @@
+/**
+ * KMIP 1.x Template objects (1.0 §2.2.6, deprecated in 1.3, gone in 2.0):
+ * a named set of attributes registered once and applied to Create,
+ * Create Key Pair, Register and Re-key requests whose Template-Attribute
+ * names it with a Name item. The Template object's content is the Template
+ * structure of the Register request (its Attribute items).
+ */
+import { KmipError } from '../errors.js';
+import { attributeFromV1 } from '../messages/attributes.js';
+import { enumNameOf, ObjectType, Tag } from '../spec/index.js';
+import { childText } from '../ttlv/build.js';
+import type { TtlvStructure } from '../ttlv/types.js';
+import { addInstance, isMultiInstance, keysEqual, type ModelAttribute, removeAll } from './attributes.js';
+import type { ObjectService } from './service.js';
+
+/** The Template names a request's Template-Attribute structures carry (1.0 §2.1.8). */
+export function templateNames(payload: TtlvStructure, containers: readonly number[]): string[] {
+  const names: string[] = [];
+  for (const c of payload.value) {
+    if (!containers.includes(c.tag) || c.type !== 'Structure') continue;
+    for (const n of c.value) {
+      const v = n.tag === Tag.Name && n.type === 'Structure' ? childText(n, Tag.NameValue) : undefined;
+      if (v !== undefined) names.push(v);
+    }
+  }
+  return names;
+}
+
+/** The attributes of the Template objects named, in the order named; Item Not Found for an unknown name. */
+export async function templateAttributes(
+  objects: ObjectService,
+  names: readonly string[],
+): Promise<ModelAttribute[]> {
+  const out: ModelAttribute[] = [];
+  const typeName = enumNameOf('ObjectType', ObjectType.Template) ?? 'Template';
+  for (const name of names) {
+    const [id] = await objects.locate({ name, objectType: typeName }, { limit: 1 });
+    const obj = id === undefined ? undefined : await objects.get(id);
+    if (obj === undefined) throw new KmipError('ItemNotFound', `no Template named "${name}"`);
+    const content = await objects.content(obj);
+    for (const a of content?.value ?? []) {
+      if (a.tag === Tag.Attribute && a.type === 'Structure') out.push(attributeFromV1(a));
+    }
+  }
+  return out;
+}
+
+/**
+ * `over` applied on `base`: a single-instance attribute of `over` replaces
+ * the base's, multi-instance ones (Name, Link, custom) are added. This is
+ * the precedence of explicit attributes over template ones (1.0 §2.1.8) and
+ * of Re-key's client attributes over the inherited ones.
+ */
+export function overlayAttributes(
+  base: readonly ModelAttribute[],
+  over: readonly ModelAttribute[],
+): ModelAttribute[] {
+  let attrs = [...base];
+  const seen: ModelAttribute[] = [];
+  for (const a of over) {
+    if (!isMultiInstance(a.key) && !seen.some((s) => keysEqual(s.key, a.key))) {
+      attrs = removeAll(attrs, a.key);
+      seen.push(a);
+    }
+    attrs = addInstance(attrs, a).attrs;
+  }
+  return attrs;
+}
+
+/**
+ * A request's own attributes with those of the Templates it names under
+ * them (none named: the request's attributes unchanged).
+ */
+export async function withTemplates(
+  objects: ObjectService,
+  payload: TtlvStructure,
+  containers: readonly number[],
+  own: readonly ModelAttribute[],
+): Promise<ModelAttribute[]> {
+  const names = templateNames(payload, containers);
+  if (names.length === 0) return [...own];
+  return overlayAttributes(await templateAttributes(objects, names), own);
+}

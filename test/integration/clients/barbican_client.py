@@ -1,0 +1,176 @@
+#!/usr/bin/python3
+"""Replay OpenStack Barbican's KMIP secret store flow with PyKMIP's ProxyKmipClient.
+
+Barbican (barbican/plugin/kmip_secret_store.py) speaks KMIP 1.2 through
+kmip.pie.client.ProxyKmipClient with a client certificate and a
+username/password Credential in every request header. It Creates and
+Registers objects named with random UUIDs, sets Operation Policy Name,
+Gets them while still Pre-Active (it never Activates) and Destroys them.
+
+Prints one JSON object: {"ok": bool, "steps": [{"step", "ok", "error"?}...]}.
+Used by barbican.test.ts.
+"""
+
+import argparse
+import json
+import logging
+import ssl
+import sys
+import uuid
+import warnings
+
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.x509.oid import NameOID
+import datetime
+
+from kmip.core import enums
+from kmip.pie import client as pie_client
+from kmip.pie import objects
+
+warnings.filterwarnings("ignore", category=DeprecationWarning)
+POLICY = "default"
+
+
+def make_client(args):
+    c = pie_client.ProxyKmipClient(
+        hostname=args.host,
+        port=args.port,
+        cert=args.cert,
+        key=args.key,
+        ca=args.ca,
+        username="barbican",
+        password="barbican-password",
+        config="client-under-test",
+        kmip_version=enums.KMIPVersion.KMIP_1_2,
+    )
+    # PyKMIP 0.10 uses ssl.wrap_socket (gone in Python 3.12); use a modern
+    # context with the same certificates. The KMIP side stays PyKMIP's own.
+    context = ssl.create_default_context(cafile=args.ca)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    context.check_hostname = False
+    context.load_cert_chain(args.cert, args.key)
+    proxy = c.proxy
+
+    def create_socket(sock):
+        proxy.socket = context.wrap_socket(sock)
+        proxy.socket.settimeout(proxy.timeout)
+
+    proxy._create_socket = create_socket
+    return c
+
+
+def material():
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    private_der = key.private_bytes(
+        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+    )
+    public_der = key.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "barbican-test")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now)
+        .not_valid_after(now + datetime.timedelta(days=1))
+        .sign(key, hashes.SHA256())
+    )
+    return private_der, public_der, cert.public_bytes(serialization.Encoding.DER)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    for a in ("--host", "--cert", "--key", "--ca"):
+        parser.add_argument(a, required=True)
+    parser.add_argument("--port", type=int, required=True)
+    args = parser.parse_args()
+    logging.disable(logging.CRITICAL)
+
+    steps = []
+
+    def step(name, fn):
+        try:
+            value = fn()
+            steps.append({"step": name, "ok": True})
+            return value
+        except Exception as e:  # a failed step is data for the test
+            steps.append({"step": name, "ok": False, "error": "{0}: {1}".format(type(e).__name__, e)})
+            return None
+
+    private_der, public_der, cert_der = material()
+    ids = {}
+    with make_client(args) as c:
+        ids["create"] = step(
+            "create",
+            lambda: c.create(
+                enums.CryptographicAlgorithm.AES, 256, operation_policy_name=POLICY, name=str(uuid.uuid4())
+            ),
+        )
+        pair = step(
+            "create_key_pair",
+            lambda: c.create_key_pair(
+                enums.CryptographicAlgorithm.RSA,
+                2048,
+                operation_policy_name=POLICY,
+                public_name=str(uuid.uuid4()),
+                private_name=str(uuid.uuid4()),
+            ),
+        )
+        if pair:
+            ids["kp_public"], ids["kp_private"] = pair
+
+        def named(obj):
+            obj.names = [str(uuid.uuid4())]
+            obj.operation_policy_name = POLICY
+            return obj
+
+        registered = {
+            "register_symmetric": named(
+                objects.SymmetricKey(enums.CryptographicAlgorithm.AES, 256, b"\x11" * 32)
+            ),
+            "register_private": named(
+                objects.PrivateKey(
+                    enums.CryptographicAlgorithm.RSA, 2048, private_der, enums.KeyFormatType.PKCS_8
+                )
+            ),
+            "register_public": named(
+                objects.PublicKey(
+                    enums.CryptographicAlgorithm.RSA, 2048, public_der, enums.KeyFormatType.X_509
+                )
+            ),
+            "register_certificate": named(objects.X509Certificate(cert_der)),
+            "register_secret": named(objects.SecretData(b"s3cr3t-passw0rd", enums.SecretDataType.PASSWORD)),
+            "register_opaque": named(objects.OpaqueObject(b"opaque blob", enums.OpaqueDataType.NONE)),
+        }
+        expected = {}
+        for name, obj in registered.items():
+            expected[name] = obj.value
+            ids[name] = step(name, lambda obj=obj: c.register(obj))
+
+        for name, uid in ids.items():
+            if uid is None:
+                continue
+
+            def get(name=name, uid=uid):
+                obj = c.get(uid)
+                if name in expected and obj.value != expected[name]:
+                    raise ValueError("value differs from the registered one")
+                return obj
+
+            step("get_" + name, get)
+        for name, uid in ids.items():
+            if uid is not None:
+                step("destroy_" + name, lambda uid=uid: c.destroy(uid))
+
+    print(json.dumps({"ok": all(s["ok"] for s in steps), "steps": steps}))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
