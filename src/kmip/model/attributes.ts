@@ -212,6 +212,66 @@ export function shapeForVersion(attr: ModelAttribute, version: KmipVersion): Mod
   return { ...attr, index };
 }
 
+/**
+ * Usage Limits as the server keeps it: a client gives Total and Unit, the
+ * server fills in Count = Total (KMIP 1.4 §3.21: the count of usage left),
+ * in spec field order Total, Count, Unit (TC-51).
+ */
+export function withUsageLimitsCount(attr: ModelAttribute): ModelAttribute {
+  const v = attr.value;
+  if (attr.key.kind !== 'standard' || attr.key.tag !== Tag.UsageLimits || v.type !== 'Structure') return attr;
+  if (v.value.some((c) => c.tag === Tag.UsageLimitsCount)) return attr;
+  const total = v.value.find((c) => c.tag === Tag.UsageLimitsTotal);
+  if (total?.type !== 'LongInteger') return attr;
+  const fields: TtlvItem[] = [];
+  for (const c of v.value) {
+    fields.push(c);
+    if (c === total) fields.push({ tag: Tag.UsageLimitsCount, type: 'LongInteger', value: total.value });
+  }
+  return { ...attr, value: { ...v, value: fields } };
+}
+
+/** Listed first, in this order, ahead of the alphabetical rest. */
+const LEADING: readonly number[] = [
+  Tag.UniqueIdentifier,
+  Tag.ShortUniqueIdentifier,
+  Tag.ObjectType,
+  Tag.CryptographicAlgorithm,
+  Tag.CryptographicLength,
+];
+
+function listingKey(key: AttributeKey): string {
+  if (key.kind === 'custom') return '';
+  const name = attributeByTag(key.tag)?.name ?? tagInfo(key.tag)?.name ?? '';
+  // 2.x: Key Format Type follows Digest, whose value names it too (SKLC-O-1-21, SKFF-M-9-21).
+  return key.tag === Tag.KeyFormatType ? 'Digest\u0000' : name;
+}
+
+/**
+ * All attributes of an object in the order the profile vectors list them
+ * (Get Attributes without names, Get Attribute List; SKLC-O-1, AKLC-O-1,
+ * SKFF-M-9): Unique Identifier, Short Unique Identifier, Object Type,
+ * Cryptographic Algorithm and Length, then the others by their 1.x name,
+ * custom attributes last in the order they were added. Instances of one
+ * attribute keep their order (the sort is stable).
+ */
+export function inListingOrder(attrs: readonly ModelAttribute[]): ModelAttribute[] {
+  const rank = (a: ModelAttribute): number => {
+    if (a.key.kind === 'custom') return LEADING.length + 1;
+    const i = LEADING.indexOf(a.key.tag);
+    return i >= 0 ? i : LEADING.length;
+  };
+  return [...attrs].sort((a, b) => {
+    const ra = rank(a);
+    const rb = rank(b);
+    if (ra !== rb) return ra - rb;
+    if (ra !== LEADING.length) return 0;
+    const ka = listingKey(a.key);
+    const kb = listingKey(b.key);
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  });
+}
+
 /** Throws Invalid Field when a value does not have the type its tag requires. */
 export function checkValueType(attr: ModelAttribute): void {
   if (attr.key.kind !== 'standard') return;

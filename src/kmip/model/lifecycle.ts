@@ -5,7 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { KmipError } from '../errors.js';
-import { HashingAlgorithm, ObjectType, State, Tag } from '../spec/index.js';
+import { HashingAlgorithm, ObjectType, ProtectionStorageMask, State, Tag } from '../spec/index.js';
 import {
   boolean,
   byteString,
@@ -86,6 +86,8 @@ export interface NewObjectInput {
   /** Cryptographic Algorithm / Length known from the content (Create, or a Key Block) */
   readonly algorithm?: number;
   readonly length?: number;
+  /** the server generated the key material (Create, Create Key Pair, Re-key) */
+  readonly generated?: boolean;
 }
 
 /**
@@ -118,6 +120,15 @@ export function newObjectAttributes(input: NewObjectInput): ModelAttribute[] {
   let state: number = State.PreActive;
   if (activation !== undefined && activation <= seconds) {
     state = deactivation !== undefined && deactivation <= seconds ? State.Deactivated : State.Active;
+  }
+  if (input.generated === true) {
+    // A generated key is in our software store only, not sensitive and
+    // extractable unless the client said otherwise (1.4 §3.47, §3.49; 2.1 §4.47).
+    if (!has(Tag.Sensitive)) attrs = setStandard(attrs, boolean(Tag.Sensitive, false));
+    if (!has(Tag.Extractable)) attrs = setStandard(attrs, boolean(Tag.Extractable, true));
+    if (!has(Tag.ProtectionStorageMask)) {
+      attrs = setStandard(attrs, integer(Tag.ProtectionStorageMask, ProtectionStorageMask.Software));
+    }
   }
   const digest = digestOf(input.objectType, input.content);
   if (digest !== undefined) attrs = setStandard(removeAll(attrs, standardKey(Tag.Digest)), digest);

@@ -12,6 +12,7 @@ import {
   keyLabel,
   type ModelAttribute,
   PRE_ACTIVE_ONLY,
+  withUsageLimitsCount,
 } from '../model/attributes.js';
 import type { ManagedObject } from '../model/object.js';
 import { State, Tag } from '../spec/index.js';
@@ -34,7 +35,7 @@ export function newAttributeOf(payload: TtlvStructure): ModelAttribute {
   const attr = v1 !== undefined ? attributeFromV1(v1) : wrapped(payload, Tag.NewAttribute);
   if (attr === undefined) throw new KmipError('InvalidMessage', 'the attribute is missing');
   checkValueType(attr);
-  return attr;
+  return withUsageLimitsCount(attr);
 }
 
 export function currentAttributeOf(payload: TtlvStructure): ModelAttribute | undefined {

@@ -115,7 +115,15 @@ export async function createKeyPairObjects(ctx: OperationContext, req: PairReque
   const make = async (objectType: number, key: KeyObject, attrs: readonly ModelAttribute[]) => {
     const format = storedFormat(key);
     const content = asymmetricContent(key, format, alg, length);
-    let all = newObjectAttributes({ objectType, attributes: attrs, content, now, algorithm: alg, length });
+    let all = newObjectAttributes({
+      objectType,
+      attributes: attrs,
+      content,
+      now,
+      algorithm: alg,
+      length,
+      generated: true,
+    });
     all = setStandard(all, serverRngAttribute());
     all = setStandard(all, enumeration(Tag.KeyFormatType, format));
     return ctx.services.objects.create({

@@ -10,9 +10,10 @@
  * an unknown Template name → Item Not Found.
  */
 import { randomBytes } from 'node:crypto';
+import { serverRngAttribute } from '../../crypto/rng.js';
 import { KmipError } from '../errors.js';
 import { readRequestAttributes } from '../messages/attributes.js';
-import { findEnum, findInteger } from '../model/attributes.js';
+import { findEnum, findInteger, setStandard } from '../model/attributes.js';
 import { checkClientAttributes, newObjectAttributes } from '../model/lifecycle.js';
 import { withTemplates } from '../model/templates.js';
 import {
@@ -130,12 +131,19 @@ export const create: OperationDefinition = {
       const content = symmetricKeyContent(key, algorithm ?? 0, length ?? 0);
       const obj = await ctx.services.objects.create({
         objectType,
-        attributes: newObjectAttributes({
-          objectType,
-          attributes: attrs,
-          content,
-          now: ctx.services.clock(),
-        }),
+        attributes: setStandard(
+          setStandard(
+            newObjectAttributes({
+              objectType,
+              attributes: attrs,
+              content,
+              now: ctx.services.clock(),
+              generated: true,
+            }),
+            serverRngAttribute(),
+          ),
+          enumeration(Tag.KeyFormatType, KeyFormatType.Raw),
+        ),
         content,
         owner: ctx.client.commonName,
       });

@@ -9,7 +9,10 @@
  * Keys, between PKCS#1, PKCS#8, X.509, EC Private Key and the Transparent
  * RSA/EC formats (src/crypto/formats.ts); otherwise Key Format Type Not
  * Supported. Key Compression Type on symmetric keys is ignored (CLIENTS.md 7).
- * Key Wrapping Specification: Feature Not Supported for now.
+ * Key wrapping (operations/wrapping.ts): a Key Wrapping Specification
+ * returns the key wrapped; a key registered wrapped is returned as
+ * registered unless Key Wrap Type is Not Wrapped or a new wrapping is
+ * asked for, which unwrap it first (1.4 §4.11, TC-WRAP-2/3).
  *
  * Errors (spec table): no such object → Item Not Found (1.x) / Object Not
  * Found (2.x); destroyed (no content) → Item Not Found / Object Destroyed;
@@ -20,12 +23,13 @@ import { convertAsymmetricBlock } from '../../crypto/formats.js';
 import { KmipError } from '../errors.js';
 import { findEnum, findInteger, findValue, setStandard } from '../model/attributes.js';
 import { isArchived } from '../model/lifecycle.js';
-import { keyBlockOf } from '../model/object.js';
-import { KeyFormatType, ObjectType, Operation, Tag } from '../spec/index.js';
-import { boolean, childEnum, enumeration, integer, structure } from '../ttlv/build.js';
+import { keyBlockOf, type ManagedObject } from '../model/object.js';
+import { KeyFormatType, KeyWrapType, ObjectType, Operation, Tag } from '../spec/index.js';
+import { boolean, child, childEnum, childStruct, enumeration, integer, structure } from '../ttlv/build.js';
 import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
 import { loadTarget, reason, uidItem } from './common.js';
 import type { OperationContext, OperationDefinition } from './types.js';
+import { isWrappedBlock, namedAttributes, unwrapKeyBlock, wrapKeyBlock } from './wrapping.js';
 
 /** Key Block types that carry Cryptographic Algorithm and Length (not Secret Data, 1.0 §2.1.3). */
 const ALG_LEN_TYPES: ReadonlySet<number> = new Set([
@@ -82,65 +86,10 @@ export const get: OperationDefinition = {
   needsObject: true,
   allowedStates: ['PreActive', 'Active', 'Deactivated', 'Compromised'],
   async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
-    if (payload.value.some((c) => c.tag === Tag.KeyWrappingSpecification)) {
-      throw new KmipError('FeatureNotSupported', 'key wrapping on Get is not supported yet');
-    }
-    const objects = ctx.services.objects;
-    const obj = await loadTarget(payload, ctx);
-    if (isArchived(obj.attributes)) {
-      // Archived objects are off-line until Recover (KMIP 1.0 §4.10, §4.21).
-      throw new KmipError('ObjectArchived', `object ${obj.id} is archived; Recover it first`);
-    }
-    const sensitive = findValue(obj.attributes, Tag.Sensitive);
-    if (sensitive?.type === 'Boolean' && sensitive.value) {
-      // Sensitive (1.4 §3.47): the key material may not leave the server unwrapped.
-      throw new KmipError('Sensitive', `object ${obj.id} is Sensitive and cannot be returned in the clear`);
-    }
-    if (obj.sealed === undefined) {
-      throw new KmipError(
-        reason(ctx, 'ObjectDestroyed', 'ItemNotFound'),
-        `object ${obj.id} has no key material`,
-      );
-    }
-    let content = await objects.content(obj);
-    if (content === undefined) throw new KmipError('ItemNotFound', `object ${obj.id} has no content`);
-    let block = keyBlockOf(content);
-    if (block !== undefined) {
-      const wanted = childEnum(payload, Tag.KeyFormatType);
-      const stored = childEnum(block, Tag.KeyFormatType);
-      if (wanted !== undefined && stored !== undefined && wanted !== stored) {
-        const converted =
-          obj.objectType === ObjectType.SymmetricKey
-            ? convertSymmetric(block, stored, wanted)
-            : ASYMMETRIC_TYPES.has(obj.objectType)
-              ? convertAsymmetricBlock(obj.objectType, block, wanted)
-              : undefined;
-        if (converted === undefined) {
-          throw new KmipError(
-            'KeyFormatTypeNotSupported',
-            'the key cannot be returned in that Key Format Type',
-          );
-        }
-        block = converted;
-      }
-      // Clients expect Algorithm and Length after the Key Value (CLIENTS.md 9).
-      if (
-        ALG_LEN_TYPES.has(obj.objectType) &&
-        !block.value.some((c) => c.tag === Tag.CryptographicAlgorithm)
-      ) {
-        const alg = findEnum(obj.attributes, Tag.CryptographicAlgorithm);
-        const len = findInteger(obj.attributes, Tag.CryptographicLength);
-        const extra: TtlvItem[] = [];
-        if (alg !== undefined) extra.push(enumeration(Tag.CryptographicAlgorithm, alg));
-        if (len !== undefined) extra.push(integer(Tag.CryptographicLength, len));
-        const at = block.value.findIndex((c) => c.tag === Tag.KeyValue) + 1;
-        block = structure(Tag.KeyBlock, [...block.value.slice(0, at), ...extra, ...block.value.slice(at)]);
-      }
-      content = withBlock(content, block);
-    }
+    const { obj, content } = await retrieveContent(payload, ctx);
     const fresh = findValue(obj.attributes, Tag.Fresh);
     if (fresh?.type === 'Boolean' && fresh.value) {
-      await objects.update(obj.id, (cur) => {
+      await ctx.services.objects.update(obj.id, (cur) => {
         const f = findValue(cur.attributes, Tag.Fresh);
         if (f?.type !== 'Boolean' || !f.value) return undefined;
         return { attributes: setStandard(cur.attributes, boolean(Tag.Fresh, false)) };
@@ -149,3 +98,90 @@ export const get: OperationDefinition = {
     return [enumeration(Tag.ObjectType, obj.objectType), uidItem(obj.id), content];
   },
 };
+
+/**
+ * The object a Get or Export request names and its content as the request
+ * asks for it (format conversion, wrapping, unwrapping); no side effects.
+ */
+export async function retrieveContent(
+  payload: TtlvStructure,
+  ctx: OperationContext,
+): Promise<{ obj: ManagedObject; content: TtlvStructure }> {
+  const wrapSpec = childStruct(payload, Tag.KeyWrappingSpecification);
+  const wrapType = childEnum(payload, Tag.KeyWrapType);
+  const objects = ctx.services.objects;
+  const obj = await loadTarget(payload, ctx);
+  if (isArchived(obj.attributes)) {
+    // Archived objects are off-line until Recover (KMIP 1.0 §4.10, §4.21).
+    throw new KmipError('ObjectArchived', `object ${obj.id} is archived; Recover it first`);
+  }
+  const sensitive = findValue(obj.attributes, Tag.Sensitive);
+  if (sensitive?.type === 'Boolean' && sensitive.value && wrapSpec === undefined) {
+    // Sensitive (1.4 §3.47): the key material may not leave the server unwrapped.
+    throw new KmipError('Sensitive', `object ${obj.id} is Sensitive and cannot be returned in the clear`);
+  }
+  const extractable = findValue(obj.attributes, Tag.Extractable);
+  if (extractable?.type === 'Boolean' && !extractable.value) {
+    // Extractable False (1.4 §3.48): not even wrapped (TC-EXTRACTABLE-1).
+    throw new KmipError('NotExtractable', `object ${obj.id} is not Extractable`);
+  }
+  if (obj.sealed === undefined) {
+    throw new KmipError(
+      reason(ctx, 'ObjectDestroyed', 'ItemNotFound'),
+      `object ${obj.id} has no key material`,
+    );
+  }
+  let content = await objects.content(obj);
+  if (content === undefined) throw new KmipError('ItemNotFound', `object ${obj.id} has no content`);
+  let block = keyBlockOf(content);
+  if (block === undefined && wrapSpec !== undefined) {
+    throw new KmipError('InvalidField', `object ${obj.id} has no Key Block to wrap`);
+  }
+  if (block !== undefined) {
+    const registeredForm = isWrappedBlock(block) && child(block, Tag.KeyValue)?.type === 'Structure';
+    if (isWrappedBlock(block) && (wrapType === KeyWrapType.NotWrapped || wrapSpec !== undefined)) {
+      block = await unwrapKeyBlock(ctx, block);
+    }
+    const wanted = childEnum(payload, Tag.KeyFormatType);
+    const stored = childEnum(block, Tag.KeyFormatType);
+    if (wanted !== undefined && stored !== undefined && wanted !== stored) {
+      if (isWrappedBlock(block)) {
+        throw new KmipError(
+          'KeyFormatTypeNotSupported',
+          'a key returned as registered (wrapped) cannot be converted',
+        );
+      }
+      const converted =
+        obj.objectType === ObjectType.SymmetricKey
+          ? convertSymmetric(block, stored, wanted)
+          : ASYMMETRIC_TYPES.has(obj.objectType)
+            ? convertAsymmetricBlock(obj.objectType, block, wanted)
+            : undefined;
+      if (converted === undefined) {
+        throw new KmipError(
+          'KeyFormatTypeNotSupported',
+          'the key cannot be returned in that Key Format Type',
+        );
+      }
+      block = converted;
+    }
+    // Clients expect Algorithm and Length after the Key Value (CLIENTS.md 9).
+    if (ALG_LEN_TYPES.has(obj.objectType) && !block.value.some((c) => c.tag === Tag.CryptographicAlgorithm)) {
+      const alg = findEnum(obj.attributes, Tag.CryptographicAlgorithm);
+      const len = findInteger(obj.attributes, Tag.CryptographicLength);
+      const extra: TtlvItem[] = [];
+      if (alg !== undefined) extra.push(enumeration(Tag.CryptographicAlgorithm, alg));
+      if (len !== undefined) extra.push(integer(Tag.CryptographicLength, len));
+      const at = block.value.findIndex((c) => c.tag === Tag.KeyValue) + 1;
+      block = structure(Tag.KeyBlock, [...block.value.slice(0, at), ...extra, ...block.value.slice(at)]);
+    }
+    if (wrapSpec !== undefined) {
+      block = await wrapKeyBlock(ctx, block, wrapSpec, {
+        attributes: namedAttributes(ctx, obj.attributes, wrapSpec),
+        keyValueStructure: registeredForm,
+      });
+    }
+    content = withBlock(content, block);
+  }
+  return { obj, content };
+}

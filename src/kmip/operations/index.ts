@@ -7,6 +7,7 @@ import { createKeyPair } from './create-key-pair.js';
 import { deleteAttribute } from './delete-attribute.js';
 import { destroy } from './destroy.js';
 import { discoverVersions } from './discover-versions.js';
+import { exportOperation } from './export.js';
 import { get } from './get.js';
 import { getAttributeList } from './get-attribute-list.js';
 import { getAttributes } from './get-attributes.js';
@@ -58,4 +59,5 @@ export const OPERATIONS: readonly OperationDefinition[] = [
   archive,
   recover,
   log,
+  exportOperation,
 ];

@@ -103,6 +103,7 @@ export const rekey: OperationDefinition = {
           attributes: attrs,
           content,
           now,
+          generated: true,
         }),
         content,
         owner: ctx.client.commonName,

@@ -1,0 +1,340 @@
+import { constants, createDecipheriv, generateKeyPairSync, privateDecrypt, randomBytes } from 'node:crypto';
+import { expect } from 'chai';
+import {
+  BlockCipherMode,
+  CryptographicAlgorithm,
+  CryptographicUsageMask,
+  EncodingOption,
+  HashingAlgorithm,
+  KeyFormatType,
+  KeyWrapType,
+  type KmipVersion,
+  ObjectType,
+  Operation,
+  PaddingMethod,
+  ResultReason,
+  Tag,
+  WrappingMethod,
+} from '../../../src/kmip/spec/index.js';
+import { decodeTtlv } from '../../../src/kmip/ttlv/binary.js';
+import type { TtlvItem, TtlvStructure } from '../../../src/kmip/ttlv/types.js';
+import { B, D, E, type Harness, I, kid, openHarness, S, T, text } from './harness.js';
+
+const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
+const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
+
+// RFC 3394 §4.1: this KEK wraps this key to this ciphertext.
+const KEK = '000102030405060708090a0b0c0d0e0f';
+const DEK = '00112233445566778899aabbccddeeff';
+const WRAPPED = '1fa68b0a8112b447aef34bd8fb5a7b829d3e862371d2cfe5';
+
+const U = CryptographicUsageMask;
+
+function attrList(version: KmipVersion, items: TtlvItem[]): TtlvItem {
+  if (version.startsWith('2')) return S(Tag.Attributes, items);
+  const names: Record<number, string> = {
+    [Tag.CryptographicUsageMask]: 'Cryptographic Usage Mask',
+    [Tag.ActivationDate]: 'Activation Date',
+    [Tag.Sensitive]: 'Sensitive',
+    [Tag.CryptographicParameters]: 'Cryptographic Parameters',
+  };
+  return S(
+    Tag.TemplateAttribute,
+    items.map((a) =>
+      S(Tag.Attribute, [
+        T(Tag.AttributeName, names[a.tag] ?? '?'),
+        { ...a, tag: Tag.AttributeValue } as TtlvItem,
+      ]),
+    ),
+  );
+}
+
+function symKey(material: TtlvItem[], bits: number, extra: TtlvItem[] = []): TtlvItem {
+  return S(Tag.SymmetricKey, [
+    S(Tag.KeyBlock, [
+      E(Tag.KeyFormatType, KeyFormatType.Raw),
+      S(Tag.KeyValue, material),
+      E(Tag.CryptographicAlgorithm, CryptographicAlgorithm.AES),
+      I(Tag.CryptographicLength, bits),
+      ...extra,
+    ]),
+  ]);
+}
+
+function activeNow(): TtlvItem {
+  return D(Tag.ActivationDate, Math.floor(Date.now() / 1000) - 3600);
+}
+
+async function registerAes(
+  h: Harness,
+  version: KmipVersion,
+  key: Uint8Array,
+  mask: number,
+  extra: TtlvItem[] = [],
+): Promise<string> {
+  const p = await h.ok(version, Operation.Register, [
+    E(Tag.ObjectType, ObjectType.SymmetricKey),
+    attrList(version, [I(Tag.CryptographicUsageMask, mask), ...extra]),
+    symKey([B(Tag.KeyMaterial, key)], key.length * 8),
+  ]);
+  return text(p, Tag.UniqueIdentifier) ?? '';
+}
+
+function wrapSpec(kekId: string, params: TtlvItem[], encoding?: number, extra: TtlvItem[] = []): TtlvItem {
+  return S(Tag.KeyWrappingSpecification, [
+    E(Tag.WrappingMethod, WrappingMethod.Encrypt),
+    S(Tag.EncryptionKeyInformation, [
+      T(Tag.UniqueIdentifier, kekId),
+      ...(params.length > 0 ? [S(Tag.CryptographicParameters, params)] : []),
+    ]),
+    ...extra,
+    ...(encoding === undefined ? [] : [E(Tag.EncodingOption, encoding)]),
+  ]);
+}
+
+function blockOf(payload: TtlvStructure, tag = Tag.SymmetricKey): TtlvStructure {
+  const kb = kid(kid(payload, tag), Tag.KeyBlock);
+  if (kb?.type !== 'Structure') throw new Error('no Key Block');
+  return kb;
+}
+
+function bytesOf(item: TtlvItem | undefined): Uint8Array {
+  if (item?.type !== 'ByteString') throw new Error(`expected a Byte String, got ${item?.type}`);
+  return item.value;
+}
+
+function nodeUnwrap(kek: Uint8Array, data: Uint8Array, pad: boolean): Uint8Array {
+  const d = createDecipheriv(
+    `id-aes${kek.length * 8}-wrap${pad ? '-pad' : ''}`,
+    kek,
+    Buffer.from(pad ? 'a65959a6' : 'a6a6a6a6a6a6a6a6', 'hex'),
+  );
+  return new Uint8Array(Buffer.concat([d.update(data), d.final()]));
+}
+
+describe('kmip/operations wrapping (Get with Key Wrapping Specification, wrapped Register)', () => {
+  let h: Harness;
+  beforeEach(async () => {
+    h = await openHarness();
+  });
+  afterEach(async () => {
+    await h.close();
+  });
+
+  for (const version of ['1.4', '2.0'] as const) {
+    describe(`KMIP ${version}`, () => {
+      it('wraps with NIST Key Wrap and No Encoding to the RFC 3394 §4.1 answer', async () => {
+        const kek = await registerAes(h, version, hex(KEK), U.WrapKey, [activeNow()]);
+        const dek = await registerAes(h, version, hex(DEK), U.Encrypt | U.Decrypt);
+        const p = await h.ok(version, Operation.Get, [
+          T(Tag.UniqueIdentifier, dek),
+          wrapSpec(kek, [E(Tag.BlockCipherMode, BlockCipherMode.NISTKeyWrap)], EncodingOption.NoEncoding),
+        ]);
+        const kb = blockOf(p);
+        expect(toHex(bytesOf(kid(kb, Tag.KeyValue)))).to.equal(WRAPPED);
+        expect(toHex(nodeUnwrap(hex(KEK), bytesOf(kid(kb, Tag.KeyValue)), false))).to.equal(DEK);
+        const wd = kid(kb, Tag.KeyWrappingData);
+        expect(kid(wd, Tag.WrappingMethod)).to.deep.include({ value: WrappingMethod.Encrypt });
+        expect(text(kid(wd, Tag.EncryptionKeyInformation), Tag.UniqueIdentifier)).to.equal(kek);
+        expect(kid(wd, Tag.EncodingOption)).to.deep.include({ value: EncodingOption.NoEncoding });
+        // Key Wrapping Data comes last in the Key Block.
+        expect(kb.value.at(-1)?.tag).to.equal(Tag.KeyWrappingData);
+      });
+
+      it('wraps the TTLV-encoded Key Value by default, with the KEK’s own parameters', async () => {
+        const kekBytes = randomBytes(32);
+        const kek = await registerAes(h, version, kekBytes, U.WrapKey, [
+          activeNow(),
+          S(Tag.CryptographicParameters, [E(Tag.BlockCipherMode, BlockCipherMode.NISTKeyWrap)]),
+        ]);
+        const dek = await registerAes(h, version, hex(DEK), U.Encrypt);
+        const p = await h.ok(version, Operation.Get, [T(Tag.UniqueIdentifier, dek), wrapSpec(kek, [])]);
+        const kb = blockOf(p);
+        const plain = nodeUnwrap(kekBytes, bytesOf(kid(kb, Tag.KeyValue)), false);
+        const kv = decodeTtlv(plain);
+        expect(kv.tag).to.equal(Tag.KeyValue);
+        expect(toHex(bytesOf(kid(kv, Tag.KeyMaterial)))).to.equal(DEK);
+        expect(kid(kid(kb, Tag.KeyWrappingData), Tag.EncodingOption)).to.equal(undefined);
+      });
+
+      it('wraps with AES Key Wrap with Padding (RFC 5649)', async () => {
+        const kekBytes = randomBytes(16);
+        const kek = await registerAes(h, version, kekBytes, U.WrapKey, [activeNow()]);
+        const dekBytes = randomBytes(24);
+        const dek = await registerAes(h, version, dekBytes, U.Encrypt);
+        const p = await h.ok(version, Operation.Get, [
+          T(Tag.UniqueIdentifier, dek),
+          wrapSpec(
+            kek,
+            [E(Tag.BlockCipherMode, BlockCipherMode.AESKeyWrapPadding)],
+            EncodingOption.NoEncoding,
+          ),
+        ]);
+        const wrapped = bytesOf(kid(blockOf(p), Tag.KeyValue));
+        expect(toHex(nodeUnwrap(kekBytes, wrapped, true))).to.equal(toHex(dekBytes));
+      });
+
+      it('wraps with AES-GCM and returns the IV', async () => {
+        const kekBytes = randomBytes(32);
+        const kek = await registerAes(h, version, kekBytes, U.WrapKey, [activeNow()]);
+        const dekBytes = randomBytes(32);
+        const dek = await registerAes(h, version, dekBytes, U.Encrypt);
+        const p = await h.ok(version, Operation.Get, [
+          T(Tag.UniqueIdentifier, dek),
+          wrapSpec(kek, [E(Tag.BlockCipherMode, BlockCipherMode.GCM)], EncodingOption.NoEncoding),
+        ]);
+        const kb = blockOf(p);
+        const iv = bytesOf(kid(kid(kb, Tag.KeyWrappingData), Tag.IVCounterNonce));
+        expect(iv.length).to.equal(12);
+        const data = bytesOf(kid(kb, Tag.KeyValue));
+        const d = createDecipheriv('aes-256-gcm', kekBytes, iv);
+        d.setAuthTag(data.subarray(data.length - 16));
+        const plain = Buffer.concat([d.update(data.subarray(0, data.length - 16)), d.final()]);
+        expect(toHex(plain)).to.equal(toHex(dekBytes));
+      });
+
+      it('wraps with an RSA public key (OAEP SHA-256, OAEP default SHA-1, PKCS#1 v1.5)', async () => {
+        const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+        const p0 = await h.ok(version, Operation.Register, [
+          E(Tag.ObjectType, ObjectType.PublicKey),
+          attrList(version, [I(Tag.CryptographicUsageMask, U.WrapKey), activeNow()]),
+          S(Tag.PublicKey, [
+            S(Tag.KeyBlock, [
+              E(Tag.KeyFormatType, KeyFormatType.X_509),
+              S(Tag.KeyValue, [B(Tag.KeyMaterial, publicKey.export({ format: 'der', type: 'spki' }))]),
+              E(Tag.CryptographicAlgorithm, CryptographicAlgorithm.RSA),
+              I(Tag.CryptographicLength, 2048),
+            ]),
+          ]),
+        ]);
+        const kek = text(p0, Tag.UniqueIdentifier) ?? '';
+        const dekBytes = randomBytes(32);
+        const dek = await registerAes(h, version, dekBytes, U.Encrypt);
+        const get = (params: TtlvItem[]) =>
+          h.ok(version, Operation.Get, [
+            T(Tag.UniqueIdentifier, dek),
+            wrapSpec(kek, params, EncodingOption.NoEncoding),
+          ]);
+
+        const oaep256 = bytesOf(
+          kid(
+            blockOf(
+              await get([
+                E(Tag.PaddingMethod, PaddingMethod.OAEP),
+                E(Tag.HashingAlgorithm, HashingAlgorithm.SHA_256),
+              ]),
+            ),
+            Tag.KeyValue,
+          ),
+        );
+        const back = privateDecrypt(
+          { key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
+          oaep256,
+        );
+        expect(toHex(back)).to.equal(toHex(dekBytes));
+
+        const oaep1 = bytesOf(kid(blockOf(await get([])), Tag.KeyValue));
+        const back1 = privateDecrypt(
+          { key: privateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha1' },
+          oaep1,
+        );
+        expect(toHex(back1)).to.equal(toHex(dekBytes));
+
+        // Node 20 refuses PKCS#1 v1.5 decryption; check the EME-PKCS1-v1_5 block (RFC 8017 §7.2.1) by hand.
+        const v15 = bytesOf(
+          kid(blockOf(await get([E(Tag.PaddingMethod, PaddingMethod.PKCS1V1_5)])), Tag.KeyValue),
+        );
+        const em = privateDecrypt({ key: privateKey, padding: constants.RSA_NO_PADDING }, v15);
+        expect(em[0]).to.equal(0);
+        expect(em[1]).to.equal(2);
+        const sep = em.indexOf(0, 2);
+        expect(sep).to.be.greaterThan(9);
+        expect(toHex(em.subarray(sep + 1))).to.equal(toHex(dekBytes));
+      });
+
+      it('enforces the wrapping key’s usage mask, state and existence', async () => {
+        const v2 = version.startsWith('2');
+        const noWrap = await registerAes(h, version, randomBytes(16), U.Encrypt, [activeNow()]);
+        const preActive = await registerAes(h, version, randomBytes(16), U.WrapKey);
+        const dek = await registerAes(h, version, randomBytes(16), U.Encrypt);
+        const cases: [string, number][] = [
+          [noWrap, v2 ? ResultReason.IncompatibleCryptographicUsageMask : ResultReason.PermissionDenied],
+          [preActive, v2 ? ResultReason.WrongKeyLifecycleState : ResultReason.PermissionDenied],
+          ['no-such-key', v2 ? ResultReason.WrappingObjectNotFound : ResultReason.ItemNotFound],
+        ];
+        for (const [kek, expected] of cases) {
+          const [r] = await h.send(version, [
+            { op: Operation.Get, payload: [T(Tag.UniqueIdentifier, dek), wrapSpec(kek, [])] },
+          ]);
+          expect(r?.status, kek).to.equal(1);
+          expect(r?.reason, kek).to.equal(expected);
+        }
+      });
+
+      it('stores a registered wrapped key as given and unwraps it on Key Wrap Type Not Wrapped', async () => {
+        const kek = await registerAes(h, version, hex(KEK), U.WrapKey, [activeNow()]);
+        const wrappingData = S(Tag.KeyWrappingData, [
+          E(Tag.WrappingMethod, WrappingMethod.Encrypt),
+          S(Tag.EncryptionKeyInformation, [
+            T(Tag.UniqueIdentifier, kek),
+            S(Tag.CryptographicParameters, [E(Tag.BlockCipherMode, BlockCipherMode.NISTKeyWrap)]),
+          ]),
+          E(Tag.EncodingOption, EncodingOption.NoEncoding),
+        ]);
+        const p0 = await h.ok(version, Operation.Register, [
+          E(Tag.ObjectType, ObjectType.SymmetricKey),
+          attrList(version, [I(Tag.CryptographicUsageMask, U.Encrypt)]),
+          S(Tag.SymmetricKey, [
+            S(Tag.KeyBlock, [
+              E(Tag.KeyFormatType, KeyFormatType.Raw),
+              B(Tag.KeyValue, hex(WRAPPED)),
+              E(Tag.CryptographicAlgorithm, CryptographicAlgorithm.AES),
+              I(Tag.CryptographicLength, 128),
+              wrappingData,
+            ]),
+          ]),
+        ]);
+        const id = text(p0, Tag.UniqueIdentifier) ?? '';
+        const asIs = blockOf(await h.ok(version, Operation.Get, [T(Tag.UniqueIdentifier, id)]));
+        expect(toHex(bytesOf(kid(asIs, Tag.KeyValue)))).to.equal(WRAPPED);
+        expect(kid(asIs, Tag.KeyWrappingData)).to.deep.equal(wrappingData);
+
+        const plain = blockOf(
+          await h.ok(version, Operation.Get, [
+            T(Tag.UniqueIdentifier, id),
+            E(Tag.KeyWrapType, KeyWrapType.NotWrapped),
+          ]),
+        );
+        expect(toHex(bytesOf(kid(kid(plain, Tag.KeyValue), Tag.KeyMaterial)))).to.equal(DEK);
+        expect(kid(plain, Tag.KeyWrappingData)).to.equal(undefined);
+      });
+
+      if (version === '2.0') {
+        it('Export returns the attributes and the key wrapped as asked', async () => {
+          const kek = await registerAes(h, version, hex(KEK), U.WrapKey, [activeNow()]);
+          const dek = await registerAes(h, version, hex(DEK), U.Encrypt);
+          const p = await h.ok(version, Operation.Export, [
+            T(Tag.UniqueIdentifier, dek),
+            wrapSpec(kek, [E(Tag.BlockCipherMode, BlockCipherMode.NISTKeyWrap)], EncodingOption.NoEncoding),
+          ]);
+          expect(text(p, Tag.UniqueIdentifier)).to.equal(dek);
+          const attrs = kid(p, Tag.Attributes);
+          expect(kid(attrs, Tag.CryptographicUsageMask)).to.deep.include({ value: U.Encrypt });
+          expect(toHex(bytesOf(kid(blockOf(p), Tag.KeyValue)))).to.equal(WRAPPED);
+        });
+      }
+
+      if (version === '1.4') {
+        it('returns a Sensitive key only wrapped', async () => {
+          const kek = await registerAes(h, version, randomBytes(16), U.WrapKey, [activeNow()]);
+          const dek = await registerAes(h, version, randomBytes(16), U.Encrypt, [
+            { tag: Tag.Sensitive, type: 'Boolean', value: true },
+          ]);
+          const [r] = await h.send(version, [{ op: Operation.Get, payload: [T(Tag.UniqueIdentifier, dek)] }]);
+          expect(r?.reason).to.equal(ResultReason.Sensitive);
+          await h.ok(version, Operation.Get, [T(Tag.UniqueIdentifier, dek), wrapSpec(kek, [])]);
+        });
+      }
+    });
+  }
+});
