@@ -1,3 +1,4 @@
+import { noteFor } from '../vector-notes.js';
 /** Aggregates file results into conformance-tests/RESULTS.md and the console summary. */
 
 import { type Source, VERSION_COLUMNS, type VersionColumn } from './classify.js';
@@ -156,6 +157,19 @@ export function renderResults(files: readonly FileResult[], run: RunInfo): strin
   out.push('| Substitution | Times |');
   out.push('|---|---:|');
   for (const [k, n] of [...subs].sort()) out.push(`| ${k} | ${n} |`);
+  out.push('');
+
+  const noted = files.filter(
+    (f) => !filePasses(f) && f.malformed === undefined && noteFor(f.path) !== undefined,
+  );
+  out.push(
+    "## Failing on purpose: vectors that disagree with the specification or with this server's honest values",
+  );
+  out.push('');
+  out.push('Counted as failures above; listed here with the reason (conformance-tests/vector-notes.ts).');
+  out.push('');
+  if (noted.length === 0) out.push('None.');
+  for (const f of noted) out.push(`- \`${f.path}\`: ${cell(noteFor(f.path) ?? '')}`);
   out.push('');
 
   const malformed = files.filter((f) => f.malformed !== undefined);

@@ -1,0 +1,72 @@
+/**
+ * Vector files that fail for a known reason other than a server defect: the
+ * vector disagrees with the specification, expects the reference server's own
+ * policy values, or the runner cannot give it what it assumes. They
+ * still count as failures in every total; RESULTS.md names them so that a
+ * failure is never silently excused. A note applies to a file whose path
+ * (relative to the vectors root) contains `match`.
+ */
+export interface VectorNote {
+  readonly match: string;
+  readonly reason: string;
+}
+
+const RNG_X931 =
+  "expects Random Number Generator = ANSI X9.31 (the reference server's generator); this server reports its real one, OpenSSL CTR-DRBG with AES-256";
+
+export const VECTOR_NOTES: readonly VectorNote[] = [
+  { match: 'AKLC-M-1-14', reason: RNG_X931 },
+  { match: 'AKLC-M-2-14', reason: RNG_X931 },
+  { match: 'AKLC-M-3-14', reason: RNG_X931 },
+  { match: 'AKLC-M-1-20', reason: RNG_X931 },
+  { match: 'AKLC-M-2-20', reason: RNG_X931 },
+  { match: 'AKLC-M-3-20', reason: RNG_X931 },
+  { match: 'AKLC-M-1-21', reason: RNG_X931 },
+  { match: 'AKLC-M-2-21', reason: RNG_X931 },
+  { match: 'AKLC-M-3-21', reason: RNG_X931 },
+  { match: 'SKLC-O-1-14', reason: RNG_X931 },
+  { match: 'SKLC-O-1-21', reason: RNG_X931 },
+  {
+    match: 'SKLC-O-1-13',
+    reason:
+      'lists no Random Number Generator although KMIP 1.3 §3.44 lets the server set it; this server always reports its generator',
+  },
+  {
+    match: 'TC_142_1',
+    reason:
+      'comment says TTLV Encoding (Usage Mask wrapped with the key) but the expected 24-byte wrap is of the bare 16-byte key',
+  },
+  {
+    match: 'TC_95_',
+    reason:
+      "expects the reference server's lease times (16 s, 0 s); lease times are server policy (this server grants 3,600 s)",
+  },
+  {
+    match: 'TC_92_',
+    reason: 'expects a Deactivation Date to pass in real time between steps; the replay does not wait',
+  },
+  {
+    match: 'TC_132_1',
+    reason:
+      "lists attributes in the reference server's hash-map order, which contradicts the order of SKLC-O-1/AKLC-O-1",
+  },
+  {
+    match: 'TC_41_11',
+    reason:
+      'attribute names with runs of spaces ("Unique   Identifier", PDF extraction damage) and a hash-map attribute order',
+  },
+  {
+    match: 'TL-M-3-',
+    reason:
+      'Locate finds keys that other vector files (TL-M-2 of other versions) left in the same server; the vectors assume a fresh server per file',
+  },
+  {
+    match: 'SASED-M-3-',
+    reason:
+      'Locate finds objects other vector files left in the same server; the vectors assume a fresh server per file',
+  },
+];
+
+export function noteFor(path: string): string | undefined {
+  return VECTOR_NOTES.find((n) => path.includes(n.match))?.reason;
+}
