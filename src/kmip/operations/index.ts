@@ -1,5 +1,6 @@
 import { activate } from './activate.js';
 import { addAttribute } from './add-attribute.js';
+import { adjustAttribute } from './adjust-attribute.js';
 import { archive } from './archive.js';
 import { check } from './check.js';
 import { create } from './create.js';
@@ -12,6 +13,7 @@ import { get } from './get.js';
 import { getAttributeList } from './get-attribute-list.js';
 import { getAttributes } from './get-attributes.js';
 import { getUsageAllocation } from './get-usage-allocation.js';
+import { importOperation } from './import.js';
 import { interop } from './interop.js';
 import { locate } from './locate.js';
 import { log } from './log.js';
@@ -21,6 +23,7 @@ import { query } from './query.js';
 import { recover } from './recover.js';
 import { register } from './register.js';
 import { rekey } from './rekey.js';
+import { rekeyKeyPair } from './rekey-key-pair.js';
 import { revoke } from './revoke.js';
 import { setAttribute } from './set-attribute.js';
 import type { OperationDefinition } from './types.js';
@@ -60,4 +63,7 @@ export const OPERATIONS: readonly OperationDefinition[] = [
   recover,
   log,
   exportOperation,
+  importOperation,
+  adjustAttribute,
+  rekeyKeyPair,
 ];
