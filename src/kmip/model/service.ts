@@ -10,6 +10,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import {
   type LocateFilter,
   type LocatePage,
+  type ObjectRecord,
   type ObjectStore,
   type SealedBlob,
   StoreUnavailableError,
@@ -37,6 +38,28 @@ export interface ObjectServiceOptions {
   readonly clock?: () => Date;
   /** attempts of an update under contention before giving up; default 10 */
   readonly maxAttempts?: number;
+  /** records every write so that a batch with Undo can put it back */
+  readonly journal?: UndoJournal;
+}
+
+/**
+ * What the items of one batch with Batch Error Continuation Option Undo
+ * (KMIP 1.0 §6.7) wrote: per object, its record before the batch (undefined
+ * for an object the batch created) and the version the batch last wrote.
+ */
+export class UndoJournal {
+  readonly #entries = new Map<string, { before: ObjectRecord | undefined; written: number }>();
+
+  note(id: string, before: ObjectRecord | undefined, written: number): void {
+    const e = this.#entries.get(id);
+    if (e === undefined) this.#entries.set(id, { before, written });
+    else e.written = written;
+  }
+
+  /** newest first, the order in which to put things back */
+  entries(): [string, { before: ObjectRecord | undefined; written: number }][] {
+    return [...this.#entries].reverse();
+  }
 }
 
 export interface NewObject {
@@ -67,8 +90,10 @@ export class ObjectService {
   readonly #sealer: ContentSealer;
   readonly #clock: () => Date;
   readonly #maxAttempts: number;
+  readonly #opts: ObjectServiceOptions;
 
   constructor(opts: ObjectServiceOptions) {
+    this.#opts = opts;
     this.#store = opts.store;
     this.#sealer = opts.sealer;
     this.#clock = opts.clock ?? (() => new Date());
@@ -77,6 +102,53 @@ export class ObjectService {
 
   now(): Date {
     return this.#clock();
+  }
+
+  /** The same service, recording its writes in `journal` (for Undo). */
+  journaled(journal: UndoJournal): ObjectService {
+    return new ObjectService({ ...this.#opts, journal });
+  }
+
+  /**
+   * Puts back what a batch wrote, newest first: objects it changed get their
+   * earlier record again (content re-sealed under the next version, since
+   * the AAD binds the version); objects it created are tombstoned with their
+   * key material erased. An object changed meanwhile by someone else is left
+   * as it is and reported.
+   */
+  async undo(journal: UndoJournal): Promise<string[]> {
+    const notUndone: string[] = [];
+    for (const [id, { before, written }] of journal.entries()) {
+      const current = await this.#store.get(id);
+      if (current === undefined || current.version !== written) {
+        notUndone.push(id);
+        continue;
+      }
+      const version = written + 1;
+      const now = this.#clock().getTime();
+      let restored: ObjectRecord;
+      if (before === undefined) {
+        restored = { ...current, version, sealed: undefined, tombstoned: true, updatedAt: now };
+      } else {
+        let sealed: SealedBlob | undefined;
+        if (before.sealed !== undefined) {
+          const plain = await this.#sealer.unseal(id, before.version, before.sealed);
+          try {
+            sealed = await this.#sealer.seal(id, version, plain);
+          } finally {
+            plain.fill(0);
+          }
+        }
+        restored = { ...before, version, sealed, updatedAt: now };
+      }
+      try {
+        await this.#store.update(restored, written);
+      } catch (e: unknown) {
+        if (storeErrorCode(e) !== 'ERR_STORE_VERSION_CONFLICT') throw e;
+        notUndone.push(id);
+      }
+    }
+    return notUndone;
   }
 
   /** Stores a new object under a fresh UUID (unique across nodes without coordination). */
@@ -100,6 +172,7 @@ export class ObjectService {
     const sealed = input.content === undefined ? undefined : await this.#seal(id, 1, input.content);
     const at = obj.createdAt;
     await this.#store.insert(toRecord(obj, sealed, { createdAt: at, updatedAt: at }));
+    this.#opts.journal?.note(id, undefined, 1);
     return { ...obj, sealed };
   }
 
@@ -138,6 +211,7 @@ export class ObjectService {
       try {
         if (rec === undefined) await this.#store.insert(record);
         else await this.#store.update(record, rec.version);
+        this.#opts.journal?.note(id, rec, version);
         return { ...obj, sealed };
       } catch (e: unknown) {
         const code = storeErrorCode(e);
@@ -231,6 +305,7 @@ export class ObjectService {
           toRecord(next, sealed, { createdAt: rec.createdAt, updatedAt: now.getTime() }),
           obj.version,
         );
+        this.#opts.journal?.note(id, rec, version);
         return { ...next, sealed };
       } catch (e: unknown) {
         if (storeErrorCode(e) !== 'ERR_STORE_VERSION_CONFLICT') throw e;

@@ -27,8 +27,8 @@ function capabilityInformation(): TtlvStructure {
       { tag: Tag.StreamingCapability, type: 'Boolean', value: false },
       { tag: Tag.AsynchronousCapability, type: 'Boolean', value: false },
       { tag: Tag.AttestationCapability, type: 'Boolean', value: false },
-      // Undo is refused by the batch executor; Continue is honoured.
-      { tag: Tag.BatchUndoCapability, type: 'Boolean', value: false },
+      // The batch executor journals and puts back writes for Undo, and honours Continue.
+      { tag: Tag.BatchUndoCapability, type: 'Boolean', value: true },
       { tag: Tag.BatchContinueCapability, type: 'Boolean', value: true },
     ],
   };

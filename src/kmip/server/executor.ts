@@ -13,6 +13,7 @@ import {
   type RequestMessage,
   resolveVersion,
 } from '../messages/index.js';
+import { UndoJournal } from '../model/service.js';
 import type {
   ClientIdentity,
   OperationContext,
@@ -232,17 +233,21 @@ export function createBatchExecutor(opts: ExecutorOptions): BatchExecutor {
       ]);
     }
     const continuation = h.batchErrorContinuationOption ?? BatchErrorContinuationOption.Stop;
-    if (continuation === BatchErrorContinuationOption.Undo && req.batchItems.length > 1) {
-      // Undo would need multi-operation transactions; one item is atomic on its own.
-      const msg = 'Batch Error Continuation Option Undo is not supported; use Stop or Continue';
-      return encodeResponse(
-        version,
-        req.batchItems.map((b) =>
-          failure(version, b.operation, b.uniqueBatchItemId, 'FeatureNotSupported', msg),
-        ),
-      );
-    }
-    const ctx: OperationContext = { version, client, idPlaceholder: undefined, signal, server, services };
+    // Undo (KMIP 1.0 §6.7): the items' writes are journaled and put back when one fails.
+    const journal =
+      continuation === BatchErrorContinuationOption.Undo && opts.services !== undefined
+        ? new UndoJournal()
+        : undefined;
+    const itemServices =
+      journal === undefined ? services : { ...services, objects: services.objects.journaled(journal) };
+    const ctx: OperationContext = {
+      version,
+      client,
+      idPlaceholder: undefined,
+      signal,
+      server,
+      services: itemServices,
+    };
     const maxSize = h.maximumResponseSize;
     // Header plus message framing; a Time Stamp and Batch Count are fixed size.
     let size = maxSize === undefined ? 0 : encodeResponse(version, []).length;
@@ -269,9 +274,32 @@ export function createBatchExecutor(opts: ExecutorOptions): BatchExecutor {
         size += kept ? encodeTtlv(kept).length : 0;
       }
       items.push(outcome.item);
-      if (outcome.failed && continuation !== BatchErrorContinuationOption.Continue) break;
+      if (outcome.failed && continuation !== BatchErrorContinuationOption.Continue) {
+        if (journal !== undefined) return encodeResponse(version, await undoBatch(journal, items));
+        break;
+      }
     }
     return encodeResponse(version, items);
+  }
+
+  /** Puts back the batch's writes; the items that had succeeded become Operation Undone. */
+  async function undoBatch(journal: UndoJournal, items: readonly TtlvStructure[]): Promise<TtlvStructure[]> {
+    const notUndone = await services.objects.undo(journal);
+    if (notUndone.length > 0) {
+      log.error('undo left objects changed by others meanwhile', { objects: notUndone });
+    }
+    return items.map((item, i) =>
+      i === items.length - 1
+        ? item
+        : {
+            ...item,
+            value: item.value.map((c) =>
+              c.tag === Tag.ResultStatus && c.type === 'Enumeration' && c.value === ResultStatus.Success
+                ? { ...c, value: ResultStatus.OperationUndone }
+                : c,
+            ),
+          },
+    );
   }
 
   return {

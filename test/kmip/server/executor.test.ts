@@ -214,18 +214,6 @@ describe('batch executor', () => {
     expect(items(cont)).to.have.length(2);
   });
 
-  it('refuses Undo for a multi-item batch with a clear reason', async () => {
-    const resp = await run(
-      request([{ op: Operation.DiscoverVersions }, { op: Operation.Query }], {
-        continuation: BatchErrorContinuationOption.Undo,
-      }),
-    );
-    for (const it of items(resp)) {
-      expect(kid(it, Tag.ResultReason).value).to.equal(ResultReason.FeatureNotSupported);
-      expect(String(kid(it, Tag.ResultMessage).value)).to.match(/Undo/);
-    }
-  });
-
   it('maps unexpected errors to General Failure without leaking their text', async () => {
     const resp = await run(request([{ op: Operation.Locate }]), [crashing]);
     const it = items(resp)[0] as TtlvItem;
