@@ -53,7 +53,6 @@ const SERVER_ONLY: ReadonlySet<number> = new Set([
   Tag.LastChangeDate,
   Tag.OriginalCreationDate,
   Tag.Digest,
-  Tag.Fresh,
   Tag.DestroyDate,
   Tag.CompromiseDate,
   Tag.CompromiseOccurrenceDate,
@@ -78,9 +77,11 @@ const SERVER_ONLY: ReadonlySet<number> = new Set([
 /**
  * Set when the object is created and fixed afterwards (Cryptographic
  * Algorithm, Length, Domain Parameters: "Modifiable by client: No", but a
- * client supplies them on Create/Register).
+ * client supplies them on Create/Register). Fresh: "Initially set by: Server
+ * or Client" (KMIP 1.1 §3.34; TC-152 registers keys with Fresh true).
  */
 const FIXED_AFTER_CREATION: ReadonlySet<number> = new Set([
+  Tag.Fresh,
   Tag.CryptographicAlgorithm,
   Tag.CryptographicLength,
   Tag.CryptographicDomainParameters,

@@ -72,9 +72,23 @@ export function checkClientChange(ctx: OperationContext, obj: ManagedObject, key
   }
 }
 
+/** The object has no instance of the attribute at all (Delete / Modify of an unset attribute). */
 export function attributeNotFound(ctx: OperationContext, key: AttributeKey): KmipError {
   return new KmipError(
     reason(ctx, 'AttributeNotFound', 'ItemNotFound'),
-    `the object has no such instance of ${keyLabel(key)}`,
+    `the object has no ${keyLabel(key)}`,
+  );
+}
+
+/**
+ * The attribute is set but not the instance asked for: a 1.x Attribute Index
+ * past the last instance (Index Out of Bounds, KMIP 1.0 §9.1.3.2.28) or a 2.x
+ * Current Attribute no instance equals (Attribute Instance Not Found, 2.0 §11.29).
+ */
+export function instanceNotFound(ctx: OperationContext, key: AttributeKey, index?: number): KmipError {
+  const which = index === undefined ? 'with that value' : `at Attribute Index ${index}`;
+  return new KmipError(
+    reason(ctx, 'AttributeInstanceNotFound', 'IndexOutOfBounds'),
+    `the object has no instance of ${keyLabel(key)} ${which}`,
   );
 }

@@ -1,13 +1,29 @@
 /**
  * Locate (KMIP 1.0 §4.8, 1.4 §4.9, 2.1 §6.1.29): identifiers of the objects
- * that match every given attribute, newest first (the order the OASIS
- * TC-OFFSET vectors expect). Exact matching: a Name finds only that object
- * (CLIENTS.md 10). Two instances of a date attribute give a range. Maximum
- * Items and Offset Items (1.3+) page the result; a page past the end is
- * empty. Located Items (1.3+) is returned when Offset Items is given, as the
- * profile vectors do. Destroyed objects are found only by a State filter
- * naming a destroyed state, or Storage Status Mask Destroyed Storage.
- * One located object becomes the ID Placeholder.
+ * that match every given attribute.
+ *
+ * Order: newest first — creation order reversed, stable because the store
+ * keeps creation order (the order the OASIS TC-OFFSET-*-14/-20 vectors
+ * expect); with Object Group Member, oldest first (a group is a pool handed
+ * out in creation order, TC-152/TC-153). Maximum Items and Offset Items
+ * (1.3+) page that order; a page past the end is empty. Located Items is
+ * returned from 1.3 on.
+ *
+ * Matching, attribute by attribute (all must hold):
+ * - exact value equality (a Name finds only that object, CLIENTS.md 10),
+ *   custom attributes of any TTLV type included;
+ * - Cryptographic Usage Mask: the object has every requested bit;
+ * - two instances of a date attribute give an inclusive range, one an exact date;
+ * - several values of a multi-instance attribute (Name, Object Group, Link,
+ *   custom...): the object has all of them; of a single-instance attribute:
+ *   it has one of them (requiring all could never match).
+ * Object Group Member (1.1+): Group Member Fresh finds only fresh objects;
+ * Group Member Default finds the group's default object, by this server's
+ * policy the oldest fresh member, or the oldest member when none is fresh —
+ * members are handed out in creation order, then the first again (TC-153).
+ * Destroyed objects are found only by a State filter naming a destroyed
+ * state, or Storage Status Mask Destroyed Storage. One located object
+ * becomes the ID Placeholder.
  *
  * Filters the store indexes (Object Type, Name, Object Group, Algorithm,
  * Length, State, dates, custom attributes) are pushed down; any other
@@ -20,28 +36,31 @@
 import type { DateRange, LocateFilter } from '../../store/types.js';
 import { KmipError } from '../errors.js';
 import { attributeFromV1, attributeFromV2, type ModelAttribute } from '../messages/attributes.js';
-import { findAll, sameValue } from '../model/attributes.js';
+import { findAll, findValue, isMultiInstance, sameValue, standardKey } from '../model/attributes.js';
 import { isArchived } from '../model/lifecycle.js';
 import type { ManagedObject } from '../model/object.js';
 import { customIndexName, valueText } from '../model/record.js';
 import {
   compareVersions,
   enumNameOf,
+  ObjectGroupMember,
   Operation,
   State,
   StorageStatusMask,
   Tag,
   tagInfo,
 } from '../spec/index.js';
-import { childInteger, integer } from '../ttlv/build.js';
+import { boolean, childEnum, childInteger, integer } from '../ttlv/build.js';
 import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
 import { uidItem } from './common.js';
 import type { OperationContext, OperationDefinition } from './types.js';
 
+/** Matched on loaded objects: one of the alternatives must match. */
+type Condition = readonly ModelAttribute[];
+
 interface Plan {
   filter: LocateFilter;
-  /** attributes matched on loaded objects */
-  rest: ModelAttribute[];
+  rest: Condition[];
 }
 
 function requestAttributes(payload: TtlvStructure): ModelAttribute[] {
@@ -51,6 +70,21 @@ function requestAttributes(payload: TtlvStructure): ModelAttribute[] {
     else if (c.tag === Tag.Attributes && c.type === 'Structure') out.push(...c.value.map(attributeFromV2));
   }
   return out;
+}
+
+function isDestroyedState(v: TtlvItem): boolean {
+  return v.type === 'Enumeration' && (v.value === State.Destroyed || v.value === State.DestroyedCompromised);
+}
+
+/** Single-instance attributes (dates aside) given more than once: any value may match. */
+function alternativesOf(attrs: readonly ModelAttribute[]): Map<number, ModelAttribute[]> {
+  const byTag = new Map<number, ModelAttribute[]>();
+  for (const a of attrs) {
+    if (a.key.kind !== 'standard' || a.value.type === 'DateTime' || isMultiInstance(a.key)) continue;
+    byTag.set(a.key.tag, [...(byTag.get(a.key.tag) ?? []), a]);
+  }
+  for (const [tag, list] of byTag) if (list.length < 2) byTag.delete(tag);
+  return byTag;
 }
 
 function plan(attrs: readonly ModelAttribute[], storageMask: number | undefined): Plan {
@@ -65,10 +99,15 @@ function plan(attrs: readonly ModelAttribute[], storageMask: number | undefined)
     custom?: { name: string; value: string }[];
     includeTombstoned?: boolean;
   } = {};
-  const rest: ModelAttribute[] = [];
+  const rest: Condition[] = [];
   const custom: { name: string; value: string }[] = [];
   const ranges: DateRange[] = [];
   const dates = new Map<string, bigint[]>();
+  const alternatives = alternativesOf(attrs);
+  for (const [tag, list] of alternatives) {
+    rest.push(list);
+    if (tag === Tag.State && list.some((a) => isDestroyedState(a.value))) f.includeTombstoned = true;
+  }
   for (const a of attrs) {
     const v = a.value;
     if (a.key.kind === 'custom') {
@@ -76,15 +115,17 @@ function plan(attrs: readonly ModelAttribute[], storageMask: number | undefined)
       continue;
     }
     const tag = a.key.tag;
+    if (alternatives.has(tag)) continue;
     if (tag === Tag.ObjectType && v.type === 'Enumeration' && f.objectType === undefined) {
       f.objectType = enumNameOf('ObjectType', v.value) ?? String(v.value);
     } else if (tag === Tag.State && v.type === 'Enumeration' && f.state === undefined) {
       f.state = enumNameOf('State', v.value) ?? String(v.value);
-      if (v.value === State.Destroyed || v.value === State.DestroyedCompromised) f.includeTombstoned = true;
+      if (isDestroyedState(v)) f.includeTombstoned = true;
     } else if (tag === Tag.Name && v.type === 'Structure' && f.name === undefined) {
       const nv = v.value.find((c) => c.tag === Tag.NameValue);
       if (nv?.type === 'TextString') f.name = nv.value;
-      else rest.push(a);
+      // The index holds the Name Value only; the Name Type is checked in memory.
+      rest.push([a]);
     } else if (tag === Tag.ObjectGroup && v.type === 'TextString' && f.objectGroup === undefined) {
       f.objectGroup = v.value;
     } else if (tag === Tag.CryptographicAlgorithm && v.type === 'Enumeration' && f.algorithm === undefined) {
@@ -92,11 +133,10 @@ function plan(attrs: readonly ModelAttribute[], storageMask: number | undefined)
     } else if (tag === Tag.CryptographicLength && v.type === 'Integer' && f.length === undefined) {
       f.length = v.value;
     } else if (v.type === 'DateTime') {
-      const list = dates.get(tagInfo(tag)?.name ?? String(tag)) ?? [];
-      list.push(v.value);
-      dates.set(tagInfo(tag)?.name ?? String(tag), list);
+      const field = tagInfo(tag)?.name ?? String(tag);
+      dates.set(field, [...(dates.get(field) ?? []), v.value]);
     } else {
-      rest.push(a);
+      rest.push([a]);
     }
   }
   for (const [field, values] of dates) {
@@ -112,15 +152,27 @@ function plan(attrs: readonly ModelAttribute[], storageMask: number | undefined)
 }
 
 /** Usage Mask matches when the object has every requested bit; other values exactly. */
-function matches(obj: ManagedObject, wanted: readonly ModelAttribute[]): boolean {
-  return wanted.every((w) => {
-    const have = findAll(obj.attributes, w.key);
-    if (w.key.kind === 'standard' && w.key.tag === Tag.CryptographicUsageMask && w.value.type === 'Integer') {
-      const bits = w.value.value;
-      return have.some((h) => h.value.type === 'Integer' && (h.value.value & bits) === bits);
-    }
-    return have.some((h) => sameValue(h.value, w.value));
-  });
+function matchesOne(obj: ManagedObject, w: ModelAttribute): boolean {
+  const have = findAll(obj.attributes, w.key);
+  if (w.key.kind === 'standard' && w.key.tag === Tag.CryptographicUsageMask && w.value.type === 'Integer') {
+    const bits = w.value.value;
+    return have.some((h) => h.value.type === 'Integer' && (h.value.value & bits) === bits);
+  }
+  return have.some((h) => sameValue(h.value, w.value));
+}
+
+function matches(obj: ManagedObject, conditions: readonly Condition[]): boolean {
+  return conditions.every((alts) => alts.some((w) => matchesOne(obj, w)));
+}
+
+const freshTrue: ModelAttribute = {
+  key: standardKey(Tag.Fresh),
+  index: undefined,
+  value: boolean(Tag.Fresh, true),
+};
+
+function isFresh(obj: ManagedObject): boolean {
+  return findValue(obj.attributes, Tag.Fresh)?.value === true;
 }
 
 function nonNegative(n: number | undefined, what: string): number | undefined {
@@ -137,7 +189,9 @@ export const locate: OperationDefinition = {
     const max = nonNegative(childInteger(payload, Tag.MaximumItems), 'Maximum Items');
     const offset = nonNegative(childInteger(payload, Tag.OffsetItems), 'Offset Items') ?? 0;
     const storageMask = childInteger(payload, Tag.StorageStatusMask);
+    const groupMember = childEnum(payload, Tag.ObjectGroupMember);
     const { filter: planned, rest } = plan(requestAttributes(payload), storageMask);
+    if (groupMember === ObjectGroupMember.GroupMemberFresh) rest.push([freshTrue]);
     const objects = ctx.services.objects;
     // Storage Status Mask (KMIP 1.0 §4.9): on-line objects only unless it asks for
     // archived ones; an archived object is one with an Archive Date.
@@ -158,7 +212,7 @@ export const locate: OperationDefinition = {
       wantOnline && !wantArchived && (await objects.count({ ...planned, dates: [archivedRange] })) > 0;
     let total: number;
     let ids: string[];
-    if (rest.length === 0 && !hideArchived) {
+    if (rest.length === 0 && !hideArchived && groupMember !== ObjectGroupMember.GroupMemberDefault) {
       total = await objects.count(filter);
       // The store pages in creation order; newest first is that order reversed.
       const end = Math.max(0, total - offset);
@@ -166,13 +220,21 @@ export const locate: OperationDefinition = {
       ids = end === 0 ? [] : (await objects.locate(filter, { offset: start, limit: end - start })).reverse();
     } else {
       const candidates = await objects.locate(filter);
-      const found: string[] = [];
+      let found: string[] = [];
+      let firstFresh: string | undefined;
       for (const id of candidates) {
         const obj = await objects.get(id);
-        if (obj !== undefined && matches(obj, rest) && !(hideArchived && isArchived(obj.attributes)))
-          found.push(id);
+        if (obj === undefined || !matches(obj, rest) || (hideArchived && isArchived(obj.attributes)))
+          continue;
+        found.push(id);
+        if (firstFresh === undefined && isFresh(obj)) firstFresh = id;
       }
-      found.reverse();
+      if (groupMember === ObjectGroupMember.GroupMemberDefault) {
+        const chosen = firstFresh ?? found[0];
+        found = chosen === undefined ? [] : [chosen];
+      }
+      // A group is a pool handed out oldest first (TC-152, TC-153).
+      if (groupMember === undefined) found.reverse();
       total = found.length;
       ids = found.slice(offset, max === undefined ? undefined : offset + max);
     }

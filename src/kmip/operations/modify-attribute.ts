@@ -4,7 +4,9 @@
  * 2.x by Current Attribute (default: the only instance). 1.x answers with
  * the modified attribute, 2.x with the identifier.
  *
- * Errors (spec table): no such instance → Item Not Found (1.x) / Attribute
+ * Errors (spec table): attribute not set → Item Not Found (1.x) / Attribute
+ * Not Found (2.x); set, but no instance at that Attribute Index → Index Out
+ * of Bounds (1.x), or none equal to Current Attribute → Attribute Instance
  * Not Found (2.x); read-only → Permission Denied / Attribute Read Only;
  * Activation Date outside Pre-Active → Permission Denied / Wrong Key
  * Lifecycle State.
@@ -16,6 +18,7 @@ import {
   attributeNotFound,
   checkClientChange,
   currentAttributeOf,
+  instanceNotFound,
   newAttributeOf,
 } from './attribute-edit.js';
 import { checkNameUnique, isV2, responseAttributes, targetId, uidItem } from './common.js';
@@ -35,11 +38,13 @@ export const modifyAttribute: OperationDefinition = {
     await ctx.services.objects.update(id, (obj) => {
       checkClientChange(ctx, obj, attr.key);
       const instances = findAll(obj.attributes, attr.key);
+      if (instances.length === 0) throw attributeNotFound(ctx, attr.key);
       const target =
         current !== undefined
           ? instances.find((a) => sameValue(a.value, current.value))
           : instances.find((a) => (a.index ?? 0) === (attr.index ?? 0));
-      if (target === undefined) throw attributeNotFound(ctx, attr.key);
+      if (target === undefined)
+        throw instanceNotFound(ctx, attr.key, current === undefined ? attr.index : undefined);
       modified = { ...attr, index: target.index };
       const next = modified;
       return {
