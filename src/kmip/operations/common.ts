@@ -24,7 +24,12 @@ export function reason(ctx: OperationContext, v2: string, v1: string): string {
 export function targetId(payload: TtlvStructure): string {
   const id = childText(payload, Tag.UniqueIdentifier);
   if (id === undefined) {
-    throw new KmipError('MissingData', 'Unique Identifier is required (no ID Placeholder is set)');
+    // An omitted identifier with no ID Placeholder names no object (OASIS TC_152:
+    // a Get after a Locate that found nothing answers Item Not Found).
+    throw new KmipError(
+      'ItemNotFound',
+      'no Unique Identifier given and no ID Placeholder set by an earlier item',
+    );
   }
   return id;
 }
