@@ -21,6 +21,8 @@ import ssl
 import sys
 import warnings
 
+from pykmip_support import use_modern_tls
+
 from kmip.core import enums
 from kmip.core.messages import contents
 from kmip.services import kmip_client
@@ -69,23 +71,7 @@ def make_proxy(args):
         config="client-under-test",
     )
     if args.check_hostname or not hasattr(ssl, "wrap_socket"):
-        # ssl.wrap_socket, which PyKMIP 0.10 uses, was removed in Python
-        # 3.12 and never checks the server name. Replace PyKMIP's socket
-        # creation with a modern SSLContext (TLS 1.2+, CA verified, server
-        # name checked against the certificate SAN); the KMIP encoding and
-        # the rest of the client stay PyKMIP's own.
-        context = ssl.create_default_context(cafile=args.ca)
-        context.minimum_version = ssl.TLSVersion.TLSv1_2
-        if args.tls == "1.2":
-            context.maximum_version = ssl.TLSVersion.TLSv1_2
-        if args.cert:
-            context.load_cert_chain(args.cert, args.key)
-
-        def create_socket(sock):
-            proxy.socket = context.wrap_socket(sock, server_hostname=args.host)
-            proxy.socket.settimeout(proxy.timeout)
-
-        proxy._create_socket = create_socket
+        use_modern_tls(proxy, args.ca, args.cert, args.key, server_hostname=args.host, tls12_only=args.tls == "1.2")
     return proxy
 
 

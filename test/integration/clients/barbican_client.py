@@ -14,16 +14,14 @@ Used by barbican.test.ts.
 import argparse
 import json
 import logging
-import ssl
+import os
 import sys
 import uuid
 import warnings
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import NameOID
-import datetime
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from pykmip_support import rsa_material, use_modern_tls  # noqa: E402
+
 
 from kmip.core import enums
 from kmip.pie import client as pie_client
@@ -45,43 +43,12 @@ def make_client(args):
         config="client-under-test",
         kmip_version=enums.KMIPVersion.KMIP_1_2,
     )
-    # PyKMIP 0.10 uses ssl.wrap_socket (gone in Python 3.12); use a modern
-    # context with the same certificates. The KMIP side stays PyKMIP's own.
-    context = ssl.create_default_context(cafile=args.ca)
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    context.check_hostname = False
-    context.load_cert_chain(args.cert, args.key)
-    proxy = c.proxy
-
-    def create_socket(sock):
-        proxy.socket = context.wrap_socket(sock)
-        proxy.socket.settimeout(proxy.timeout)
-
-    proxy._create_socket = create_socket
+    use_modern_tls(c.proxy, args.ca, args.cert, args.key)
     return c
 
 
 def material():
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    private_der = key.private_bytes(
-        serialization.Encoding.DER, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-    )
-    public_der = key.public_key().public_bytes(
-        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
-    )
-    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "barbican-test")])
-    now = datetime.datetime.now(datetime.timezone.utc)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(name)
-        .issuer_name(name)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now)
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .sign(key, hashes.SHA256())
-    )
-    return private_der, public_der, cert.public_bytes(serialization.Encoding.DER)
+    return rsa_material("barbican-test")
 
 
 def main():
