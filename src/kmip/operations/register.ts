@@ -11,13 +11,15 @@
  * server-managed attribute supplied → Invalid Field (1.x) / Attribute Read
  * Only (2.x).
  */
+import { certificateAttributes } from '../../crypto/x509-attributes.js';
 import { KmipError } from '../errors.js';
 import { readRequestAttributes } from '../messages/attributes.js';
+import { findValue, type ModelAttribute, setStandard } from '../model/attributes.js';
 import { checkClientAttributes, newObjectAttributes } from '../model/lifecycle.js';
 import { contentTagOf, keyBlockOf, SUPPORTED_OBJECT_TYPES } from '../model/object.js';
 import { withTemplates } from '../model/templates.js';
-import { enumNameOf, ObjectType, Operation, Tag } from '../spec/index.js';
-import { childEnum, childInteger } from '../ttlv/build.js';
+import { CertificateType, enumNameOf, ObjectType, Operation, Tag } from '../spec/index.js';
+import { childBytes, childEnum, childInteger } from '../ttlv/build.js';
 import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
 import { checkNameUnique, isV2, uidItem } from './common.js';
 import type { OperationContext, OperationDefinition } from './types.js';
@@ -50,8 +52,10 @@ export const register: OperationDefinition = {
     const content = objectType === ObjectType.SymmetricKey ? withoutKeyCompression(given) : given;
     const own = readRequestAttributes(payload, [Tag.TemplateAttribute, Tag.Attributes]);
     checkClientAttributes(own, isV2(ctx.version));
-    const attrs = await withTemplates(ctx.services.objects, payload, [Tag.TemplateAttribute], own);
-    await checkNameUnique(ctx, attrs, undefined);
+    const clientAttrs = await withTemplates(ctx.services.objects, payload, [Tag.TemplateAttribute], own);
+    await checkNameUnique(ctx, clientAttrs, undefined);
+    const derived = objectType === ObjectType.Certificate ? x509Derived(content) : undefined;
+    const attrs = derived === undefined ? clientAttrs : withDerived(clientAttrs, derived.attributes);
     const kb = keyBlockOf(content);
     const obj = await ctx.services.objects.create({
       objectType,
@@ -60,8 +64,8 @@ export const register: OperationDefinition = {
         attributes: attrs,
         content,
         now: ctx.services.clock(),
-        algorithm: childEnum(kb, Tag.CryptographicAlgorithm),
-        length: childInteger(kb, Tag.CryptographicLength),
+        algorithm: childEnum(kb, Tag.CryptographicAlgorithm) ?? derived?.algorithm,
+        length: childInteger(kb, Tag.CryptographicLength) ?? derived?.length,
       }),
       content,
       owner: ctx.client.commonName,
@@ -70,6 +74,27 @@ export const register: OperationDefinition = {
     return [uidItem(obj.id)];
   },
 };
+
+/** The attributes an X.509 certificate carries (crypto/x509-attributes.ts); other types give none. */
+function x509Derived(content: TtlvStructure): ReturnType<typeof certificateAttributes> {
+  if (childEnum(content, Tag.CertificateType) !== CertificateType.X_509) return undefined;
+  const der = childBytes(content, Tag.CertificateValue);
+  return der === undefined ? undefined : certificateAttributes(der);
+}
+
+/**
+ * The certificate's own values replace any the client gave for these
+ * attributes, except a client's Certificate Type (Register's 1.x vectors
+ * send it in the Template-Attribute).
+ */
+function withDerived(attrs: readonly ModelAttribute[], derived: readonly TtlvItem[]): ModelAttribute[] {
+  let out = [...attrs];
+  for (const item of derived) {
+    if (item.tag === Tag.CertificateType && findValue(out, Tag.CertificateType) !== undefined) continue;
+    out = setStandard(out, item);
+  }
+  return out;
+}
 
 /**
  * Key Compression Type only means something for EC public keys (KMIP 1.0
