@@ -80,6 +80,11 @@ export const VECTOR_NOTES: readonly VectorNote[] = [
     reason:
       'Locate finds objects other vector files left in the same server; the vectors assume a fresh server per file',
   },
+  {
+    match: 'TC-IMPEXP-3-20',
+    reason:
+      "the last Get Attributes expects the reference server's own Short Unique Identifier as a literal (SHA-256 of its identifier) where the Export step uses $SHORT_UNIQUE_IDENTIFIER_0, and lists the attributes in that server's storage order, which contradicts the by-name order of SKLC-O-1/AKLC-O-1-20/21",
+  },
 ];
 
 export function noteFor(path: string): string | undefined {

@@ -51,7 +51,6 @@ const SERVER_ONLY: ReadonlySet<number> = new Set([
   Tag.State,
   Tag.InitialDate,
   Tag.LastChangeDate,
-  Tag.OriginalCreationDate,
   Tag.Digest,
   Tag.DestroyDate,
   Tag.CompromiseDate,
@@ -79,9 +78,12 @@ const SERVER_ONLY: ReadonlySet<number> = new Set([
  * Algorithm, Length, Domain Parameters: "Modifiable by client: No", but a
  * client supplies them on Create/Register). Fresh: "Initially set by: Server
  * or Client" (KMIP 1.1 §3.34; TC-152 registers keys with Fresh true).
+ * Original Creation Date likewise (1.2 §3.55 "Initially set by: Client or
+ * Server"; TC-MDO-2 registers a key with one).
  */
 const FIXED_AFTER_CREATION: ReadonlySet<number> = new Set([
   Tag.Fresh,
+  Tag.OriginalCreationDate,
   Tag.CryptographicAlgorithm,
   Tag.CryptographicLength,
   Tag.CryptographicDomainParameters,
@@ -267,6 +269,89 @@ export function inListingOrder(attrs: readonly ModelAttribute[]): ModelAttribute
     const rb = rank(b);
     if (ra !== rb) return ra - rb;
     if (ra !== LEADING.length) return 0;
+    const ka = listingKey(a.key);
+    const kb = listingKey(b.key);
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  });
+}
+
+/**
+ * Export's order (KMIP 2.0 test cases TC-IMPEXP-1..5-20): the reference
+ * server lists the attributes of an exported object as it stores them, not
+ * by name: identifiers, type, algorithm and length, the certificate's
+ * derived attributes, Digest, then the lifecycle ones. Key Format Type
+ * follows Digest for a non-key object (IMPEXP-3, -5) and Never Extractable
+ * for a key (IMPEXP-1, -2, -4). Attributes the vectors never show come next
+ * by name, then a certificate's subject and issuer fields, Protection
+ * Storage Mask, and custom attributes in the order they were added.
+ */
+const EXPORT_HEAD: readonly number[] = [
+  Tag.UniqueIdentifier,
+  Tag.ShortUniqueIdentifier,
+  Tag.ObjectType,
+  Tag.CryptographicAlgorithm,
+  Tag.CryptographicLength,
+  Tag.CertificateType,
+  Tag.CertificateLength,
+  Tag.X_509CertificateIdentifier,
+  Tag.X_509CertificateSubject,
+  Tag.X_509CertificateIssuer,
+  Tag.DigitalSignatureAlgorithm,
+  Tag.Digest,
+];
+
+const EXPORT_LIFECYCLE: readonly number[] = [
+  Tag.CryptographicUsageMask,
+  Tag.LeaseTime,
+  Tag.InitialDate,
+  Tag.ActivationDate,
+  Tag.State,
+  Tag.ProtectStopDate,
+  Tag.LastChangeDate,
+  Tag.Fresh,
+  Tag.Sensitive,
+  Tag.AlwaysSensitive,
+  Tag.Extractable,
+  Tag.NeverExtractable,
+];
+
+const EXPORT_TAIL: readonly number[] = [
+  Tag.CertificateSubjectST,
+  Tag.CertificateSubjectEmail,
+  Tag.CertificateSubjectC,
+  Tag.CertificateSubjectL,
+  Tag.CertificateSubjectO,
+  Tag.CertificateSubjectOU,
+  Tag.CertificateSubjectCN,
+  Tag.CertificateIssuerST,
+  Tag.CertificateIssuerEmail,
+  Tag.CertificateIssuerC,
+  Tag.CertificateIssuerL,
+  Tag.CertificateIssuerO,
+  Tag.CertificateIssuerOU,
+  Tag.CertificateIssuerCN,
+  Tag.ProtectionStorageMask,
+];
+
+/** The attributes of an exported object in Export's order; `isKey`: the object has a Key Block of a key type. */
+export function inExportOrder(attrs: readonly ModelAttribute[], isKey: boolean): ModelAttribute[] {
+  const order: number[] = isKey
+    ? [...EXPORT_HEAD, ...EXPORT_LIFECYCLE, Tag.KeyFormatType]
+    : [...EXPORT_HEAD, Tag.KeyFormatType, ...EXPORT_LIFECYCLE];
+  const rest = order.length;
+  const tail = rest + 1;
+  const rank = (a: ModelAttribute): number => {
+    if (a.key.kind === 'custom') return tail + EXPORT_TAIL.length;
+    const i = order.indexOf(a.key.tag);
+    if (i >= 0) return i;
+    const j = EXPORT_TAIL.indexOf(a.key.tag);
+    return j >= 0 ? tail + j : rest;
+  };
+  return [...attrs].sort((a, b) => {
+    const ra = rank(a);
+    const rb = rank(b);
+    if (ra !== rb) return ra - rb;
+    if (ra !== rest) return 0;
     const ka = listingKey(a.key);
     const kb = listingKey(b.key);
     return ka < kb ? -1 : ka > kb ? 1 : 0;

@@ -121,14 +121,23 @@ export function newObjectAttributes(input: NewObjectInput): ModelAttribute[] {
   if (activation !== undefined && activation <= seconds) {
     state = deactivation !== undefined && deactivation <= seconds ? State.Deactivated : State.Active;
   }
-  if (input.generated === true) {
-    // A generated key is in our software store only, not sensitive and
-    // extractable unless the client said otherwise (1.4 §3.47, §3.49; 2.1 §4.47).
-    if (!has(Tag.Sensitive)) attrs = setStandard(attrs, boolean(Tag.Sensitive, false));
-    if (!has(Tag.Extractable)) attrs = setStandard(attrs, boolean(Tag.Extractable, true));
-    if (!has(Tag.ProtectionStorageMask)) {
-      attrs = setStandard(attrs, integer(Tag.ProtectionStorageMask, ProtectionStorageMask.Software));
-    }
+  // Every object, generated or registered, is in our software store only:
+  // not sensitive and extractable unless the client said otherwise (1.4
+  // §3.47, §3.49; 2.1 §4.47; registered objects carry them in TC-IMPEXP-1..5-20
+  // and TC-CERTATTR-1-20).
+  if (!has(Tag.Sensitive)) attrs = setStandard(attrs, boolean(Tag.Sensitive, false));
+  if (!has(Tag.Extractable)) attrs = setStandard(attrs, boolean(Tag.Extractable, true));
+  if (!has(Tag.ProtectionStorageMask)) {
+    attrs = setStandard(attrs, integer(Tag.ProtectionStorageMask, ProtectionStorageMask.Software));
+  }
+  // Key Format Type (2.0 §4.26) of a registered Key Block; Create sets its own.
+  const block = keyBlockOf(input.content);
+  const format = child(block, Tag.KeyFormatType);
+  if (format?.type === 'Enumeration' && !has(Tag.KeyFormatType)) attrs = setStandard(attrs, format);
+  // A metadata-only key (a Key Block without Key Value) says so (1.2 §3.53
+  // Key Value Present, set on Register; TC-MDO-1/2/3).
+  if (block !== undefined && child(block, Tag.KeyValue) === undefined) {
+    attrs = setStandard(attrs, boolean(Tag.KeyValuePresent, false));
   }
   const digest = digestOf(input.objectType, input.content);
   if (digest !== undefined) attrs = setStandard(removeAll(attrs, standardKey(Tag.Digest)), digest);
@@ -143,9 +152,15 @@ export function newObjectAttributes(input: NewObjectInput): ModelAttribute[] {
   attrs = setStandard(attrs, enumeration(Tag.State, state));
   attrs = setStandard(attrs, dateTime(Tag.InitialDate, now));
   attrs = setStandard(attrs, dateTime(Tag.LastChangeDate, now));
-  attrs = setStandard(attrs, dateTime(Tag.OriginalCreationDate, now));
+  // Original Creation Date: the server knows it only for what it generated;
+  // registered objects have only the client's (TC-IMPEXP-1..5-20,
+  // TC-CERTATTR-1-20; TC-MDO-2 registers one).
+  if (input.generated === true && !has(Tag.OriginalCreationDate)) {
+    attrs = setStandard(attrs, dateTime(Tag.OriginalCreationDate, now));
+  }
   // Fresh (1.1 §3.34): never yet served by Get; shaped out of 1.0 responses.
-  attrs = setStandard(attrs, boolean(Tag.Fresh, true));
+  // "Initially set by: Server or Client", so a client's value stands.
+  if (!has(Tag.Fresh)) attrs = setStandard(attrs, boolean(Tag.Fresh, true));
   return attrs;
 }
 

@@ -3,18 +3,26 @@
  * Type, Key Wrap Type and Key Wrapping Specification applied the same way,
  * get.ts retrieveContent) together with every attribute of the object, for
  * Import on another server. Unlike Get it leaves Fresh alone: the
- * TC-IMPEXP-*-20 exports still show Fresh True.
+ * TC-IMPEXP-*-20 exports still show Fresh True. The attributes come in
+ * the order of those vectors (model/attributes.ts inExportOrder).
  *
  * Errors: those of Get.
  */
-import { inListingOrder } from '../model/attributes.js';
-import { Operation, Tag } from '../spec/index.js';
+import { inExportOrder } from '../model/attributes.js';
+import { ObjectType, Operation, Tag } from '../spec/index.js';
 import { enumeration } from '../ttlv/build.js';
 import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
 import { responseAttributes, uidItem } from './common.js';
 import { retrieveContent } from './get.js';
 import { servedAttributes } from './get-attributes.js';
 import type { OperationContext, OperationDefinition } from './types.js';
+
+const KEY_TYPES: ReadonlySet<number> = new Set([
+  ObjectType.SymmetricKey,
+  ObjectType.PublicKey,
+  ObjectType.PrivateKey,
+  ObjectType.SplitKey,
+]);
 
 export const exportOperation: OperationDefinition = {
   operation: Operation.Export,
@@ -27,7 +35,7 @@ export const exportOperation: OperationDefinition = {
     return [
       enumeration(Tag.ObjectType, obj.objectType),
       uidItem(obj.id),
-      ...responseAttributes(inListingOrder(servedAttributes(obj)), ctx.version),
+      ...responseAttributes(inExportOrder(servedAttributes(obj), KEY_TYPES.has(obj.objectType)), ctx.version),
       content,
     ];
   },

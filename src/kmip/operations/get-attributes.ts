@@ -7,17 +7,20 @@
  * setting them, CLIENTS.md 5). Reads metadata only: nothing is unsealed.
  *
  * Errors (spec table): no such object → Item Not Found / Object Not Found;
- * an unknown attribute name → Invalid Field.
+ * an unknown attribute name → Invalid Field; the same attribute named twice
+ * → Invalid Message ("The same attribute name SHALL NOT be present more than
+ * once in a request", 1.1 §4.11; TC-171-11/12 expect Invalid Message).
  */
 import { createHash } from 'node:crypto';
-import { readAttributeReferences } from '../messages/attributes.js';
-import type { ModelAttribute } from '../model/attributes.js';
-import { findAll, findValue, inListingOrder, standardKey } from '../model/attributes.js';
+import { KmipError } from '../errors.js';
+import { readAttributeReferences, v1NameOf } from '../messages/attributes.js';
+import type { AttributeKey, ModelAttribute } from '../model/attributes.js';
+import { findAll, findValue, inListingOrder, keyLabel, keysEqual, standardKey } from '../model/attributes.js';
 import type { ManagedObject } from '../model/object.js';
 import { ObjectType, Operation, Tag } from '../spec/index.js';
 import { byteString, interval } from '../ttlv/build.js';
 import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import { loadTarget, responseAttributes, uidItem } from './common.js';
+import { isV2, loadTarget, responseAttributes, uidItem } from './common.js';
 import { leaseTimeOf } from './obtain-lease.js';
 import type { OperationContext, OperationDefinition } from './types.js';
 
@@ -52,6 +55,17 @@ export function servedAttributes(obj: ManagedObject): ModelAttribute[] {
   return attrs;
 }
 
+function refuseRepeats(refs: readonly AttributeKey[], v2: boolean): void {
+  refs.forEach((r, i) => {
+    if (refs.findIndex((o) => keysEqual(o, r)) !== i) {
+      const what = v2
+        ? `Attribute Reference specified more than once: ${keyLabel(r)}`
+        : `Attribute Name specified more than once: ${v1NameOf(r)}`;
+      throw new KmipError('InvalidMessage', what);
+    }
+  });
+}
+
 export const getAttributes: OperationDefinition = {
   operation: Operation.GetAttributes,
   since: '1.0',
@@ -59,6 +73,7 @@ export const getAttributes: OperationDefinition = {
   needsObject: true,
   async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
     const refs = readAttributeReferences(payload);
+    refuseRepeats(refs, isV2(ctx.version));
     const obj = await loadTarget(payload, ctx);
     const all = servedAttributes(obj);
     let selected: ModelAttribute[];
