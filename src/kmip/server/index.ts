@@ -19,6 +19,8 @@ export interface RunningServer {
 export const PRODUCT_NAME = 'kmip-server';
 export const PRODUCT_VERSION = '0.1.0';
 
+const KEK_REFRESH_MS = 60_000;
+
 /** Node gives a repeated subject attribute as an array; the first one names the client. */
 function firstValue(v: string | string[] | undefined): string | undefined {
   return Array.isArray(v) ? v[0] : v;
@@ -49,6 +51,14 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     resources.push(provider);
     const sealer = await Sealer.open(store, provider, { log });
     resources.push(sealer);
+    // Several nodes share the KEKs: adopt one another node made active (KEK rotation).
+    const refresh = setInterval(() => {
+      sealer.refreshActive().catch((e: unknown) => {
+        log.warn('could not refresh the active KEK', { error: e instanceof Error ? e.message : String(e) });
+      });
+    }, KEK_REFRESH_MS);
+    refresh.unref();
+    resources.push({ close: () => clearInterval(refresh) });
     const clock = () => new Date();
     services = { objects: new ObjectService({ store, sealer, clock }), clock };
   } catch (e: unknown) {
