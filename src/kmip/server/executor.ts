@@ -256,8 +256,11 @@ export function createBatchExecutor(opts: ExecutorOptions): BatchExecutor {
       if (signal.aborted) break;
       let outcome = await runItem(b, ctx);
       if (maxSize !== undefined) {
-        const shaped = pruneForVersion(outcome.item, version) as TtlvStructure | undefined;
-        const itemSize = shaped ? encodeTtlv(shaped).length : 0;
+        const encodedSize = (item: TtlvStructure) => {
+          const shaped = pruneForVersion(item, version);
+          return shaped ? encodeTtlv(shaped).length : 0;
+        };
+        let itemSize = encodedSize(outcome.item);
         if (size + itemSize > maxSize) {
           outcome = {
             item: failure(
@@ -269,9 +272,9 @@ export function createBatchExecutor(opts: ExecutorOptions): BatchExecutor {
             ),
             failed: true,
           };
+          itemSize = encodedSize(outcome.item);
         }
-        const kept = pruneForVersion(outcome.item, version);
-        size += kept ? encodeTtlv(kept).length : 0;
+        size += itemSize;
       }
       items.push(outcome.item);
       if (outcome.failed && continuation !== BatchErrorContinuationOption.Continue) {
