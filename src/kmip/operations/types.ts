@@ -1,6 +1,7 @@
 import type { ObjectService } from '../model/service.js';
 import type { KmipVersion } from '../spec/index.js';
 import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
+import type { StreamRegistry } from './streams.js';
 
 /** Who is calling, as the connection layer established it. */
 export interface ClientIdentity {
@@ -24,10 +25,11 @@ export interface OperationContext {
   readonly services: OperationServices;
 }
 
-/** What operations act on: the managed objects and the server's clock. */
+/** What operations act on: the managed objects, the server's clock, open multi-part streams. */
 export interface OperationServices {
   readonly objects: ObjectService;
   readonly clock: () => Date;
+  readonly streams: StreamRegistry;
 }
 
 /** What the server is and can do, as Query reports it. */

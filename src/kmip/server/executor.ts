@@ -21,6 +21,7 @@ import type {
   OperationServices,
   ServerDescription,
 } from '../operations/index.js';
+import { StreamRegistry } from '../operations/streams.js';
 import {
   BatchErrorContinuationOption,
   compareVersions,
@@ -68,6 +69,7 @@ function unavailableServices(now: () => Date): OperationServices {
       throw new StoreUnavailableError('no object store is configured');
     },
     clock: now,
+    streams: new StreamRegistry({ now: () => now().getTime() }),
   };
 }
 

@@ -7,6 +7,8 @@ import { Sealer } from '../../store/sealing.js';
 import { SUPPORTED_OBJECT_TYPES } from '../model/object.js';
 import { ObjectService } from '../model/service.js';
 import { OPERATIONS } from '../operations/index.js';
+import { StreamRegistry } from '../operations/streams.js';
+import type { OperationServices } from '../operations/types.js';
 import { createBatchExecutor } from './executor.js';
 import { createKmipListener } from './listener.js';
 
@@ -45,7 +47,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     }
     resources.length = 0;
   };
-  let services: { objects: ObjectService; clock: () => Date };
+  let services: OperationServices;
   try {
     const provider = await openMasterKeyProvider(config.hsm, log);
     resources.push(provider);
@@ -60,7 +62,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     refresh.unref();
     resources.push({ close: () => clearInterval(refresh) });
     const clock = () => new Date();
-    services = { objects: new ObjectService({ store, sealer, clock }), clock };
+    services = { objects: new ObjectService({ store, sealer, clock }), clock, streams: new StreamRegistry() };
   } catch (e: unknown) {
     await closeAll();
     throw e;

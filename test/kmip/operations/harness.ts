@@ -9,6 +9,7 @@ import { openSoftwareProvider } from '../../../src/hsm/index.js';
 import type { MasterKeyProvider } from '../../../src/hsm/types.js';
 import { ObjectService } from '../../../src/kmip/model/service.js';
 import { OPERATIONS } from '../../../src/kmip/operations/index.js';
+import { StreamRegistry } from '../../../src/kmip/operations/streams.js';
 import { createBatchExecutor } from '../../../src/kmip/server/executor.js';
 import { type KmipVersion, Tag, versionPair } from '../../../src/kmip/spec/index.js';
 import { decodeTtlv, encodeTtlv } from '../../../src/kmip/ttlv/binary.js';
@@ -100,7 +101,7 @@ export async function openHarness(opts: { clock?: () => Date } = {}): Promise<Ha
     log: silentLogger,
     maxDepth: 64,
     maxBatchItems: 64,
-    services: { objects, clock },
+    services: { objects, clock, streams: new StreamRegistry({ now: () => clock().getTime() }) },
   });
   const client = { commonName: 'tester', remoteAddress: '127.0.0.1' };
   const signal = new AbortController().signal;
