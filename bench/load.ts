@@ -19,13 +19,17 @@ import { PipelinedConnection, type TlsTarget } from './lib/connection.js';
 import { drive, type Job } from './lib/driver.js';
 import {
   benchName,
+  createActiveAesMessage,
   createAesMessage,
+  createEcKeyPairMessage,
+  encryptGcmMessage,
   getMessage,
   getStateMessage,
   locateByNameMessage,
   NAME_WIDTH,
   PatchTemplate,
   registerAesMessage,
+  signEcdsaMessage,
   UID_WIDTH,
 } from './lib/requests.js';
 import type { ResponseSummary } from './lib/response.js';
@@ -87,12 +91,17 @@ function makeWorkload(
   const getT = new PatchTemplate((ph) => getMessage(o.version, ph), UID_WIDTH);
   const stateT = new PatchTemplate((ph) => getStateMessage(o.version, ph), UID_WIDTH);
   const locateT = new PatchTemplate((ph) => locateByNameMessage(o.version, ph), NAME_WIDTH);
+  const data = randomBytes(64);
+  const encryptT = new PatchTemplate((ph) => encryptGcmMessage(o.version, ph, data), UID_WIDTH);
+  const signT = new PatchTemplate((ph) => signEcdsaMessage(o.version, ph, data), UID_WIDTH);
   const byOp: Record<Exclude<OpName, 'mix'>, () => Job> = {
     create: () => ({ request: createT.with(benchName(run, 'c', created++)), check: expectNewId }),
     register: () => ({ request: registerT.with(benchName(run, 'r', created++)), check: expectNewId }),
     get: () => ({ request: getT.with(pick(ids)), check: expectSuccess }),
     getattrs: () => ({ request: stateT.with(pick(ids)), check: expectSuccess }),
     locate: () => ({ request: locateT.with(pick(names)), check: expectOneHit }),
+    encrypt: () => ({ request: encryptT.with(pick(ids)), check: expectSuccess }),
+    sign: () => ({ request: signT.with(pick(ids)), check: expectSuccess }),
   };
   if (o.op !== 'mix') return { next: byOp[o.op] };
   return {
@@ -186,7 +195,13 @@ async function main(argv: readonly string[]): Promise<number> {
     const names: string[] = [];
     let preloadRate: number | undefined;
     if (o.preload > 0) {
-      const preloadT = new PatchTemplate((ph) => createAesMessage(o.version, ph), NAME_WIDTH);
+      const build =
+        o.op === 'encrypt'
+          ? createActiveAesMessage
+          : o.op === 'sign'
+            ? createEcKeyPairMessage
+            : createAesMessage;
+      const preloadT = new PatchTemplate((ph) => build(o.version, ph), NAME_WIDTH);
       const failures = new Recorder(1);
       let issued = 0;
       const t0 = performance.now();

@@ -2,7 +2,9 @@
 
 import { isKmipVersion, type KmipVersion } from '../../src/kmip/spec/index.js';
 
-export const OPS = ['create', 'get', 'locate', 'register', 'getattrs', 'mix'] as const;
+export const OPS = ['create', 'get', 'locate', 'register', 'getattrs', 'encrypt', 'sign', 'mix'] as const;
+/** Operations that act on preloaded objects. */
+const NEEDS_PRELOAD: readonly OpName[] = ['get', 'locate', 'getattrs', 'encrypt', 'sign', 'mix'];
 export type OpName = (typeof OPS)[number];
 
 export interface LoadOptions {
@@ -30,12 +32,14 @@ export interface LoadOptions {
 }
 
 export const USAGE = `usage: tsx bench/load.ts [options]
-  --op create|get|locate|register|getattrs|mix   operation (default create)
+  --op create|get|locate|register|getattrs|encrypt|sign|mix   operation (default create);
+                     encrypt: AES-256-GCM of 64 bytes with a server IV; sign: ECDSA P-256 SHA-256 of 64 bytes
   --seconds N        measured time (default 10)
   --warmup N         warm-up time before measuring (default 2)
   --connections N    mutual-TLS connections (default 32)
   --depth N          requests in flight per connection (default 1)
-  --preload N        objects created before measuring (default 10000 for get/locate/getattrs/mix, else 0)
+  --preload N        objects created before measuring (default 10000 for get/locate/getattrs/mix,
+                     100 keys for encrypt/sign, else 0)
   --preload-timeout N  seconds allowed for the preload (default 600)
   --touch            Get every preloaded object once before the warm-up: the first Get of
                      an object clears Fresh (a durable write), later ones only read
@@ -162,8 +166,11 @@ export function parseLoadArgs(argv: readonly string[]): LoadOptions {
         throw new UsageError(`unknown option ${a}`);
     }
   }
-  if (o.preload < 0) o.preload = ['get', 'locate', 'getattrs', 'mix'].includes(o.op) ? 10_000 : 0;
-  if (o.preload === 0 && ['get', 'locate', 'getattrs', 'mix'].includes(o.op)) {
+  if (o.preload < 0) {
+    // Crypto operations need a few keys, not a large store.
+    o.preload = o.op === 'encrypt' || o.op === 'sign' ? 100 : NEEDS_PRELOAD.includes(o.op) ? 10_000 : 0;
+  }
+  if (o.preload === 0 && NEEDS_PRELOAD.includes(o.op)) {
     throw new UsageError(`--op ${o.op} needs --preload > 0`);
   }
   if (o.mode === 'external' && (o.ca === undefined || o.cert === undefined || o.key === undefined)) {

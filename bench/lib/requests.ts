@@ -6,14 +6,17 @@
  */
 
 import {
+  BlockCipherMode,
   CryptographicAlgorithm,
   CryptographicUsageMask,
   compareVersions,
+  DigitalSignatureAlgorithm,
   KeyFormatType,
   type KmipVersion,
   NameType,
   ObjectType,
   Operation,
+  RecommendedCurve,
   Tag,
   versionPair,
 } from '../../src/kmip/spec/index.js';
@@ -55,9 +58,30 @@ function nameValue(name: string): TtlvItem {
   ]);
 }
 
-/** 1.x: Template-Attribute of Attribute Name/Value pairs; 2.x: Attributes (KMIP 2.0 §2.1.1). */
-function attributes(version: KmipVersion, name: string | undefined): TtlvItem {
-  const entries: [string, TtlvItem][] = [
+type Entry = [string, TtlvItem];
+
+/** 1.x: Template-Attribute (or `tag1x`) of Attribute Name/Value pairs; 2.x: Attributes (`tag2x`, KMIP 2.0 §2.1.1). */
+function attributeList(
+  version: KmipVersion,
+  entries: readonly Entry[],
+  tag1x: number = Tag.TemplateAttribute,
+  tag2x: number = Tag.Attributes,
+): TtlvItem {
+  if (isV2(version))
+    return S(
+      tag2x,
+      entries.map(([, v]) => v),
+    );
+  return S(
+    tag1x,
+    entries.map(([n, v]) =>
+      S(Tag.Attribute, [text(Tag.AttributeName, n), { ...v, tag: Tag.AttributeValue }]),
+    ),
+  );
+}
+
+function aesEntries(name: string | undefined): Entry[] {
+  const entries: Entry[] = [
     ['Cryptographic Algorithm', enumeration(Tag.CryptographicAlgorithm, CryptographicAlgorithm.AES)],
     ['Cryptographic Length', int(Tag.CryptographicLength, 256)],
     [
@@ -66,17 +90,17 @@ function attributes(version: KmipVersion, name: string | undefined): TtlvItem {
     ],
   ];
   if (name !== undefined) entries.push(['Name', nameValue(name)]);
-  if (isV2(version))
-    return S(
-      Tag.Attributes,
-      entries.map(([, v]) => v),
-    );
-  return S(
-    Tag.TemplateAttribute,
-    entries.map(([n, v]) =>
-      S(Tag.Attribute, [text(Tag.AttributeName, n), { ...v, tag: Tag.AttributeValue }]),
-    ),
-  );
+  return entries;
+}
+
+function attributes(version: KmipVersion, name: string | undefined): TtlvItem {
+  return attributeList(version, aesEntries(name));
+}
+
+/** Active from a minute ago, so the crypto operations may use it at once. */
+function activeNow(): Entry {
+  const at = BigInt(Math.floor(Date.now() / 1000) - 60);
+  return ['Activation Date', { tag: Tag.ActivationDate, type: 'DateTime', value: at }];
 }
 
 export function createAesMessage(version: KmipVersion, name: string): Buffer {
@@ -97,6 +121,63 @@ export function registerAesMessage(version: KmipVersion, name: string, key: Uint
     enumeration(Tag.ObjectType, ObjectType.SymmetricKey),
     attributes(version, name),
     S(Tag.SymmetricKey, [keyBlock]),
+  ]);
+}
+
+/** An AES-256 key for Encrypt/Decrypt, Active at once. */
+export function createActiveAesMessage(version: KmipVersion, name: string): Buffer {
+  return requestMessage(version, Operation.Create, [
+    enumeration(Tag.ObjectType, ObjectType.SymmetricKey),
+    attributeList(version, [...aesEntries(name), activeNow()]),
+  ]);
+}
+
+/** An EC P-256 key pair whose private key signs, Active at once. */
+export function createEcKeyPairMessage(version: KmipVersion, name: string): Buffer {
+  const common: Entry[] = [
+    ['Cryptographic Algorithm', enumeration(Tag.CryptographicAlgorithm, CryptographicAlgorithm.EC)],
+    ['Cryptographic Length', int(Tag.CryptographicLength, 256)],
+    [
+      'Cryptographic Domain Parameters',
+      S(Tag.CryptographicDomainParameters, [enumeration(Tag.RecommendedCurve, RecommendedCurve.P_256)]),
+    ],
+    activeNow(),
+  ];
+  const priv: Entry[] = [
+    ['Cryptographic Usage Mask', int(Tag.CryptographicUsageMask, CryptographicUsageMask.Sign)],
+    ['Name', nameValue(name)],
+  ];
+  const pub: Entry[] = [
+    ['Cryptographic Usage Mask', int(Tag.CryptographicUsageMask, CryptographicUsageMask.Verify)],
+  ];
+  return requestMessage(version, Operation.CreateKeyPair, [
+    attributeList(version, common, Tag.CommonTemplateAttribute, Tag.CommonAttributes),
+    attributeList(version, priv, Tag.PrivateKeyTemplateAttribute, Tag.PrivateKeyAttributes),
+    attributeList(version, pub, Tag.PublicKeyTemplateAttribute, Tag.PublicKeyAttributes),
+  ]);
+}
+
+/** AES-GCM Encrypt of `data` with a server-chosen IV (Random IV, KMIP 1.2 §2.1.5). */
+export function encryptGcmMessage(version: KmipVersion, uid: string, data: Uint8Array): Buffer {
+  return requestMessage(version, Operation.Encrypt, [
+    text(Tag.UniqueIdentifier, uid),
+    S(Tag.CryptographicParameters, [
+      enumeration(Tag.BlockCipherMode, BlockCipherMode.GCM),
+      int(Tag.TagLength, 16),
+      { tag: Tag.RandomIV, type: 'Boolean', value: true },
+    ]),
+    { tag: Tag.Data, type: 'ByteString', value: data },
+  ]);
+}
+
+/** ECDSA with SHA-256 over `data`. */
+export function signEcdsaMessage(version: KmipVersion, uid: string, data: Uint8Array): Buffer {
+  return requestMessage(version, Operation.Sign, [
+    text(Tag.UniqueIdentifier, uid),
+    S(Tag.CryptographicParameters, [
+      enumeration(Tag.DigitalSignatureAlgorithm, DigitalSignatureAlgorithm.ECDSAWithSHA256),
+    ]),
+    { tag: Tag.Data, type: 'ByteString', value: data },
   ]);
 }
 

@@ -10,7 +10,7 @@ export interface ResponseSummary {
   status: number;
   /** 0 when absent */
   reason: number;
-  /** first Unique Identifier of the payload */
+  /** first Unique Identifier (or Private Key Unique Identifier) of the payload */
   uid: string | undefined;
   /** how many Unique Identifiers the payload carries (Locate hits) */
   uidCount: number;
@@ -43,7 +43,12 @@ export function summarizeResponse(frame: Buffer): ResponseSummary {
     else if (tag === Tag.ResponsePayload && type === STRUCTURE) {
       for (let p = at + HEADER; p + HEADER <= at + HEADER + len; ) {
         const plen = frame.readUInt32BE(p + 4);
-        if (frame.readUIntBE(p, 3) === Tag.UniqueIdentifier && frame[p + 3] === TEXT) {
+        const ptag = frame.readUIntBE(p, 3);
+        // Create Key Pair names the private key first (KMIP 1.0 §4.2): that is the signing key.
+        if (
+          (ptag === Tag.UniqueIdentifier || ptag === Tag.PrivateKeyUniqueIdentifier) &&
+          frame[p + 3] === TEXT
+        ) {
           out.uidCount++;
           out.uid ??= frame.toString('latin1', p + HEADER, p + HEADER + plen);
         }
