@@ -4,6 +4,7 @@
  * A failed step does not stop the file.
  */
 
+import { Tag } from '../../src/kmip/spec/index.js';
 import { decodeTtlv, encodeTtlv } from '../../src/kmip/ttlv/binary.js';
 import type { TtlvDictionary } from '../../src/kmip/ttlv/dictionary.js';
 import type { TtlvItem } from '../../src/kmip/ttlv/types.js';
@@ -87,6 +88,13 @@ export async function replaySteps(
       if (/closed|timed out|ECONNRESET|EPIPE/.test(result.error)) broken = result.error;
       continue;
     }
+    // A request with Init Indicator starts a new stream (KMIP 1.3 §4.29 ff.): its
+    // Correlation Value is new, though the TC-STREAM-* files reuse one placeholder.
+    if (startsStream(request)) {
+      for (const [text, item] of state.bindings) {
+        if (item.tag === Tag.CorrelationValue) state.bindings.delete(text);
+      }
+    }
     const cmp: Comparison = compareResponse(expected, actual, {
       dict: opts.dict,
       sentinels,
@@ -104,6 +112,11 @@ export async function replaySteps(
     }
   }
   return results;
+}
+
+function startsStream(item: TtlvItem): boolean {
+  if (item.tag === Tag.InitIndicator) return item.type === 'Boolean' && item.value;
+  return item.type === 'Structure' && item.value.some(startsStream);
 }
 
 export function operationsOf(step: VectorStep): string[] {

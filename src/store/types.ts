@@ -106,10 +106,19 @@ export type WriteOp =
   | { readonly kind: 'update'; readonly record: ObjectRecord; readonly expectedVersion: number }
   | { readonly kind: 'audit'; readonly record: AuditRecord };
 
+export interface GetOptions {
+  /**
+   * false: the caller reads the attributes blob only, so names, objectGroups,
+   * dates and custom may come back empty (SQLite keeps them in side tables:
+   * four queries saved on every Get/Encrypt). Default true.
+   */
+  readonly indexFields?: boolean;
+}
+
 export interface ObjectStore {
   readonly kind: 'sqlite' | 'mongodb';
   /** tombstoned records too (Get on a destroyed key answers from its metadata) */
-  get(id: string): Promise<ObjectRecord | undefined>;
+  get(id: string, opts?: GetOptions): Promise<ObjectRecord | undefined>;
   /** durable when it resolves; DuplicateIdError if the id exists */
   insert(record: ObjectRecord): Promise<void>;
   /**

@@ -234,7 +234,7 @@ export class ObjectService {
    * next change of the object.
    */
   async get(id: string): Promise<ManagedObject | undefined> {
-    const rec = await this.#store.get(id);
+    const rec = await this.#store.get(id, { indexFields: false });
     return rec === undefined ? undefined : this.#current(fromRecord(rec));
   }
 

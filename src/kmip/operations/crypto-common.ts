@@ -113,7 +113,8 @@ export async function loadCryptoObject(
   }
   checkUsableState(ctx, obj, usage.use, usage.what);
   checkUsageMask(ctx, obj, usage);
-  const remaining = usageRemaining(obj.attributes);
+  // Usage Limits count protection only (KMIP 1.4 §3.21): decrypting and verifying stay possible.
+  const remaining = usage.use === 'protect' ? usageRemaining(obj.attributes) : undefined;
   if (remaining !== undefined && remaining <= 0n) {
     throw new KmipError(
       reason(ctx, 'UsageLimitExceeded', 'PermissionDenied'),
@@ -137,6 +138,7 @@ export async function loadCryptoObject(
 /**
  * Counts one use (or `bytes` for a Byte unit) against the object's Usage
  * Limits (KMIP 1.4 §3.21); objects without Usage Limits are not written.
+ * Only protecting operations (encrypt, sign, MAC, derive) count.
  */
 export async function consumeUsage(ctx: OperationContext, obj: ManagedObject, bytes = 0): Promise<void> {
   if (findValue(obj.attributes, Tag.UsageLimits) === undefined) return;

@@ -6,6 +6,7 @@ import { check } from './check.js';
 import { create } from './create.js';
 import { createKeyPair } from './create-key-pair.js';
 import { deleteAttribute } from './delete-attribute.js';
+import { deriveKey } from './derive-key.js';
 import { destroy } from './destroy.js';
 import { discoverVersions } from './discover-versions.js';
 import { exportOperation } from './export.js';
@@ -13,10 +14,13 @@ import { get } from './get.js';
 import { getAttributeList } from './get-attribute-list.js';
 import { getAttributes } from './get-attributes.js';
 import { getUsageAllocation } from './get-usage-allocation.js';
+import { hash } from './hash.js';
 import { importOperation } from './import.js';
 import { interop } from './interop.js';
 import { locate } from './locate.js';
 import { log } from './log.js';
+import { mac } from './mac.js';
+import { macVerify } from './mac-verify.js';
 import { modifyAttribute } from './modify-attribute.js';
 import { obtainLease } from './obtain-lease.js';
 import { query } from './query.js';
@@ -25,6 +29,8 @@ import { register } from './register.js';
 import { rekey } from './rekey.js';
 import { rekeyKeyPair } from './rekey-key-pair.js';
 import { revoke } from './revoke.js';
+import { rngRetrieve } from './rng-retrieve.js';
+import { rngSeed } from './rng-seed.js';
 import { setAttribute } from './set-attribute.js';
 import type { OperationDefinition } from './types.js';
 
@@ -66,4 +72,10 @@ export const OPERATIONS: readonly OperationDefinition[] = [
   importOperation,
   adjustAttribute,
   rekeyKeyPair,
+  deriveKey,
+  mac,
+  macVerify,
+  hash,
+  rngRetrieve,
+  rngSeed,
 ];

@@ -5,6 +5,7 @@ import { type Logger, silentLogger } from '../../log.js';
 import {
   type AuditRecord,
   DuplicateIdError,
+  type GetOptions,
   type KekRecord,
   type LocateFilter,
   type LocatePage,
@@ -180,10 +181,10 @@ export class SqliteStore implements ObjectStore {
 
   // ---- reads: run directly; a group commit is synchronous, so a read never sees half of one
 
-  async get(id: string): Promise<ObjectRecord | undefined> {
+  async get(id: string, opts: GetOptions = {}): Promise<ObjectRecord | undefined> {
     return this.#read('get', () => {
       const row = this.#s.getObject.get(id);
-      return row === undefined ? undefined : this.#toRecord(row);
+      return row === undefined ? undefined : this.#toRecord(row, opts.indexFields ?? true);
     });
   }
 
@@ -499,14 +500,16 @@ export class SqliteStore implements ObjectStore {
     );
   }
 
-  #toRecord(row: ObjectRow): ObjectRecord {
+  #toRecord(row: ObjectRow, indexFields = true): ObjectRecord {
     const dates: Record<string, number> = {};
-    for (const d of this.#s.dates.all(row.seq)) dates[d.field] = d.value;
     const custom: Record<string, string[]> = {};
-    for (const c of this.#s.custom.all(row.seq)) {
-      const list = custom[c.name];
-      if (list === undefined) custom[c.name] = [c.value];
-      else list.push(c.value);
+    if (indexFields) {
+      for (const d of this.#s.dates.all(row.seq)) dates[d.field] = d.value;
+      for (const c of this.#s.custom.all(row.seq)) {
+        const list = custom[c.name];
+        if (list === undefined) custom[c.name] = [c.value];
+        else list.push(c.value);
+      }
     }
     return {
       id: row.id,
@@ -514,8 +517,8 @@ export class SqliteStore implements ObjectStore {
       objectType: row.object_type,
       state: row.state,
       owner: row.owner ?? undefined,
-      names: this.#s.names.all(row.seq).map((n) => n.name),
-      objectGroups: this.#s.groups.all(row.seq).map((g) => g.grp),
+      names: indexFields ? this.#s.names.all(row.seq).map((n) => n.name) : [],
+      objectGroups: indexFields ? this.#s.groups.all(row.seq).map((g) => g.grp) : [],
       algorithm: row.algorithm ?? undefined,
       length: row.length ?? undefined,
       dates,

@@ -1,0 +1,635 @@
+import { createHash, createHmac } from 'node:crypto';
+import { expect } from 'chai';
+import { MAX_RNG_BYTES } from '../../../src/kmip/operations/rng-retrieve.js';
+import {
+  BlockCipherMode,
+  CryptographicAlgorithm,
+  CryptographicUsageMask,
+  HashingAlgorithm,
+  KeyFormatType,
+  type KmipVersion,
+  ObjectType,
+  Operation,
+  ResultReason,
+  RevocationReasonCode,
+  SecretDataType,
+  Tag,
+  UsageLimitsUnit,
+  ValidityIndicator,
+} from '../../../src/kmip/spec/index.js';
+import type { TtlvItem, TtlvStructure } from '../../../src/kmip/ttlv/types.js';
+import { B, D, E, type Harness, I, kid, openHarness, S, T, text } from './harness.js';
+
+const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
+const toHex = (b: Uint8Array | undefined): string => Buffer.from(b ?? []).toString('hex');
+const U = CryptographicUsageMask;
+const A = CryptographicAlgorithm;
+const V14: KmipVersion = '1.4';
+const V21: KmipVersion = '2.1';
+
+const Bool = (tag: number, value: boolean): TtlvItem => ({ tag, type: 'Boolean', value });
+const L = (tag: number, value: bigint): TtlvItem => ({ tag, type: 'LongInteger', value });
+
+function bytesOf(p: TtlvItem | undefined, tag: number): Uint8Array | undefined {
+  const c = kid(p, tag);
+  return c?.type === 'ByteString' ? c.value : undefined;
+}
+
+function enumOf(p: TtlvItem | undefined, tag: number): number | undefined {
+  const c = kid(p, tag);
+  return c?.type === 'Enumeration' ? c.value : undefined;
+}
+
+const NAMES: Record<number, string> = {
+  [Tag.CryptographicUsageMask]: 'Cryptographic Usage Mask',
+  [Tag.ActivationDate]: 'Activation Date',
+  [Tag.CryptographicParameters]: 'Cryptographic Parameters',
+  [Tag.UsageLimits]: 'Usage Limits',
+  [Tag.CryptographicAlgorithm]: 'Cryptographic Algorithm',
+  [Tag.CryptographicLength]: 'Cryptographic Length',
+};
+
+function attrList(version: KmipVersion, items: TtlvItem[]): TtlvItem {
+  if (version.startsWith('2')) return S(Tag.Attributes, items);
+  return S(
+    Tag.TemplateAttribute,
+    items.map((a) =>
+      S(Tag.Attribute, [
+        T(Tag.AttributeName, NAMES[a.tag] ?? '?'),
+        { ...a, tag: Tag.AttributeValue } as TtlvItem,
+      ]),
+    ),
+  );
+}
+
+const activeNow = (): TtlvItem => D(Tag.ActivationDate, Math.floor(Date.now() / 1000) - 3600);
+
+// CS-AC-M-4/5/6: an AES-labelled key whose Cryptographic Parameters attribute says HMAC_SHA256.
+const VKEY = '0123456789abcdef0123456789abcdef';
+const VDATA = '01020304050607080910111213141516';
+const VMAC = 'c911e78196d64c30f631bb079ea37b97a95936d4da764d6a171df030c895ecf9';
+
+// RFC 4493 §4 key and example 2.
+const CMAC_KEY = '2b7e151628aed2a6abf7158809cf4f3c';
+const CMAC_MSG = '6bc1bee22e409f96e93d7e117393172a';
+const CMAC_TAG = '070a16b46b4d4144f79bdd9dd04a287c';
+
+async function registerKey(
+  h: Harness,
+  version: KmipVersion,
+  key: string,
+  opts: { mask?: number; algorithm?: number; attrs?: TtlvItem[]; active?: boolean } = {},
+): Promise<string> {
+  const material = hex(key);
+  const p = await h.ok(version, Operation.Register, [
+    E(Tag.ObjectType, ObjectType.SymmetricKey),
+    attrList(version, [
+      I(Tag.CryptographicUsageMask, opts.mask ?? U.MACGenerate | U.MACVerify),
+      ...(opts.active === false ? [] : [activeNow()]),
+      ...(opts.attrs ?? []),
+    ]),
+    S(Tag.SymmetricKey, [
+      S(Tag.KeyBlock, [
+        E(Tag.KeyFormatType, KeyFormatType.Raw),
+        S(Tag.KeyValue, [B(Tag.KeyMaterial, material)]),
+        E(Tag.CryptographicAlgorithm, opts.algorithm ?? A.AES),
+        I(Tag.CryptographicLength, material.length * 8),
+      ]),
+    ]),
+  ]);
+  return text(p, Tag.UniqueIdentifier) ?? '';
+}
+
+const hmacParams = (alg: number): TtlvItem =>
+  S(Tag.CryptographicParameters, [E(Tag.CryptographicAlgorithm, alg)]);
+const hashParams = (alg: number): TtlvItem => S(Tag.CryptographicParameters, [E(Tag.HashingAlgorithm, alg)]);
+
+describe('operations: MAC, MAC Verify, Hash, RNG Retrieve, RNG Seed', () => {
+  let h: Harness;
+  before(async () => {
+    h = await openHarness();
+  });
+  after(async () => {
+    await h.close();
+  });
+
+  async function fails(version: KmipVersion, op: number, payload: TtlvItem[]): Promise<number | undefined> {
+    const [r] = await h.send(version, [{ op, payload }]);
+    expect(r?.status, r?.message).to.equal(1);
+    expect(r?.message).to.be.a('string');
+    return r?.reason;
+  }
+
+  describe('MAC', () => {
+    for (const version of [V14, V21]) {
+      it(`${version}: HMAC-SHA256 from the key's Cryptographic Parameters (CS-AC-M-4)`, async () => {
+        const id = await registerKey(h, version, VKEY, { attrs: [hmacParams(A.HMAC_SHA256)] });
+        const p = await h.ok(version, Operation.MAC, [T(Tag.UniqueIdentifier, id), B(Tag.Data, hex(VDATA))]);
+        expect(p.value.map((c) => c.tag)).to.deep.equal([Tag.UniqueIdentifier, Tag.MACData]);
+        expect(text(p, Tag.UniqueIdentifier)).to.equal(id);
+        expect(toHex(bytesOf(p, Tag.MACData))).to.equal(VMAC);
+      });
+    }
+
+    it('request parameters override the key attribute; every HMAC agrees with node:crypto', async () => {
+      const id = await registerKey(h, V21, VKEY, { attrs: [hmacParams(A.HMAC_SHA256)] });
+      const data = Buffer.from('the quick brown fox');
+      const cases: [number, string][] = [
+        [A.HMAC_SHA1, 'sha1'],
+        [A.HMAC_SHA224, 'sha224'],
+        [A.HMAC_SHA384, 'sha384'],
+        [A.HMAC_SHA512, 'sha512'],
+        [A.HMAC_SHA3_256, 'sha3-256'],
+      ];
+      for (const [alg, name] of cases) {
+        const p = await h.ok(V21, Operation.MAC, [
+          T(Tag.UniqueIdentifier, id),
+          hmacParams(alg),
+          B(Tag.Data, data),
+        ]);
+        const expected = createHmac(name, hex(VKEY)).update(data).digest('hex');
+        expect(toHex(bytesOf(p, Tag.MACData)), name).to.equal(expected);
+      }
+    });
+
+    it('an AES key without parameters, or with Block Cipher Mode CMAC, gives CMAC (RFC 4493)', async () => {
+      const id = await registerKey(h, V14, CMAC_KEY);
+      const plain = await h.ok(V14, Operation.MAC, [T(Tag.UniqueIdentifier, id), B(Tag.Data, hex(CMAC_MSG))]);
+      expect(toHex(bytesOf(plain, Tag.MACData))).to.equal(CMAC_TAG);
+      const explicit = await h.ok(V14, Operation.MAC, [
+        T(Tag.UniqueIdentifier, id),
+        S(Tag.CryptographicParameters, [
+          E(Tag.BlockCipherMode, BlockCipherMode.CMAC),
+          E(Tag.CryptographicAlgorithm, A.AES),
+        ]),
+        B(Tag.Data, hex(CMAC_MSG)),
+      ]);
+      expect(toHex(bytesOf(explicit, Tag.MACData))).to.equal(CMAC_TAG);
+    });
+
+    it('Create makes HMAC keys that MAC like node:crypto with the key from Get', async () => {
+      for (const [alg, bits, name] of [
+        [A.HMAC_SHA256, 256, 'sha256'],
+        [A.HMAC_SHA512, 512, 'sha512'],
+        [A.HMAC_SHA1, 160, 'sha1'],
+      ] as const) {
+        const created = await h.ok(V21, Operation.Create, [
+          E(Tag.ObjectType, ObjectType.SymmetricKey),
+          S(Tag.Attributes, [
+            E(Tag.CryptographicAlgorithm, alg),
+            I(Tag.CryptographicLength, bits),
+            I(Tag.CryptographicUsageMask, U.MACGenerate | U.MACVerify),
+            activeNow(),
+          ]),
+        ]);
+        const id = text(created, Tag.UniqueIdentifier) ?? '';
+        const got = await h.ok(V21, Operation.Get, [T(Tag.UniqueIdentifier, id)]);
+        const key = bytesOf(
+          kid(kid(kid(got, Tag.SymmetricKey), Tag.KeyBlock), Tag.KeyValue),
+          Tag.KeyMaterial,
+        );
+        expect(key?.length).to.equal(bits / 8);
+        const p = await h.ok(V21, Operation.MAC, [T(Tag.UniqueIdentifier, id), B(Tag.Data, hex(VDATA))]);
+        expect(toHex(bytesOf(p, Tag.MACData))).to.equal(
+          createHmac(name, key ?? new Uint8Array())
+            .update(hex(VDATA))
+            .digest('hex'),
+        );
+      }
+    });
+
+    it('MACs with Secret Data and a Hashing Algorithm', async () => {
+      const secret = Buffer.from('a shared secret of some length');
+      const reg = await h.ok(V21, Operation.Register, [
+        E(Tag.ObjectType, ObjectType.SecretData),
+        S(Tag.Attributes, [I(Tag.CryptographicUsageMask, U.MACGenerate), activeNow()]),
+        S(Tag.SecretData, [
+          E(Tag.SecretDataType, SecretDataType.Seed),
+          S(Tag.KeyBlock, [
+            E(Tag.KeyFormatType, KeyFormatType.Opaque),
+            S(Tag.KeyValue, [B(Tag.KeyMaterial, secret)]),
+          ]),
+        ]),
+      ]);
+      const id = text(reg, Tag.UniqueIdentifier) ?? '';
+      const p = await h.ok(V21, Operation.MAC, [
+        T(Tag.UniqueIdentifier, id),
+        hashParams(HashingAlgorithm.SHA_384),
+        B(Tag.Data, hex(VDATA)),
+      ]);
+      expect(toHex(bytesOf(p, Tag.MACData))).to.equal(
+        createHmac('sha384', secret).update(hex(VDATA)).digest('hex'),
+      );
+    });
+
+    it('uses the ID Placeholder of an earlier batch item', async () => {
+      const [reg, mac] = await h.send(V14, [
+        {
+          op: Operation.Register,
+          payload: [
+            E(Tag.ObjectType, ObjectType.SymmetricKey),
+            attrList(V14, [
+              I(Tag.CryptographicUsageMask, U.MACGenerate),
+              activeNow(),
+              hmacParams(A.HMAC_SHA256),
+            ]),
+            S(Tag.SymmetricKey, [
+              S(Tag.KeyBlock, [
+                E(Tag.KeyFormatType, KeyFormatType.Raw),
+                S(Tag.KeyValue, [B(Tag.KeyMaterial, hex(VKEY))]),
+                E(Tag.CryptographicAlgorithm, A.AES),
+                I(Tag.CryptographicLength, 128),
+              ]),
+            ]),
+          ],
+        },
+        { op: Operation.MAC, payload: [B(Tag.Data, hex(VDATA))] },
+      ]);
+      expect(reg?.status).to.equal(0);
+      expect(mac?.status, mac?.message).to.equal(0);
+      expect(toHex(bytesOf(mac?.payload, Tag.MACData))).to.equal(VMAC);
+    });
+
+    it('refuses a key without MAC Generate, a Pre-Active key, an unknown key and missing Data', async () => {
+      const noMask = await registerKey(h, V21, VKEY, { mask: U.Encrypt, attrs: [hmacParams(A.HMAC_SHA256)] });
+      const payload = (id: string) => [T(Tag.UniqueIdentifier, id), B(Tag.Data, hex(VDATA))];
+      expect(await fails(V21, Operation.MAC, payload(noMask))).to.equal(
+        ResultReason.IncompatibleCryptographicUsageMask,
+      );
+      expect(await fails(V14, Operation.MAC, payload(noMask))).to.equal(ResultReason.PermissionDenied);
+      const preActive = await registerKey(h, V21, VKEY, {
+        active: false,
+        attrs: [hmacParams(A.HMAC_SHA256)],
+      });
+      expect(await fails(V21, Operation.MAC, payload(preActive))).to.equal(
+        ResultReason.WrongKeyLifecycleState,
+      );
+      expect(await fails(V21, Operation.MAC, payload('no-such-key'))).to.equal(ResultReason.ObjectNotFound);
+      expect(await fails(V14, Operation.MAC, payload('no-such-key'))).to.equal(ResultReason.ItemNotFound);
+      const ok = await registerKey(h, V21, VKEY, { attrs: [hmacParams(A.HMAC_SHA256)] });
+      expect(await fails(V21, Operation.MAC, [T(Tag.UniqueIdentifier, ok)])).to.equal(
+        ResultReason.InvalidMessage,
+      );
+    });
+
+    it('refuses algorithms it cannot MAC with and CMAC keys of a bad length', async () => {
+      const id = await registerKey(h, V21, VKEY);
+      const bad = [
+        T(Tag.UniqueIdentifier, id),
+        S(Tag.CryptographicParameters, [E(Tag.CryptographicAlgorithm, A.RSA)]),
+        B(Tag.Data, hex(VDATA)),
+      ];
+      expect(await fails(V21, Operation.MAC, bad)).to.equal(ResultReason.UnsupportedCryptographicParameters);
+      expect(await fails(V14, Operation.MAC, bad)).to.equal(ResultReason.InvalidField);
+      const gcm = [
+        T(Tag.UniqueIdentifier, id),
+        S(Tag.CryptographicParameters, [E(Tag.BlockCipherMode, BlockCipherMode.GCM)]),
+        B(Tag.Data, hex(VDATA)),
+      ];
+      expect(await fails(V21, Operation.MAC, gcm)).to.equal(ResultReason.UnsupportedCryptographicParameters);
+      const odd = await registerKey(h, V21, '00112233445566778899aabbccddee');
+      expect(
+        await fails(V21, Operation.MAC, [T(Tag.UniqueIdentifier, odd), B(Tag.Data, hex(VDATA))]),
+      ).to.equal(ResultReason.InvalidField);
+    });
+
+    it('counts down Usage Limits and stops at zero', async () => {
+      const id = await registerKey(h, V21, VKEY, {
+        attrs: [
+          hmacParams(A.HMAC_SHA256),
+          S(Tag.UsageLimits, [L(Tag.UsageLimitsTotal, 2n), E(Tag.UsageLimitsUnit, UsageLimitsUnit.Object)]),
+        ],
+      });
+      const payload = [T(Tag.UniqueIdentifier, id), B(Tag.Data, hex(VDATA))];
+      await h.ok(V21, Operation.MAC, payload);
+      // a streamed MAC counts once, when it finishes
+      const cv = bytesOf(
+        await h.ok(V21, Operation.MAC, [...payload, Bool(Tag.InitIndicator, true)]),
+        Tag.CorrelationValue,
+      );
+      await h.ok(V21, Operation.MAC, [
+        T(Tag.UniqueIdentifier, id),
+        B(Tag.CorrelationValue, cv ?? new Uint8Array()),
+        Bool(Tag.FinalIndicator, true),
+      ]);
+      expect(await fails(V21, Operation.MAC, payload)).to.equal(ResultReason.UsageLimitExceeded);
+      expect(await fails(V14, Operation.MAC, payload)).to.equal(ResultReason.PermissionDenied);
+    });
+  });
+
+  describe('MAC Verify', () => {
+    for (const version of [V14, V21]) {
+      it(`${version}: Valid for the right MAC, Success + Invalid for a wrong or truncated one`, async () => {
+        const id = await registerKey(h, version, VKEY, { attrs: [hmacParams(A.HMAC_SHA256)] });
+        const verify = async (macData: string) => {
+          const p = await h.ok(version, Operation.MACVerify, [
+            T(Tag.UniqueIdentifier, id),
+            B(Tag.Data, hex(VDATA)),
+            B(Tag.MACData, hex(macData)),
+          ]);
+          expect(p.value.map((c) => c.tag)).to.deep.equal([Tag.UniqueIdentifier, Tag.ValidityIndicator]);
+          return enumOf(p, Tag.ValidityIndicator);
+        };
+        expect(await verify(VMAC)).to.equal(ValidityIndicator.Valid);
+        expect(await verify(`${VMAC.slice(0, -2)}00`)).to.equal(ValidityIndicator.Invalid);
+        expect(await verify(VMAC.slice(0, 32))).to.equal(ValidityIndicator.Invalid);
+        expect(await verify('')).to.equal(ValidityIndicator.Invalid);
+      });
+    }
+
+    it('needs MAC Verify in the mask, and works on a revoked (Deactivated) key', async () => {
+      const genOnly = await registerKey(h, V21, VKEY, {
+        mask: U.MACGenerate,
+        attrs: [hmacParams(A.HMAC_SHA256)],
+      });
+      const payload = (id: string) => [
+        T(Tag.UniqueIdentifier, id),
+        B(Tag.Data, hex(VDATA)),
+        B(Tag.MACData, hex(VMAC)),
+      ];
+      expect(await fails(V21, Operation.MACVerify, payload(genOnly))).to.equal(
+        ResultReason.IncompatibleCryptographicUsageMask,
+      );
+      const id = await registerKey(h, V21, VKEY, { attrs: [hmacParams(A.HMAC_SHA256)] });
+      await h.ok(V21, Operation.Revoke, [
+        T(Tag.UniqueIdentifier, id),
+        S(Tag.RevocationReason, [E(Tag.RevocationReasonCode, RevocationReasonCode.CessationOfOperation)]),
+      ]);
+      const p = await h.ok(V21, Operation.MACVerify, payload(id));
+      expect(enumOf(p, Tag.ValidityIndicator)).to.equal(ValidityIndicator.Valid);
+      expect(
+        await fails(V21, Operation.MAC, [T(Tag.UniqueIdentifier, id), B(Tag.Data, hex(VDATA))]),
+      ).to.equal(ResultReason.WrongKeyLifecycleState);
+    });
+  });
+
+  describe('multi-part MAC and MAC Verify (TC-STREAM-MAC-1)', () => {
+    async function part(
+      version: KmipVersion,
+      op: number,
+      id: string,
+      items: TtlvItem[],
+    ): Promise<TtlvStructure> {
+      return h.ok(version, op, [T(Tag.UniqueIdentifier, id), ...items]);
+    }
+
+    for (const version of [V14, V21]) {
+      it(`${version}: streamed MAC equals the one-shot MAC; streamed verify is Valid`, async () => {
+        const id = await registerKey(h, version, VKEY, { attrs: [hmacParams(A.HMAC_SHA256)] });
+        const first = await part(version, Operation.MAC, id, [
+          B(Tag.Data, hex('0102')),
+          Bool(Tag.InitIndicator, true),
+        ]);
+        expect(first.value.map((c) => c.tag)).to.deep.equal([Tag.UniqueIdentifier, Tag.CorrelationValue]);
+        const cv = bytesOf(first, Tag.CorrelationValue) ?? new Uint8Array();
+        const mid = await part(version, Operation.MAC, id, [
+          B(Tag.Data, hex('030405060708091011121314')),
+          B(Tag.CorrelationValue, cv),
+        ]);
+        expect(toHex(bytesOf(mid, Tag.CorrelationValue))).to.equal(toHex(cv));
+        const last = await part(version, Operation.MAC, id, [
+          B(Tag.Data, hex('1516')),
+          B(Tag.CorrelationValue, cv),
+          Bool(Tag.FinalIndicator, true),
+        ]);
+        expect(last.value.map((c) => c.tag)).to.deep.equal([Tag.UniqueIdentifier, Tag.MACData]);
+        expect(toHex(bytesOf(last, Tag.MACData))).to.equal(VMAC);
+
+        // the stream is gone once finished
+        const reason = await fails(version, Operation.MAC, [
+          T(Tag.UniqueIdentifier, id),
+          B(Tag.Data, hex('00')),
+          B(Tag.CorrelationValue, cv),
+        ]);
+        expect(reason).to.equal(
+          version === V21 ? ResultReason.InvalidCorrelationValue : ResultReason.InvalidField,
+        );
+
+        const v1 = await part(version, Operation.MACVerify, id, [
+          B(Tag.Data, hex('01020304')),
+          B(Tag.MACData, hex(VMAC)),
+          Bool(Tag.InitIndicator, true),
+        ]);
+        const vcv = bytesOf(v1, Tag.CorrelationValue) ?? new Uint8Array();
+        await part(version, Operation.MACVerify, id, [
+          B(Tag.Data, hex('0506070809101112')),
+          B(Tag.CorrelationValue, vcv),
+        ]);
+        const v3 = await part(version, Operation.MACVerify, id, [
+          B(Tag.Data, hex('13141516')),
+          B(Tag.CorrelationValue, vcv),
+          Bool(Tag.FinalIndicator, true),
+        ]);
+        expect(v3.value.map((c) => c.tag)).to.deep.equal([Tag.UniqueIdentifier, Tag.ValidityIndicator]);
+        expect(enumOf(v3, Tag.ValidityIndicator)).to.equal(ValidityIndicator.Valid);
+      });
+    }
+
+    it('a streamed verify of other data is Invalid; CMAC streams too', async () => {
+      const id = await registerKey(h, V21, CMAC_KEY);
+      const a = await part(V21, Operation.MACVerify, id, [
+        B(Tag.Data, hex(CMAC_MSG.slice(0, 10))),
+        B(Tag.MACData, hex(CMAC_TAG)),
+        Bool(Tag.InitIndicator, true),
+      ]);
+      const cv = bytesOf(a, Tag.CorrelationValue) ?? new Uint8Array();
+      const b = await part(V21, Operation.MACVerify, id, [
+        B(Tag.Data, hex(CMAC_MSG.slice(10))),
+        B(Tag.CorrelationValue, cv),
+        Bool(Tag.FinalIndicator, true),
+      ]);
+      expect(enumOf(b, Tag.ValidityIndicator)).to.equal(ValidityIndicator.Valid);
+
+      const c = await part(V21, Operation.MACVerify, id, [
+        B(Tag.Data, hex(CMAC_MSG)),
+        B(Tag.MACData, hex(CMAC_TAG)),
+        Bool(Tag.InitIndicator, true),
+      ]);
+      const cv2 = bytesOf(c, Tag.CorrelationValue) ?? new Uint8Array();
+      const d = await part(V21, Operation.MACVerify, id, [
+        B(Tag.Data, hex('00')),
+        B(Tag.CorrelationValue, cv2),
+        Bool(Tag.FinalIndicator, true),
+      ]);
+      expect(enumOf(d, Tag.ValidityIndicator)).to.equal(ValidityIndicator.Invalid);
+    });
+
+    it('refuses a MAC Correlation Value in MAC Verify, another key, and a key revoked mid-stream', async () => {
+      const id = await registerKey(h, V21, VKEY, { attrs: [hmacParams(A.HMAC_SHA256)] });
+      const other = await registerKey(h, V21, VKEY, { attrs: [hmacParams(A.HMAC_SHA256)] });
+      const open = async () =>
+        bytesOf(
+          await part(V21, Operation.MAC, id, [B(Tag.Data, hex('01')), Bool(Tag.InitIndicator, true)]),
+          Tag.CorrelationValue,
+        ) ?? new Uint8Array();
+      const cv = await open();
+      expect(
+        await fails(V21, Operation.MACVerify, [
+          T(Tag.UniqueIdentifier, id),
+          B(Tag.Data, hex('02')),
+          B(Tag.CorrelationValue, cv),
+        ]),
+      ).to.equal(ResultReason.InvalidCorrelationValue);
+      expect(
+        await fails(V21, Operation.MAC, [
+          T(Tag.UniqueIdentifier, other),
+          B(Tag.Data, hex('02')),
+          B(Tag.CorrelationValue, cv),
+        ]),
+      ).to.equal(ResultReason.InvalidField);
+      // a failed step drops the stream
+      expect(
+        await fails(V21, Operation.MAC, [T(Tag.UniqueIdentifier, id), B(Tag.CorrelationValue, cv)]),
+      ).to.equal(ResultReason.InvalidCorrelationValue);
+
+      const cv2 = await open();
+      await h.ok(V21, Operation.Revoke, [
+        T(Tag.UniqueIdentifier, id),
+        S(Tag.RevocationReason, [E(Tag.RevocationReasonCode, RevocationReasonCode.Unspecified)]),
+      ]);
+      expect(
+        await fails(V21, Operation.MAC, [
+          T(Tag.UniqueIdentifier, id),
+          B(Tag.Data, hex('02')),
+          B(Tag.CorrelationValue, cv2),
+          Bool(Tag.FinalIndicator, true),
+        ]),
+      ).to.equal(ResultReason.WrongKeyLifecycleState);
+    });
+  });
+
+  describe('Hash', () => {
+    const data = hex(VDATA);
+    for (const version of [V14, V21]) {
+      it(`${version}: known answers (CS-AC-M-7) and node:crypto for every supported algorithm`, async () => {
+        const p = await h.ok(version, Operation.Hash, [
+          hashParams(HashingAlgorithm.SHA_256),
+          B(Tag.Data, data),
+        ]);
+        expect(p.value.map((c) => c.tag)).to.deep.equal([Tag.Data]);
+        expect(toHex(bytesOf(p, Tag.Data))).to.equal(
+          'ad41233d22cf9322e3a7ff49a13da434797abed3bab80950a1a0d4e582b7ea72',
+        );
+        const cases: [number, string][] = [
+          [HashingAlgorithm.MD5, 'md5'],
+          [HashingAlgorithm.SHA_1, 'sha1'],
+          [HashingAlgorithm.SHA_224, 'sha224'],
+          [HashingAlgorithm.SHA_384, 'sha384'],
+          [HashingAlgorithm.SHA_512, 'sha512'],
+          [HashingAlgorithm.SHA_512_224, 'sha512-224'],
+          [HashingAlgorithm.SHA_512_256, 'sha512-256'],
+          [HashingAlgorithm.SHA_3_224, 'sha3-224'],
+          [HashingAlgorithm.SHA_3_512, 'sha3-512'],
+        ];
+        for (const [alg, name] of cases) {
+          const r = await h.ok(version, Operation.Hash, [hashParams(alg), B(Tag.Data, data)]);
+          expect(toHex(bytesOf(r, Tag.Data)), name).to.equal(createHash(name).update(data).digest('hex'));
+        }
+      });
+    }
+
+    it('2.x: a SHA3 Cryptographic Algorithm names the hash', async () => {
+      const r = await h.ok(V21, Operation.Hash, [hmacParams(A.SHA3_256), B(Tag.Data, data)]);
+      expect(toHex(bytesOf(r, Tag.Data))).to.equal(createHash('sha3-256').update(data).digest('hex'));
+    });
+
+    it('streams: parts then Final (with or without Data) equal the one-shot hash (TC-STREAM-HASH)', async () => {
+      for (const finalData of [hex('63'), undefined]) {
+        const params = hashParams(HashingAlgorithm.SHA_256);
+        const a = await h.ok(V14, Operation.Hash, [
+          params,
+          B(Tag.Data, hex('61')),
+          Bool(Tag.InitIndicator, true),
+        ]);
+        expect(a.value.map((c) => c.tag)).to.deep.equal([Tag.CorrelationValue]);
+        const cv = bytesOf(a, Tag.CorrelationValue) ?? new Uint8Array();
+        const b = await h.ok(V14, Operation.Hash, [
+          params,
+          B(Tag.Data, hex('62')),
+          B(Tag.CorrelationValue, cv),
+        ]);
+        expect(toHex(bytesOf(b, Tag.CorrelationValue))).to.equal(toHex(cv));
+        if (finalData === undefined) {
+          await h.ok(V14, Operation.Hash, [params, B(Tag.Data, hex('63')), B(Tag.CorrelationValue, cv)]);
+        }
+        const c = await h.ok(V14, Operation.Hash, [
+          params,
+          ...(finalData ? [B(Tag.Data, finalData)] : []),
+          B(Tag.CorrelationValue, cv),
+          Bool(Tag.FinalIndicator, true),
+        ]);
+        expect(c.value.map((x) => x.tag)).to.deep.equal([Tag.Data]);
+        expect(toHex(bytesOf(c, Tag.Data))).to.equal(createHash('sha256').update('abc').digest('hex'));
+      }
+    });
+
+    it('Init and Final together is a one-shot hash', async () => {
+      const r = await h.ok(V21, Operation.Hash, [
+        hashParams(HashingAlgorithm.SHA_1),
+        B(Tag.Data, data),
+        Bool(Tag.InitIndicator, true),
+        Bool(Tag.FinalIndicator, true),
+      ]);
+      expect(r.value.map((c) => c.tag)).to.deep.equal([Tag.Data]);
+      expect(toHex(bytesOf(r, Tag.Data))).to.equal(createHash('sha1').update(data).digest('hex'));
+    });
+
+    it('refuses missing parameters, unsupported algorithms and unknown Correlation Values', async () => {
+      expect(await fails(V21, Operation.Hash, [B(Tag.Data, data)])).to.equal(ResultReason.InvalidMessage);
+      expect(
+        await fails(V21, Operation.Hash, [S(Tag.CryptographicParameters, []), B(Tag.Data, data)]),
+      ).to.equal(ResultReason.InvalidMessage);
+      expect(await fails(V21, Operation.Hash, [hashParams(HashingAlgorithm.SHA_256)])).to.equal(
+        ResultReason.InvalidMessage,
+      );
+      expect(
+        await fails(V21, Operation.Hash, [hashParams(HashingAlgorithm.MD2), B(Tag.Data, data)]),
+      ).to.equal(ResultReason.UnsupportedCryptographicParameters);
+      expect(
+        await fails(V14, Operation.Hash, [hashParams(HashingAlgorithm.MD2), B(Tag.Data, data)]),
+      ).to.equal(ResultReason.InvalidField);
+      const unknown = [hashParams(HashingAlgorithm.SHA_256), B(Tag.CorrelationValue, hex('00112233'))];
+      expect(await fails(V21, Operation.Hash, unknown)).to.equal(ResultReason.InvalidCorrelationValue);
+      expect(await fails(V14, Operation.Hash, unknown)).to.equal(ResultReason.InvalidField);
+    });
+
+    it('is not offered to 1.1 clients', async () => {
+      const [r] = await h.send('1.1', [
+        { op: Operation.Hash, payload: [hashParams(HashingAlgorithm.SHA_256), B(Tag.Data, data)] },
+      ]);
+      expect(r?.status).to.equal(1);
+      expect(r?.reason).to.equal(ResultReason.OperationNotSupported);
+    });
+  });
+
+  describe('RNG Retrieve and RNG Seed', () => {
+    for (const version of [V14, V21]) {
+      it(`${version}: RNG Retrieve returns Data Length fresh random bytes (CS-RNG-M-1)`, async () => {
+        const a = await h.ok(version, Operation.RNGRetrieve, [I(Tag.DataLength, 32)]);
+        const b = await h.ok(version, Operation.RNGRetrieve, [I(Tag.DataLength, 32)]);
+        expect(a.value.map((c) => c.tag)).to.deep.equal([Tag.Data]);
+        expect(bytesOf(a, Tag.Data)?.length).to.equal(32);
+        expect(toHex(bytesOf(a, Tag.Data))).to.not.equal(toHex(bytesOf(b, Tag.Data)));
+      });
+
+      it(`${version}: RNG Seed accepts the seed and says how much (CS-RNG-O-1)`, async () => {
+        const p = await h.ok(version, Operation.RNGSeed, [B(Tag.Data, new Uint8Array(32).fill(7))]);
+        expect(p.value).to.deep.equal([{ tag: Tag.DataLength, type: 'Integer', value: 32 }]);
+      });
+    }
+
+    it('bounds Data Length and requires the fields', async () => {
+      expect(await fails(V21, Operation.RNGRetrieve, [I(Tag.DataLength, 0)])).to.equal(
+        ResultReason.InvalidField,
+      );
+      expect(await fails(V21, Operation.RNGRetrieve, [I(Tag.DataLength, -5)])).to.equal(
+        ResultReason.InvalidField,
+      );
+      expect(await fails(V21, Operation.RNGRetrieve, [I(Tag.DataLength, MAX_RNG_BYTES + 1)])).to.equal(
+        ResultReason.InvalidField,
+      );
+      expect(await fails(V21, Operation.RNGRetrieve, [])).to.equal(ResultReason.InvalidMessage);
+      expect(await fails(V21, Operation.RNGSeed, [])).to.equal(ResultReason.InvalidMessage);
+    });
+  });
+});
