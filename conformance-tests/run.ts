@@ -42,7 +42,8 @@ async function startLocalServer(): Promise<Target> {
     const config = loadConfig({
       env: {},
       cwd: dataDir,
-      overrides: { dataDir, listen: { host: '127.0.0.1', port: 0 } },
+      // CS-BC-M-4-12-3DES and TC-STREAM-ENC-2 encrypt with Triple DES, off by default.
+      overrides: { dataDir, listen: { host: '127.0.0.1', port: 0 }, crypto: { allowTripleDes: true } },
     });
     const server = await startServer(config, silentLogger);
     const [ca, cert, key] = await Promise.all([

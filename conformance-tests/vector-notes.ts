@@ -11,9 +11,6 @@ export interface VectorNote {
   readonly reason: string;
 }
 
-const RNG_X931 =
-  "expects Random Number Generator = ANSI X9.31 (the reference server's generator); this server reports its real one, OpenSSL CTR-DRBG with AES-256";
-
 const RNG_SEED_POLICY =
   'sends the same 32-byte RNG Seed as CS-RNG-O-1 but expects another server policy (16 bytes accepted, 0 accepted, or Permission Denied); a server can match only one of the four files — this one accepts all 32 bytes, as O-1 expects';
 
@@ -21,23 +18,11 @@ export const VECTOR_NOTES: readonly VectorNote[] = [
   { match: 'CS-RNG-O-2-', reason: RNG_SEED_POLICY },
   { match: 'CS-RNG-O-3-', reason: RNG_SEED_POLICY },
   { match: 'CS-RNG-O-4-', reason: RNG_SEED_POLICY },
-  { match: 'TC-RNG-ATTR-2-', reason: RNG_X931 },
   {
     match: 'TC-DERIVEKEY-6-',
     reason:
       'ECDH between two key pairs made by Create Key Pair in the file, yet both Gets expect a fixed key c5e478d5…98134a — byte for byte the PBKDF2-SHA-256("password", "salt", 4096) output of TC-DERIVEKEY-5 (a copy-paste); both derivations succeed and agree with each other',
   },
-  { match: 'AKLC-M-1-14', reason: RNG_X931 },
-  { match: 'AKLC-M-2-14', reason: RNG_X931 },
-  { match: 'AKLC-M-3-14', reason: RNG_X931 },
-  { match: 'AKLC-M-1-20', reason: RNG_X931 },
-  { match: 'AKLC-M-2-20', reason: RNG_X931 },
-  { match: 'AKLC-M-3-20', reason: RNG_X931 },
-  { match: 'AKLC-M-1-21', reason: RNG_X931 },
-  { match: 'AKLC-M-2-21', reason: RNG_X931 },
-  { match: 'AKLC-M-3-21', reason: RNG_X931 },
-  { match: 'SKLC-O-1-14', reason: RNG_X931 },
-  { match: 'SKLC-O-1-21', reason: RNG_X931 },
   {
     match: 'SKLC-O-1-13',
     reason:

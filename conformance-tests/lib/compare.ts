@@ -66,6 +66,13 @@ export const Rule = {
    * it counts at least the identifiers returned.
    */
   LocatedItemsOptional: 'located-items-optional',
+  /**
+   * Random Number Generator attribute (KMIP 1.3 §3.44): the server names the
+   * generator it really used, and the vectors name the reference server's
+   * (ANSI X9.31). Checked: an RNG Parameters structure whose RNG Algorithm is
+   * a defined value and whose other items are RNG Parameters fields.
+   */
+  ServerRngAttribute: 'server-rng-attribute',
 } as const;
 export type RuleName = (typeof Rule)[keyof typeof Rule];
 
@@ -256,6 +263,12 @@ class Comparer {
       this.#query(ec, ac, path);
       return;
     } else if (
+      name === 'RandomNumberGenerator' ||
+      (name === 'AttributeValue' && outer.attrName === 'Random Number Generator')
+    ) {
+      this.#serverRng(ac, path);
+      return;
+    } else if (
       name === 'ResponsePayload' &&
       outer.op === 'DiscoverVersions' &&
       this.#noClientVersions(outer)
@@ -355,7 +368,19 @@ class Comparer {
     if (OBJECT_MAKING_OPERATIONS.has(scope.op) && scope.requestItem) {
       const alg = this.#algorithmIn(scope.requestItem);
       if (alg) for (const id of ids) this.#state.algorithms.set(id, alg);
+      const padding = this.#paddingIn(scope.requestItem);
+      if (padding) for (const id of ids) this.#state.paddings.set(id, padding);
     }
+  }
+
+  /** The Padding Method of the Cryptographic Parameters a request item registers (PSS signs at random). */
+  #paddingIn(item: TtlvItem): string | undefined {
+    if (item.type === 'Enumeration' && this.#name(item.tag) === 'PaddingMethod') return this.#enumName(item);
+    for (const c of children(item)) {
+      const found = this.#paddingIn(c);
+      if (found) return found;
+    }
+    return undefined;
   }
 
   /** The first Cryptographic Algorithm in a request item, 2.x element or 1.x attribute. */
@@ -460,6 +485,10 @@ class Comparer {
         ? { rule: Rule.RngOutput }
         : { rule: Rule.RngOutput, fail: 'different length' };
     }
+    if (scope.op === 'Decrypt' && name === 'Data' && generated && !this.#decryptsServerOutput(scope)) {
+      // A literal ciphertext decrypted under a key the server generated (CS-BC-M-2): unknowable plaintext.
+      return { rule: Rule.GeneratedKeyOutput };
+    }
     if (scope.op !== undefined && CRYPTO_OUTPUT_OPERATIONS.has(scope.op) && CRYPTO_OUTPUTS.has(name)) {
       if (generated) return { rule: Rule.GeneratedKeyOutput };
       if (scope.op === 'Encrypt' && this.#serverChoseIv(scope)) {
@@ -472,6 +501,15 @@ class Comparer {
       if (this.#randomized(scope)) return { rule: Rule.RandomizedCryptoOutput };
     }
     return undefined;
+  }
+
+  /** The Decrypt request's Data came from a server response of this file (then the plaintext is known). */
+  #decryptsServerOutput(scope: Scope): boolean {
+    const reqPayload = scope.requestItem && findChild(scope.requestItem, this.#dict, 'RequestPayload');
+    const data = reqPayload && findChild(reqPayload, this.#dict, 'Data');
+    return (
+      data?.type === 'ByteString' && this.#state.responseBytes.has(Buffer.from(data.value).toString('hex'))
+    );
   }
 
   #serverChoseIv(scope: Scope): boolean {
@@ -495,6 +533,34 @@ class Comparer {
     return ids.some((id) => this.#state.generated.has(id));
   }
 
+  #serverRng(ac: readonly TtlvItem[], path: string): void {
+    const allowed = new Set([
+      'RNGAlgorithm',
+      'CryptographicAlgorithm',
+      'CryptographicLength',
+      'HashingAlgorithm',
+      'DRBGAlgorithm',
+      'RecommendedCurve',
+      'FIPS186Variation',
+      'PredictionResistance',
+    ]);
+    const alg = ac.find((c) => this.#name(c.tag) === 'RNGAlgorithm');
+    if (alg === undefined || this.#enumName(alg) === undefined) {
+      this.#differ(
+        `${path}/RNGAlgorithm`,
+        'a defined RNG Algorithm',
+        alg ? this.#describe(alg) : '(nothing)',
+      );
+      return;
+    }
+    const stray = ac.find((c) => !allowed.has(this.#name(c.tag)));
+    if (stray !== undefined) {
+      this.#differ(`${path}/${this.#name(stray.tag)}`, 'an RNG Parameters field', this.#describe(stray));
+      return;
+    }
+    this.#count(Rule.ServerRngAttribute);
+  }
+
   /** RSA encryption and ECDSA / DSA / PSS signatures draw fresh randomness every time. */
   #randomized(scope: Scope): boolean {
     const names = new Set<string>();
@@ -507,6 +573,9 @@ class Comparer {
     for (const id of scope.objectIds) {
       const alg = this.#state.algorithms.get(id);
       if (alg) names.add(alg);
+      // The key's own Cryptographic Parameters apply when the request gives none.
+      const padding = params ? undefined : this.#state.paddings.get(id);
+      if (padding) names.add(padding);
     }
     const has = (re: RegExp) => [...names].some((n) => re.test(n));
     if (scope.op === 'Encrypt') return has(/^(RSA|OAEP|PKCS1v1_5|PKCS1_v1_5)$/i);

@@ -126,5 +126,8 @@ function collectDates(item: TtlvItem, out: Set<bigint>): void {
 /** Remembers the latest value of every leaf tag in a server response. */
 export function noteResponseValues(item: TtlvItem, state: ReplayState): void {
   if (item.type === 'Structure') for (const c of item.value) noteResponseValues(c, state);
-  else state.latestByTag.set(item.tag, item);
+  else {
+    state.latestByTag.set(item.tag, item);
+    if (item.type === 'ByteString') state.responseBytes.add(Buffer.from(item.value).toString('hex'));
+  }
 }

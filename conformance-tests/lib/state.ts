@@ -25,6 +25,10 @@ export class ReplayState {
   readonly generated = new Set<string>();
   /** object id → Cryptographic Algorithm name given when it was created or registered */
   readonly algorithms = new Map<string, string>();
+  /** object id → Padding Method name in the Cryptographic Parameters it was created or registered with */
+  readonly paddings = new Map<string, string>();
+  /** hex of every ByteString in a server response of this file */
+  readonly responseBytes = new Set<string>();
   /** "tag:type:value" of a vector literal tolerated in a response → the server's item */
   readonly carried = new Map<string, TtlvItem>();
   /** tag → the latest leaf with that tag in a server response of this file */

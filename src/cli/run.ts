@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/index.js';
 import { type FlagSpec, type ParsedArgs, parseArgs, UsageError } from './args.js';
 import { backupCommand, restoreCommand } from './backup.js';
+import { hsmCommand, kekCommand, masterKeyCommand } from './keys.js';
 import { pkiCommand } from './pki.js';
 import { startCommand } from './start.js';
 
@@ -22,6 +23,10 @@ Commands:
   decode <hex|file>         Print a TTLV message (hex string or file) as text.
   backup --out FILE         Export the store (secrets stay sealed) to FILE.
   restore FILE              Import a backup into an empty store.
+  master-key status         Master-key versions and the KEKs each one protects.
+  master-key rotate         New master-key version; rewrap every KEK under it (online).
+  kek rotate                New key-encryption key; re-seal every object under it (online).
+  hsm migrate               Move KEKs from the software master key to the pkcs11 provider.
   version                   Print the version.
   help                      Print this help.
 
@@ -42,6 +47,12 @@ Options of pki issue-client:
 Options of backup and restore:
   --config FILE, --data-dir DIR   Which server's store (as for start).
   --store URI               sqlite:PATH or mongodb://... instead of the configured store.
+
+Options of master-key, kek and hsm:
+  --config FILE, --data-dir DIR   Which server's store and HSM (as for start).
+  --resume                  Finish an interrupted rotation without making a new version/KEK.
+  --rate N                  kek rotate: re-seal at most N objects per second.
+  --from-key-file FILE      hsm migrate: the software master key file (default: hsm.keyFile).
 
 Every option of the configuration file also has an environment variable; see docs/configuration.md.
 `;
@@ -66,6 +77,15 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     run: backupCommand,
   },
   restore: { flags: { config: 'string', 'data-dir': 'string', store: 'string' }, run: restoreCommand },
+  'master-key': {
+    flags: { config: 'string', 'data-dir': 'string', resume: 'boolean' },
+    run: masterKeyCommand,
+  },
+  kek: {
+    flags: { config: 'string', 'data-dir': 'string', resume: 'boolean', rate: 'string' },
+    run: kekCommand,
+  },
+  hsm: { flags: { config: 'string', 'data-dir': 'string', 'from-key-file': 'string' }, run: hsmCommand },
   version: { flags: {}, run: versionCommand },
   help: { flags: {}, run: helpCommand },
 };

@@ -33,8 +33,21 @@ export interface ServerConfig {
   log: { level: string; file?: string };
   /** `uri` is sqlite:ABSOLUTE_PATH or a mongodb:// connection string */
   store: { uri: string; database: string };
-  /** `keyFile` is absolute (software provider) */
-  hsm: { provider: 'software' | 'pkcs11'; keyFile: string };
+  /** `keyFile` is absolute (software provider); the rest configures the pkcs11 provider */
+  hsm: {
+    provider: 'software' | 'pkcs11';
+    keyFile: string;
+    module?: string;
+    tokenLabel?: string;
+    slot?: number;
+    /** env:NAME or file:PATH, never the PIN */
+    pin?: string;
+    keyLabel?: string;
+    sessions?: number;
+    gracePeriodSeconds?: number;
+    healthCheckSeconds?: number;
+  };
+  crypto: { allowTripleDes: boolean };
 }
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
@@ -59,7 +72,7 @@ export class ConfigError extends Error {
   }
 }
 
-type Value = string | number;
+type Value = string | number | boolean;
 interface Setting {
   value: Value;
   source: string;
@@ -94,7 +107,8 @@ export function loadConfig(opts: LoadConfigOptions = {}): ServerConfig {
     const raw = nonEmpty(env[option.env]);
     if (raw === undefined) continue;
     const source = `environment variable ${option.env}`;
-    const value = option.kind === 'int' ? parseIntStrict(raw) : raw;
+    const value =
+      option.kind === 'int' ? parseIntStrict(raw) : option.kind === 'boolean' ? parseBoolean(raw) : raw;
     const checked = checkValue(option, value, source, problems);
     if (checked !== undefined)
       settings.set(option.key, { value: resolveValue(option, checked, cwd), source });
@@ -159,7 +173,20 @@ function build(settings: Map<string, Setting>): ServerConfig {
     hsm: {
       provider: str('hsm.provider') === 'pkcs11' ? 'pkcs11' : 'software',
       keyFile: settings.has('hsm.keyFile') ? str('hsm.keyFile') : path.join(dataDir, 'master.key'),
+      ...(settings.has('hsm.module') ? { module: str('hsm.module') } : {}),
+      ...(settings.has('hsm.tokenLabel') ? { tokenLabel: str('hsm.tokenLabel') } : {}),
+      ...(settings.has('hsm.slot') ? { slot: int('hsm.slot') } : {}),
+      ...(settings.has('hsm.pin') ? { pin: str('hsm.pin') } : {}),
+      ...(settings.has('hsm.keyLabel') ? { keyLabel: str('hsm.keyLabel') } : {}),
+      ...(settings.has('hsm.sessions') ? { sessions: int('hsm.sessions') } : {}),
+      ...(settings.has('hsm.gracePeriodSeconds')
+        ? { gracePeriodSeconds: int('hsm.gracePeriodSeconds') }
+        : {}),
+      ...(settings.has('hsm.healthCheckSeconds')
+        ? { healthCheckSeconds: int('hsm.healthCheckSeconds') }
+        : {}),
     },
+    crypto: { allowTripleDes: settings.get('crypto.allowTripleDes')?.value === true },
     log:
       logFile === undefined
         ? { level: str('log.level') }
@@ -237,6 +264,12 @@ function checkValue(
       }
       return value;
     }
+    case 'boolean':
+      if (typeof value !== 'boolean') {
+        problems.push(`${where}: must be true or false, got ${show(value)}`);
+        return undefined;
+      }
+      return value;
     case 'enum':
       if (typeof value !== 'string' || !option.values?.includes(value)) {
         problems.push(`${where}: must be one of ${(option.values ?? []).join(', ')}, got ${show(value)}`);
@@ -289,6 +322,13 @@ function editDistance(a: string, b: string): number {
     prev = row;
   }
   return prev[b.length] ?? 0;
+}
+
+function parseBoolean(raw: string): boolean | string {
+  const v = raw.trim().toLowerCase();
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  return raw;
 }
 
 function parseIntStrict(raw: string): number | string {

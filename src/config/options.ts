@@ -3,7 +3,7 @@
  * meaning. The loader, the validation and docs/configuration.md (checked by a test) follow this table.
  */
 
-export type OptionKind = 'string' | 'path' | 'int' | 'enum';
+export type OptionKind = 'string' | 'path' | 'int' | 'enum' | 'boolean';
 
 export interface OptionSpec {
   /** dotted key in the configuration file, e.g. 'limits.maxMessageBytes' */
@@ -11,7 +11,7 @@ export interface OptionSpec {
   env: string;
   kind: OptionKind;
   /** undefined: unset unless configured */
-  default: string | number | undefined;
+  default: string | number | boolean | undefined;
   min?: number;
   max?: number;
   values?: readonly string[];
@@ -196,6 +196,77 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: 'path',
     default: undefined,
     doc: 'Software provider: the 256-bit master key file (default DATA/master.key, created with mode 0600 on first start). Development only: anyone who can read it can unseal every key.',
+  },
+  {
+    key: 'hsm.module',
+    env: 'KMIP_HSM_MODULE',
+    kind: 'path',
+    default: undefined,
+    doc: 'pkcs11 provider: the PKCS#11 library of the HSM, e.g. /usr/lib/softhsm/libsofthsm2.so.',
+  },
+  {
+    key: 'hsm.tokenLabel',
+    env: 'KMIP_HSM_TOKEN_LABEL',
+    kind: 'string',
+    default: undefined,
+    doc: 'pkcs11 provider: label of the token holding the master key. Set it or hsm.slot.',
+  },
+  {
+    key: 'hsm.slot',
+    env: 'KMIP_HSM_SLOT',
+    kind: 'int',
+    default: undefined,
+    min: 0,
+    max: 0xffffffff,
+    doc: 'pkcs11 provider: slot id of the token (as pkcs11-tool --list-slots shows it), instead of or besides hsm.tokenLabel.',
+  },
+  {
+    key: 'hsm.pin',
+    env: 'KMIP_HSM_PIN',
+    kind: 'string',
+    default: undefined,
+    doc: 'pkcs11 provider: where the user PIN is, env:NAME (an environment variable) or file:PATH (first line of a file). A PIN written here is refused.',
+  },
+  {
+    key: 'hsm.keyLabel',
+    env: 'KMIP_HSM_KEY_LABEL',
+    kind: 'string',
+    default: undefined,
+    doc: 'pkcs11 provider: CKA_LABEL of the master-key versions in the token (default kmip-master); generated on first start.',
+  },
+  {
+    key: 'hsm.sessions',
+    env: 'KMIP_HSM_SESSIONS',
+    kind: 'int',
+    default: undefined,
+    min: 1,
+    max: 256,
+    doc: 'pkcs11 provider: PKCS#11 sessions opened at most, i.e. concurrent HSM calls (default 4).',
+  },
+  {
+    key: 'hsm.gracePeriodSeconds',
+    env: 'KMIP_HSM_GRACE_PERIOD_SECONDS',
+    kind: 'int',
+    default: undefined,
+    min: 0,
+    max: 86400,
+    doc: 'pkcs11 provider: while the HSM is unreachable, key-encryption keys already unwrapped in memory keep serving this long, then are wiped and requests fail until the HSM is back (default 300; 0 stops at once).',
+  },
+  {
+    key: 'hsm.healthCheckSeconds',
+    env: 'KMIP_HSM_HEALTH_CHECK_SECONDS',
+    kind: 'int',
+    default: undefined,
+    min: 1,
+    max: 3600,
+    doc: 'pkcs11 provider: how often the HSM is probed and, while lost, reconnected (default 5).',
+  },
+  {
+    key: 'crypto.allowTripleDes',
+    env: 'KMIP_CRYPTO_ALLOW_TRIPLE_DES',
+    kind: 'boolean',
+    default: false,
+    doc: 'Let Encrypt and Decrypt use Triple DES keys (ECB, CBC). Off by default: NIST SP 800-131A disallows Triple DES encryption; turn it on only for legacy clients.',
   },
   {
     key: 'log.level',

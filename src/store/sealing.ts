@@ -1,8 +1,16 @@
 import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
-import type { MasterKeyProvider } from '../hsm/types.js';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { isHsmUnavailable, type MasterKeyProvider } from '../hsm/types.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
-import type { KekRecord, ObjectStore, SealedBlob } from './types.js';
+import {
+  type KekRecord,
+  type ObjectRecord,
+  type ObjectStore,
+  type SealedBlob,
+  StoreUnavailableError,
+  storeErrorCode,
+} from './types.js';
 
 /**
  * Sealing of object secrets (DESIGN.md, "Key hierarchy and data at rest"):
@@ -20,6 +28,12 @@ import type { KekRecord, ObjectStore, SealedBlob } from './types.js';
  * sealing under the previous one. Every KEK ever written stays usable for
  * unseal, so neither race loses data. Needs putKek to replace a record with
  * the same id; clocks of the nodes should be roughly synchronised.
+ *
+ * An HSM that cannot be reached fails what needs it with StoreUnavailableError
+ * ("HSM unavailable", General Failure to the client); nothing falls back.
+ * KEKs already unwrapped keep serving for the provider's grace period
+ * (hsm.gracePeriodSeconds), counted from when the HSM was lost; after it they
+ * are wiped from memory until the HSM is back.
  */
 
 const KEK_BYTES = 32;
@@ -32,7 +46,110 @@ export interface SealerOptions {
   cacheSize?: number;
   /** wait after creating the first KEK before choosing the winner among racing nodes (ms); default 100 */
   settleMs?: number;
+  /** overrides the provider's grace period (ms) during which cached KEKs serve without the HSM */
+  graceMs?: number;
   log?: Logger;
+}
+
+export interface RewrapProgress {
+  readonly done: number;
+  readonly total: number;
+  readonly rewrapped: number;
+}
+
+export interface RewrapOptions {
+  /** providers able to unwrap KEKs the target cannot (software → pkcs11 migration) */
+  readonly sources?: readonly MasterKeyProvider[];
+  readonly onProgress?: (p: RewrapProgress) => void;
+  readonly log?: Logger;
+}
+
+export interface ResealProgress {
+  readonly done: number;
+  readonly total: number;
+  readonly resealed: number;
+}
+
+export interface ResealOptions {
+  /** objects re-sealed per second at most; default unlimited */
+  readonly ratePerSecond?: number;
+  readonly onProgress?: (p: ResealProgress) => void;
+  readonly signal?: AbortSignal;
+}
+
+export interface ResealResult {
+  readonly kekId: string;
+  readonly total: number;
+  readonly resealed: number;
+  /** already under the target KEK, without secret material, or gone meanwhile */
+  readonly skipped: number;
+  /** objects still sealed under another KEK (changed too often meanwhile); run again */
+  readonly remaining: number;
+}
+
+/** A provider failure in the form the executor reports: HSM loss is a General Failure, never a fallback. */
+function providerFailure(e: unknown): unknown {
+  if (isHsmUnavailable(e)) {
+    return new StoreUnavailableError(`HSM unavailable: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  return e;
+}
+
+/**
+ * Master-key rotation and provider migration: rewraps every KEK not wrapped
+ * by the target provider's current master key. Objects stay sealed as they
+ * are, so this is fast and runs while servers serve. Idempotent, hence
+ * resumable: a second run rewraps only what the first did not reach.
+ */
+export async function rewrapKeks(
+  store: ObjectStore,
+  target: MasterKeyProvider,
+  opts: RewrapOptions = {},
+): Promise<{ total: number; rewrapped: number }> {
+  const keks = await store.listKeks();
+  const providers = [target, ...(opts.sources ?? [])];
+  let done = 0;
+  let rewrapped = 0;
+  for (const k of keks) {
+    if (k.masterKeyId !== target.currentKeyId) {
+      const from = providers.find((p) => p.owns?.(k.masterKeyId) ?? p === target) ?? target;
+      let raw: Uint8Array;
+      try {
+        raw = await from.unwrap(k.masterKeyId, k.wrapped);
+      } catch (e: unknown) {
+        throw providerFailure(e);
+      }
+      try {
+        const { masterKeyId, wrapped } = await target.wrap(raw);
+        // Read again just before writing: another node may have flagged it inactive meanwhile.
+        const fresh = (await store.getKek(k.id)) ?? k;
+        await store.putKek({ ...fresh, masterKeyId, wrapped });
+        rewrapped++;
+        opts.log?.info('key-encryption key rewrapped', { kekId: k.id, from: k.masterKeyId, to: masterKeyId });
+      } catch (e: unknown) {
+        throw providerFailure(e);
+      } finally {
+        raw.fill(0);
+      }
+    }
+    done++;
+    opts.onProgress?.({ done, total: keks.length, rewrapped });
+  }
+  return { total: keks.length, rewrapped };
+}
+
+/** What each master-key id protects: KEK counts, for `master-key status`. */
+export async function keksByMasterKey(
+  store: ObjectStore,
+): Promise<Map<string, { keks: number; active: number }>> {
+  const out = new Map<string, { keks: number; active: number }>();
+  for (const k of await store.listKeks()) {
+    const e = out.get(k.masterKeyId) ?? { keks: 0, active: 0 };
+    e.keks++;
+    if (k.active) e.active++;
+    out.set(k.masterKeyId, e);
+  }
+  return out;
 }
 
 const kBrand = Symbol.for('kmip-server.error');
@@ -72,14 +189,16 @@ export class Sealer {
   readonly #log: Logger;
   readonly #capacity: number;
   readonly #settleMs: number;
-  /** the active KEK is pinned outside the LRU */
-  #active: { id: string; key: Buffer } | undefined;
+  /** the active KEK is pinned outside the LRU; its key is undefined after a wipe, until reloaded */
+  #active: { id: string; key: Buffer | undefined } | undefined;
   /** LRU: Map iteration order is insertion order; a hit is deleted and set again */
   readonly #cache = new Map<string, Buffer>();
   /** one provider call per cold KEK, however many unseals wait for it */
   readonly #inflight = new Map<string, Promise<Buffer>>();
   #providerCalls = 0;
   #closed = false;
+  readonly #graceMs: number | undefined;
+  #wipedFor: number | undefined;
 
   private constructor(store: ObjectStore, provider: MasterKeyProvider, opts: SealerOptions) {
     this.#store = store;
@@ -90,6 +209,7 @@ export class Sealer {
       throw new SealingError('cacheSize must be a positive integer');
     this.#capacity = size;
     this.#settleMs = opts.settleMs ?? 100;
+    this.#graceMs = opts.graceMs;
   }
 
   static async open(
@@ -115,11 +235,14 @@ export class Sealer {
     const aad = sealingAad(objectId, version);
     const active = this.#active;
     if (this.#closed || !active) throw new SealingError('the sealer is closed');
+    const kekId = active.id;
+    const key = active.key ?? (await this.#kek(kekId));
+    this.#checkGrace();
     const nonce = randomBytes(NONCE_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', active.key, nonce, { authTagLength: TAG_BYTES });
+    const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
     cipher.setAAD(aad);
     const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
-    return { kekId: active.id, nonce: new Uint8Array(nonce), ciphertext: new Uint8Array(ciphertext) };
+    return { kekId, nonce: new Uint8Array(nonce), ciphertext: new Uint8Array(ciphertext) };
   }
 
   async unseal(objectId: string, version: number, blob: SealedBlob): Promise<Uint8Array> {
@@ -130,6 +253,7 @@ export class Sealer {
     const key = await this.#kek(blob.kekId);
     // Use the key before yielding: an evicted key is zeroed on a later turn only.
     if (this.#closed) throw new SealingError('the sealer is closed');
+    this.#checkGrace();
     const body = blob.ciphertext.subarray(0, blob.ciphertext.length - TAG_BYTES);
     const tag = blob.ciphertext.subarray(blob.ciphertext.length - TAG_BYTES);
     try {
@@ -160,9 +284,19 @@ export class Sealer {
     return created.record.id;
   }
 
-  /** Adopts the KEK other nodes made active (after their rotation); returns its id. */
+  /**
+   * Adopts the KEK other nodes made active (after their rotation) and the
+   * master-key version another node created; returns the active KEK id.
+   */
   async refreshActive(): Promise<string> {
     this.#checkOpen();
+    try {
+      await this.#provider.refresh?.();
+    } catch (e: unknown) {
+      this.#log.warn('could not refresh the master-key versions', {
+        error: e instanceof Error ? e.message : String(e),
+      });
+    }
     const winner = pickWinner(await this.#store.listKeks());
     if (winner && winner.id !== this.#active?.id) {
       const key = this.#cache.get(winner.id) ?? (await this.#unwrap(winner));
@@ -175,30 +309,117 @@ export class Sealer {
    * Master-key rotation: rewraps every KEK not wrapped by the provider's
    * current master key. Objects stay sealed as they are. Returns the count.
    */
-  async rewrapKeks(): Promise<number> {
+  async rewrapKeks(opts: Omit<RewrapOptions, 'log'> = {}): Promise<number> {
     this.#checkOpen();
-    let n = 0;
-    for (const k of await this.#store.listKeks()) {
-      if (k.masterKeyId === this.#provider.currentKeyId) continue;
-      const key = await this.#unwrap(k);
+    const { rewrapped } = await rewrapKeks(this.#store, this.#provider, { ...opts, log: this.#log });
+    return rewrapped;
+  }
+
+  /**
+   * KEK rotation, second half: re-seals every object not sealed under the
+   * active KEK (call rotateKek() first for a new one). Each object gets its
+   * next version (the AAD binds it), written with optimistic concurrency, so
+   * it runs while the server serves; an object changed meanwhile is read
+   * again. Idempotent, hence resumable. Throttled by ratePerSecond.
+   */
+  async resealAll(opts: ResealOptions = {}): Promise<ResealResult> {
+    this.#checkOpen();
+    const kekId = this.activeKekId;
+    const total = await this.#store.count({ includeTombstoned: true });
+    const minGapMs = opts.ratePerSecond && opts.ratePerSecond > 0 ? 1000 / opts.ratePerSecond : 0;
+    let done = 0;
+    let resealed = 0;
+    let skipped = 0;
+    let remaining = 0;
+    let next = Date.now();
+    for await (const listed of this.#store.iterate({ batchSize: 200 })) {
+      if (opts.signal?.aborted) break;
+      done++;
+      if (listed.sealed === undefined || listed.sealed.kekId === kekId) {
+        skipped++;
+      } else {
+        if (minGapMs > 0) {
+          const wait = next - Date.now();
+          if (wait > 0) await sleep(wait);
+          next = Math.max(next, Date.now() - minGapMs) + minGapMs;
+        }
+        const outcome = await this.#resealOne(listed, kekId);
+        if (outcome === 'resealed') resealed++;
+        else if (outcome === 'skipped') skipped++;
+        else remaining++;
+      }
+      opts.onProgress?.({ done, total: Math.max(total, done), resealed });
+    }
+    return { kekId, total: Math.max(total, done), resealed, skipped, remaining };
+  }
+
+  async #resealOne(listed: ObjectRecord, kekId: string): Promise<'resealed' | 'skipped' | 'conflict'> {
+    let rec: ObjectRecord | undefined = listed;
+    for (let attempt = 1; attempt <= 5; attempt++) {
+      if (rec === undefined || rec.sealed === undefined || rec.sealed.kekId === kekId) return 'skipped';
+      const plain = await this.unseal(rec.id, rec.version, rec.sealed);
+      let sealed: SealedBlob;
       try {
-        this.#providerCalls++;
-        const { masterKeyId, wrapped } = await this.#provider.wrap(key);
-        await this.#store.putKek({ ...k, masterKeyId, wrapped });
-        n++;
+        sealed = await this.seal(rec.id, rec.version + 1, plain);
       } finally {
-        key.fill(0);
+        plain.fill(0);
+      }
+      try {
+        await this.#store.update({ ...rec, version: rec.version + 1, sealed }, rec.version);
+        return 'resealed';
+      } catch (e: unknown) {
+        const code = storeErrorCode(e);
+        if (code === 'ERR_STORE_NOT_FOUND') return 'skipped';
+        if (code !== 'ERR_STORE_VERSION_CONFLICT') throw e;
+        rec = await this.#store.get(rec.id);
       }
     }
-    return n;
+    return 'conflict';
   }
 
   /** Zeroes every unwrapped KEK held in memory. */
   close(): void {
     this.#closed = true;
-    this.#active?.key.fill(0);
+    this.#active?.key?.fill(0);
     this.#active = undefined;
     for (const key of this.#cache.values()) key.fill(0);
+    this.#cache.clear();
+  }
+
+  /**
+   * Past the grace period without the HSM: wipe every unwrapped KEK (the
+   * active one's id is kept, to reload it when the HSM is back) and fail.
+   */
+  #checkGrace(): void {
+    const h = this.#provider.health?.();
+    if (h === undefined || h.unavailableSince === undefined) {
+      this.#wipedFor = undefined;
+      return;
+    }
+    const graceMs = this.#graceMs ?? h.graceMs;
+    const downMs = Date.now() - h.unavailableSince;
+    if (downMs < graceMs) return;
+    if (this.#wipedFor !== h.unavailableSince) {
+      this.#wipedFor = h.unavailableSince;
+      this.#wipe();
+      this.#log.error('HSM unavailable longer than the grace period: cached key-encryption keys wiped', {
+        downSeconds: Math.round(downMs / 1000),
+        graceSeconds: Math.round(graceMs / 1000),
+      });
+    }
+    throw new StoreUnavailableError(
+      `HSM unavailable for ${Math.round(downMs / 1000)} s, beyond the ${Math.round(graceMs / 1000)} s grace period`,
+    );
+  }
+
+  #wipe(): void {
+    const active = this.#active;
+    if (active?.key !== undefined) {
+      const key = active.key;
+      this.#active = { id: active.id, key: undefined };
+      setImmediate(() => key.fill(0));
+    }
+    for (const key of this.#cache.values()) setImmediate(() => key.fill(0));
     this.#cache.clear();
   }
 
@@ -232,7 +453,7 @@ export class Sealer {
       return { record, key };
     } catch (err: unknown) {
       key.fill(0);
-      throw err;
+      throw providerFailure(err);
     }
   }
 
@@ -254,12 +475,14 @@ export class Sealer {
     this.#cache.delete(id);
     if (cached && cached !== key) setImmediate(() => cached.fill(0));
     this.#active = { id, key };
-    if (old && old.id !== id) this.#remember(old.id, old.key);
+    if (old && old.id !== id && old.key !== undefined) this.#remember(old.id, old.key);
   }
 
   async #kek(id: string): Promise<Buffer> {
     this.#checkOpen();
-    if (this.#active?.id === id) return this.#active.key;
+    this.#checkGrace();
+    const activeKey = this.#active?.id === id ? this.#active.key : undefined;
+    if (activeKey !== undefined) return activeKey;
     const hit = this.#cache.get(id);
     if (hit) {
       this.#cache.delete(id);
@@ -282,13 +505,27 @@ export class Sealer {
       key.fill(0);
       throw new SealingError('the sealer is closed');
     }
+    const active = this.#active;
+    if (active?.id === id) {
+      if (active.key !== undefined) {
+        key.fill(0);
+        return active.key;
+      }
+      this.#active = { id, key };
+      return key;
+    }
     this.#remember(id, key);
     return key;
   }
 
   async #unwrap(record: KekRecord): Promise<Buffer> {
     this.#providerCalls++;
-    const raw = await this.#provider.unwrap(record.masterKeyId, record.wrapped);
+    let raw: Uint8Array;
+    try {
+      raw = await this.#provider.unwrap(record.masterKeyId, record.wrapped);
+    } catch (e: unknown) {
+      throw providerFailure(e);
+    }
     const key = Buffer.alloc(KEK_BYTES);
     const ok = raw.length === KEK_BYTES;
     if (ok) key.set(raw);

@@ -67,6 +67,7 @@ describe('config/loadConfig', () => {
       log: { level: 'info' },
       store: { uri: 'sqlite:/srv/kmip/data/kmip.db', database: 'kmip' },
       hsm: { provider: 'software', keyFile: '/srv/kmip/data/master.key' },
+      crypto: { allowTripleDes: false },
     };
     expect(config).to.deep.equal(expected);
     expect(DEFAULT_TLS12_CIPHERS).to.equal(
@@ -151,6 +152,15 @@ describe('config/loadConfig', () => {
       KMIP_STORE_DATABASE: 'keys',
       KMIP_HSM_PROVIDER: 'software',
       KMIP_HSM_KEY_FILE: 'master.key',
+      KMIP_HSM_MODULE: '/usr/lib/softhsm/libsofthsm2.so',
+      KMIP_HSM_TOKEN_LABEL: 'kmip',
+      KMIP_HSM_SLOT: '7',
+      KMIP_HSM_PIN: 'env:HSM_PIN',
+      KMIP_HSM_KEY_LABEL: 'master',
+      KMIP_HSM_SESSIONS: '2',
+      KMIP_HSM_GRACE_PERIOD_SECONDS: '30',
+      KMIP_HSM_HEALTH_CHECK_SECONDS: '2',
+      KMIP_CRYPTO_ALLOW_TRIPLE_DES: 'true',
     };
     expect(Object.keys(env).sort()).to.deep.equal(OPTIONS.map((o) => o.env).sort());
     const config = loadConfig({ env, cwd });
@@ -177,8 +187,35 @@ describe('config/loadConfig', () => {
       },
       log: { level: 'warn', file: '/var/log/kmip.log' },
       store: { uri: 'mongodb://127.0.0.1:27017/?replicaSet=rs0', database: 'keys' },
-      hsm: { provider: 'software', keyFile: '/srv/kmip/master.key' },
+      hsm: {
+        provider: 'software',
+        keyFile: '/srv/kmip/master.key',
+        module: '/usr/lib/softhsm/libsofthsm2.so',
+        tokenLabel: 'kmip',
+        slot: 7,
+        pin: 'env:HSM_PIN',
+        keyLabel: 'master',
+        sessions: 2,
+        gracePeriodSeconds: 30,
+        healthCheckSeconds: 2,
+      },
+      crypto: { allowTripleDes: true },
     });
+  });
+
+  it('reads crypto.allowTripleDes as a boolean from the file and refuses other values', () => {
+    expect(
+      loadConfig({ configFile: file('on.yaml', 'crypto: { allowTripleDes: true }\n'), env: {}, cwd }).crypto,
+    ).to.deep.equal({ allowTripleDes: true });
+    expect(() =>
+      loadConfig({ configFile: file('bad.yaml', 'crypto: { allowTripleDes: yes please }\n'), env: {}, cwd }),
+    ).to.throw(/crypto.allowTripleDes .*must be true or false/);
+    expect(() => loadConfig({ env: { KMIP_CRYPTO_ALLOW_TRIPLE_DES: 'maybe' }, cwd })).to.throw(
+      /must be true or false/,
+    );
+    expect(
+      loadConfig({ env: {}, cwd, overrides: { crypto: { allowTripleDes: true } } }).crypto.allowTripleDes,
+    ).to.equal(true);
   });
 
   it('ignores empty environment variables', () => {

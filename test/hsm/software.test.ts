@@ -170,11 +170,42 @@ describe('software master-key provider', () => {
       await p.close();
     });
 
-    it('says pkcs11 is not available yet', async () => {
-      const err = await rejection(
+    it('says what a pkcs11 configuration lacks', async () => {
+      const noModule = await rejection(
         openMasterKeyProvider({ provider: 'pkcs11', keyFile: path.join(dir, 'x') }, silentLogger),
       );
-      expect(err.message).to.include('the pkcs11 provider is not available yet');
+      expect(noModule.message).to.include('needs hsm.module');
+      const noPin = await rejection(
+        openMasterKeyProvider(
+          { provider: 'pkcs11', keyFile: path.join(dir, 'x'), module: '/nonexistent.so', tokenLabel: 't' },
+          silentLogger,
+        ),
+      );
+      expect(noPin.message).to.include('needs hsm.pin');
+    });
+
+    it('rotates through the provider: new current version, old wraps still unwrap', async () => {
+      const p = await openSoftwareProvider(path.join(dir, 'master.key'));
+      try {
+        const before = p.currentKeyId;
+        const kek = new Uint8Array(randomBytes(32));
+        const old = await p.wrap(kek);
+        const id = await p.rotate?.();
+        expect(id).to.be.a('string').and.not.equal(before);
+        expect(p.currentKeyId).to.equal(id);
+        expect(Buffer.from(await p.unwrap(old.masterKeyId, old.wrapped)).equals(Buffer.from(kek))).to.equal(
+          true,
+        );
+        const versions = (await p.versions?.()) ?? [];
+        expect(versions.map((v) => [v.version, v.current])).to.deep.equal([
+          [1, false],
+          [2, true],
+        ]);
+        expect(p.owns?.(before)).to.equal(true);
+        expect(p.owns?.('pkcs11:kmip-master:v1.0011223344556677')).to.equal(false);
+      } finally {
+        await p.close();
+      }
     });
   });
 });

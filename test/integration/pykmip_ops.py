@@ -163,6 +163,8 @@ def main():
                     2048,
                     public_name="ops-pub-" + tag,
                     private_name="ops-priv-" + tag,
+                    public_usage_mask=[enums.CryptographicUsageMask.VERIFY],
+                    private_usage_mask=[enums.CryptographicUsageMask.SIGN],
                 )
             ),
         )
@@ -283,24 +285,27 @@ def main():
             "padding_method": enums.PaddingMethod.PKCS5,
             "cryptographic_algorithm": enums.CryptographicAlgorithm.AES,
         }
-        step("encrypt", lambda: len(c.encrypt(b"sixteen byte msg", uid=aes,
-                                              cryptographic_parameters=crypto_params,
-                                              iv_counter_nonce=b"\x00" * 16)[0]))
-        step("decrypt", lambda: len(c.decrypt(b"\x00" * 16, uid=aes,
-                                              cryptographic_parameters=crypto_params,
-                                              iv_counter_nonce=b"\x00" * 16)))
+        def encrypt_decrypt():
+            data, _ = c.encrypt(b"sixteen byte msg", uid=aes, cryptographic_parameters=crypto_params,
+                                iv_counter_nonce=b"\x00" * 16)
+            back = c.decrypt(data, uid=aes, cryptographic_parameters=crypto_params, iv_counter_nonce=b"\x00" * 16)
+            return {"length": len(data), "roundTrip": back == b"sixteen byte msg"}
+
+        step("encrypt_decrypt", encrypt_decrypt)
         if pair:
-            step("sign", lambda: len(c.sign(b"message", uid=pair[1], cryptographic_parameters={
+            rsa_params = {
                 "cryptographic_algorithm": enums.CryptographicAlgorithm.RSA,
                 "hashing_algorithm": enums.HashingAlgorithm.SHA_256,
                 "padding_method": enums.PaddingMethod.PSS,
-            })))
-            step("signature_verify", lambda: name_of(c.signature_verify(
-                b"message", b"\x00" * 256, uid=pair[0], cryptographic_parameters={
-                    "cryptographic_algorithm": enums.CryptographicAlgorithm.RSA,
-                    "hashing_algorithm": enums.HashingAlgorithm.SHA_256,
-                    "padding_method": enums.PaddingMethod.PSS,
-                })))
+            }
+            step("activate_pair", lambda: [c.activate(pair[0]), c.activate(pair[1])] and True)
+            sig = step("sign", lambda: c.sign(b"message", uid=pair[1], cryptographic_parameters=rsa_params))
+            if sig is not None:
+                steps[-1]["value"] = len(sig)
+                step("signature_verify", lambda: [
+                    name_of(c.signature_verify(b"message", sig, uid=pair[0], cryptographic_parameters=rsa_params)),
+                    name_of(c.signature_verify(b"massage", sig, uid=pair[0], cryptographic_parameters=rsa_params)),
+                ])
         step("mac", lambda: len(c.mac(b"message", uid=aes, algorithm=enums.CryptographicAlgorithm.HMAC_SHA256)[1]))
 
         rekeyed = step("rekey", lambda: c.rekey(uid=aes))
@@ -386,9 +391,12 @@ def main():
             if uid is not None:
                 step("destroy_" + kind, lambda uid=uid: c.destroy(uid))
         def destroy_pair():
-            c.destroy(pair[0])
-            c.destroy(pair[1])
+            # The pair was activated for Sign: an Active key must be revoked before Destroy.
+            for uid in pair:
+                c.revoke(enums.RevocationReasonCode.CESSATION_OF_OPERATION, uid)
+                c.destroy(uid)
             return True
+
 
         if pair:
             step("destroy_pair", destroy_pair)

@@ -3,12 +3,14 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import { openPkcs11Provider } from '../../src/hsm/pkcs11/index.js';
 import { openSoftwareProvider } from '../../src/hsm/software/index.js';
 import type { MasterKeyProvider } from '../../src/hsm/types.js';
 import { openStore } from '../../src/store/index.js';
 import { Sealer, SealingError, sealingAad } from '../../src/store/sealing.js';
 import type { ObjectRecord, ObjectStore, SealedBlob } from '../../src/store/types.js';
 import { assertNoKeyMaterial } from '../helpers/no-key-material.js';
+import { createSoftHsmToken, type SoftHsmToken, testHsmProvider } from '../helpers/softhsm.js';
 
 /** Records a copy of every KEK it wraps, so that tests can grep for KEKs too. */
 function recordingProvider(inner: MasterKeyProvider): MasterKeyProvider & { keks: Uint8Array[] } {
@@ -67,8 +69,10 @@ function record(id: string, sealed: SealedBlob): ObjectRecord {
   };
 }
 
-describe('store/sealing', () => {
+describe(`store/sealing (${testHsmProvider()} master-key provider)`, () => {
   let dir: string;
+  // KMIP_TEST_HSM=pkcs11: every node of a test shares one fresh SoftHSM2 token.
+  let token: SoftHsmToken | undefined;
   let keyFile: string;
   let dbUri: string;
   let provider: MasterKeyProvider;
@@ -77,7 +81,10 @@ describe('store/sealing', () => {
 
   async function openNode(): Promise<{ store: ObjectStore; provider: MasterKeyProvider }> {
     const s = await openStore(dbUri);
-    const p = await openSoftwareProvider(keyFile);
+    const p =
+      token === undefined
+        ? await openSoftwareProvider(keyFile)
+        : await openPkcs11Provider({ module: token.module, tokenLabel: token.tokenLabel, pin: token.pin });
     toClose.push(
       () => s.close(),
       () => p.close(),
@@ -95,6 +102,7 @@ describe('store/sealing', () => {
     dir = await mkdtemp(path.join(tmpdir(), 'kmip-seal-'));
     keyFile = path.join(dir, 'master.key');
     dbUri = `sqlite:${path.join(dir, 'kmip.db')}`;
+    token = testHsmProvider() === 'pkcs11' ? createSoftHsmToken() : undefined;
     ({ store, provider } = await openNode());
   });
 
@@ -292,10 +300,8 @@ describe('store/sealing', () => {
     const sealer = await openSealer();
     const plain = new Uint8Array(randomBytes(32));
     const blob = await sealer.seal('obj-1', 1, plain);
-    const { rotateSoftwareMasterKey } = await import('../../src/hsm/software/index.js');
-    const v2 = await rotateSoftwareMasterKey(keyFile);
-    const p2 = await openSoftwareProvider(keyFile);
-    toClose.push(() => p2.close());
+    const { provider: p2 } = await openNode();
+    const v2 = await p2.rotate?.();
     const s2 = await Sealer.open(store, p2);
     toClose.push(() => s2.close());
     expect(await s2.rewrapKeks()).to.equal(1);
@@ -385,10 +391,15 @@ describe('store/sealing', () => {
       expect(n).to.equal(100);
       for (const close of toClose.splice(0).reverse()) await close();
 
+      expect(recording.keks).to.have.length(2);
+      if (token !== undefined) {
+        // The master key never leaves the HSM: there is no key file to read it from.
+        await assertNoKeyMaterial(dir, [...keys, ...recording.keks]);
+        return;
+      }
       const masterLine = (await readFile(keyFile, 'utf8')).split('\n').find((l) => l.startsWith('v1 '));
       const masterKey = new Uint8Array(Buffer.from(masterLine?.slice(3) ?? '', 'base64'));
       expect(masterKey).to.have.length(32);
-      expect(recording.keks).to.have.length(2);
       await assertNoKeyMaterial(dir, [...keys, ...recording.keks, masterKey], { exclude: [keyFile] });
     });
   });

@@ -1,8 +1,15 @@
 import { createCipheriv, createDecipheriv } from 'node:crypto';
 import type { Logger } from '../../log.js';
 import { silentLogger } from '../../log.js';
-import { MasterKeyError, type MasterKeyProvider } from '../types.js';
-import { createKeyFile, keyIdOf, type MasterKeyVersion, readKeyFile, wipe } from './key-file.js';
+import { MasterKeyError, type MasterKeyProvider, type MasterKeyVersionInfo } from '../types.js';
+import {
+  appendKeyVersion,
+  createKeyFile,
+  keyIdOf,
+  type MasterKeyVersion,
+  readKeyFile,
+  wipe,
+} from './key-file.js';
 
 export { appendKeyVersion as rotateSoftwareMasterKey, KEY_FILE_HEADER } from './key-file.js';
 
@@ -83,6 +90,30 @@ class SoftwareProvider implements MasterKeyProvider {
     } catch {
       throw new MasterKeyError(`cannot unwrap a key under ${masterKeyId}: integrity check failed`);
     }
+  }
+
+  owns(masterKeyId: string): boolean {
+    const m = KEY_ID.exec(masterKeyId);
+    return m !== null && this.#versions.some((v) => v.fingerprint === m[1]);
+  }
+
+  async versions(): Promise<MasterKeyVersionInfo[]> {
+    this.#checkOpen();
+    await this.#reload();
+    return [...this.#versions]
+      .sort((a, b) => a.version - b.version)
+      .map((v) => ({ masterKeyId: keyIdOf(v), version: v.version, current: v === this.#current }));
+  }
+
+  /** Appends a version to the key file and wraps under it from now on. */
+  async rotate(): Promise<string> {
+    this.#checkOpen();
+    const id = await appendKeyVersion(this.keyFile);
+    await this.#reload();
+    const added = this.#versions.find((v) => keyIdOf(v) === id);
+    if (added === undefined) throw new MasterKeyError(`master key ${id} vanished from ${this.keyFile}`);
+    this.#current = added;
+    return id;
   }
 
   async close(): Promise<void> {

@@ -58,9 +58,15 @@ export function isDestroyed(state: number): boolean {
   return state === State.Destroyed || state === State.DestroyedCompromised;
 }
 
-/** KMIP 2.x Wrong Key Lifecycle State; 1.x servers answer Permission Denied (SKLC-M-2-1x). */
+/**
+ * Wrong Key Lifecycle State from KMIP 2.1; 1.x and 2.0 answer Permission
+ * Denied, as every 1.x and 2.0 profile vector expects (SKLC-M-2-1x,
+ * AKLC-M-2-20, CS-BC-M-14-20, CS-AC-M-8-20) while their 2.1 twins expect
+ * Wrong Key Lifecycle State.
+ */
 export function wrongState(ctx: OperationContext, message: string): KmipError {
-  return new KmipError(reason(ctx, 'WrongKeyLifecycleState', 'PermissionDenied'), message);
+  const reasonName = compareVersions(ctx.version, '2.1') >= 0 ? 'WrongKeyLifecycleState' : 'PermissionDenied';
+  return new KmipError(reasonName, message);
 }
 
 export function uidItem(id: string): TtlvItem {

@@ -11,7 +11,7 @@
  * failure is Wrong Key Lifecycle State (2.x) / Permission Denied (1.x), as
  * CS-BC-M-14 and CS-AC-M-8 expect.
  */
-import { createPublicKey, createSecretKey, type KeyObject, X509Certificate } from 'node:crypto';
+import { createSecretKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { keyFromBlock } from '../../crypto/formats.js';
 import { KmipError } from '../errors.js';
 import { findDate, findEnum, findInteger, findValue, setStandard } from '../model/attributes.js';
@@ -117,7 +117,8 @@ export async function loadCryptoObject(
   const remaining = usage.use === 'protect' ? usageRemaining(obj.attributes) : undefined;
   if (remaining !== undefined && remaining <= 0n) {
     throw new KmipError(
-      reason(ctx, 'UsageLimitExceeded', 'PermissionDenied'),
+      // CS-BC-M-7 expects Permission Denied in every version (2.x's Usage Limit Exceeded is unused).
+      'PermissionDenied',
       `object ${id} has used up its Usage Limits`,
     );
   }
@@ -149,10 +150,7 @@ export async function consumeUsage(ctx: OperationContext, obj: ManagedObject, by
     const unit = limits.value.find((c) => c.tag === Tag.UsageLimitsUnit);
     const cost = unit?.type === 'Enumeration' && unit.value === UsageLimitsUnit.Byte ? BigInt(bytes) : 1n;
     if (cost > remaining) {
-      throw new KmipError(
-        reason(ctx, 'UsageLimitExceeded', 'PermissionDenied'),
-        `object ${cur.id} has only ${remaining} uses left`,
-      );
+      throw new KmipError('PermissionDenied', `object ${cur.id} has only ${remaining} uses left`);
     }
     const left = longInteger(Tag.UsageLimitsCount, remaining - cost);
     const items = limits.value.some((c) => c.tag === Tag.UsageLimitsCount)
@@ -193,7 +191,11 @@ export function asymmetricKeyOf(target: Pick<CryptoTarget, 'obj' | 'content'>): 
   if (obj.objectType === ObjectType.Certificate) {
     const value = childBytes(content, Tag.CertificateValue);
     if (value === undefined) throw new KmipError('InvalidField', `certificate ${obj.id} has no value`);
-    return createPublicKey(new X509Certificate(value).publicKey.export({ format: 'der', type: 'spki' }));
+    try {
+      return new X509Certificate(value).publicKey;
+    } catch {
+      throw new KmipError('InvalidField', `certificate ${obj.id} cannot be read`);
+    }
   }
   const block = keyBlockOf(content);
   if (

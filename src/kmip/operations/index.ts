@@ -2,13 +2,16 @@ import { activate } from './activate.js';
 import { addAttribute } from './add-attribute.js';
 import { adjustAttribute } from './adjust-attribute.js';
 import { archive } from './archive.js';
+import { certify } from './certify.js';
 import { check } from './check.js';
 import { create } from './create.js';
 import { createKeyPair } from './create-key-pair.js';
+import { decrypt } from './decrypt.js';
 import { deleteAttribute } from './delete-attribute.js';
 import { deriveKey } from './derive-key.js';
 import { destroy } from './destroy.js';
 import { discoverVersions } from './discover-versions.js';
+import { encrypt } from './encrypt.js';
 import { exportOperation } from './export.js';
 import { get } from './get.js';
 import { getAttributeList } from './get-attribute-list.js';
@@ -24,6 +27,7 @@ import { macVerify } from './mac-verify.js';
 import { modifyAttribute } from './modify-attribute.js';
 import { obtainLease } from './obtain-lease.js';
 import { query } from './query.js';
+import { recertify } from './recertify.js';
 import { recover } from './recover.js';
 import { register } from './register.js';
 import { rekey } from './rekey.js';
@@ -32,7 +36,10 @@ import { revoke } from './revoke.js';
 import { rngRetrieve } from './rng-retrieve.js';
 import { rngSeed } from './rng-seed.js';
 import { setAttribute } from './set-attribute.js';
+import { sign } from './sign.js';
+import { signatureVerify } from './signature-verify.js';
 import type { OperationDefinition } from './types.js';
+import { validate } from './validate.js';
 
 export type {
   ClientIdentity,
@@ -58,10 +65,16 @@ export const OPERATIONS: readonly OperationDefinition[] = [
   activate,
   revoke,
   destroy,
+  encrypt,
+  decrypt,
   query,
   discoverVersions,
   interop,
   rekey,
+  certify,
+  recertify,
+  validate,
+  deriveKey,
   check,
   obtainLease,
   getUsageAllocation,
@@ -72,7 +85,8 @@ export const OPERATIONS: readonly OperationDefinition[] = [
   importOperation,
   adjustAttribute,
   rekeyKeyPair,
-  deriveKey,
+  sign,
+  signatureVerify,
   mac,
   macVerify,
   hash,

@@ -42,7 +42,7 @@ export class StreamRegistry {
     return this.#entries.size;
   }
 
-  /** Stores `state` for a new stream; returns its Correlation Value. */
+  /** Stores `state` for a new stream; returns its Correlation Value (random). */
   open(operation: number, owner: string, state: unknown): Uint8Array {
     this.#sweep();
     while (this.#entries.size >= this.#max) {

@@ -30,6 +30,14 @@ export interface OperationServices {
   readonly objects: ObjectService;
   readonly clock: () => Date;
   readonly streams: StreamRegistry;
+  /** what the server's configuration allows of the cryptographic operations; absent: the defaults */
+  readonly policy?: CryptoPolicy;
+}
+
+/** Configurable limits on cryptography (config section `crypto`). */
+export interface CryptoPolicy {
+  /** Triple DES for Encrypt/Decrypt (crypto.allowTripleDes); off by default, NIST SP 800-131A disallows it */
+  readonly allowTripleDes: boolean;
 }
 
 /** What the server is and can do, as Query reports it. */

@@ -191,11 +191,11 @@ export function createBatchExecutor(opts: ExecutorOptions): BatchExecutor {
     } catch (e: unknown) {
       if (isKmipError(e)) return fail(e.reason, e.message);
       if (storeErrorCode(e) === 'ERR_STORE_UNAVAILABLE') {
-        log.error('storage unavailable', {
-          operation: enumNameOf('Operation', b.operation),
-          error: e instanceof Error ? e.message : String(e),
-        });
-        return fail('GeneralFailure', 'storage unavailable');
+        const message = e instanceof Error ? e.message : String(e);
+        // The Sealer reports a lost HSM as storage that cannot be unsealed; say which.
+        const what = message.startsWith('HSM unavailable') ? 'HSM unavailable' : 'storage unavailable';
+        log.error(what, { operation: enumNameOf('Operation', b.operation), error: message });
+        return fail('GeneralFailure', what);
       }
       log.error('operation failed unexpectedly', {
         operation: enumNameOf('Operation', b.operation),

@@ -62,7 +62,12 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     refresh.unref();
     resources.push({ close: () => clearInterval(refresh) });
     const clock = () => new Date();
-    services = { objects: new ObjectService({ store, sealer, clock }), clock, streams: new StreamRegistry() };
+    services = {
+      objects: new ObjectService({ store, sealer, clock }),
+      clock,
+      streams: new StreamRegistry(),
+      policy: { allowTripleDes: config.crypto.allowTripleDes },
+    };
   } catch (e: unknown) {
     await closeAll();
     throw e;

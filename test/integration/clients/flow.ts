@@ -15,7 +15,6 @@ import {
   attributeExistsIn,
   type KmipVersion,
   Operation,
-  ResultReason,
   ResultStatus,
   Tag,
   tagExistsIn,
@@ -503,13 +502,9 @@ export async function stateOf(
   return Number(values[0]?.value);
 }
 
-/**
- * The CURRENT answer to an operation the server does not implement yet
- * (Encrypt/Decrypt until the crypto issue lands, Create Key Pair ...):
- * Operation Failed / Operation Not Supported with a message.
- */
-export function expectNotSupported(r: ResponseItem | undefined): void {
-  expect(r?.status).to.equal(ResultStatus.OperationFailed);
-  expect(r?.reason).to.equal(ResultReason.OperationNotSupported);
-  expect(r?.message).to.be.a('string').and.not.equal('');
+/** The bytes of a ByteString child of a payload; fails the test when absent. */
+export function bytesOf(payload: TtlvStructure | undefined, tag: number): Uint8Array {
+  const item = payload?.value.find((c) => c.tag === tag);
+  if (item?.type !== 'ByteString') throw new Error(`no ByteString ${tag.toString(16)} in the payload`);
+  return item.value;
 }

@@ -14,8 +14,8 @@ import {
   aesTemplate,
   attr,
   byteString,
+  bytesOf,
   enumeration,
-  expectNotSupported,
   expectSuccess,
   FlowConnection,
   stateOf,
@@ -76,31 +76,41 @@ describe('client flow: libmongocrypt (CSFLE)', function () {
     expect(Buffer.from(material?.value as Uint8Array).equals(secret)).to.equal(true);
   });
 
-  // Delegated mode: the key never leaves the server. CURRENT behaviour until the
-  // crypto issue lands; that issue flips Encrypt/Decrypt to Success.
-  describe('delegated mode Create AES + Encrypt/Decrypt (current: not supported until the crypto issue)', () => {
-    it('Create succeeds; Encrypt and Decrypt answer Operation Not Supported with a message, id "A" echoed', async () => {
-      const c = await conn.send(VERSION, [
-        { op: Operation.Create, id: ID, payload: [enumeration(Tag.ObjectType, 2), aesTemplate()] },
-      ]);
-      const id = uidOf(expectSuccess(c.items[0], 'Create'));
-      await conn.ok(VERSION, { op: Operation.Activate, id: ID, payload: [uid(id)] });
-      const enc = await conn.send(VERSION, [
-        { op: Operation.Encrypt, id: ID, payload: [uid(id), byteString(Tag.Data, randomBytes(96))] },
-      ]);
-      expectNotSupported(enc.items[0]);
-      const dec = await conn.send(VERSION, [
-        {
-          op: Operation.Decrypt,
-          id: ID,
-          payload: [
-            uid(id),
-            byteString(Tag.Data, randomBytes(112)),
-            byteString(Tag.IVCounterNonce, randomBytes(16)),
-          ],
-        },
-      ]);
-      expectNotSupported(dec.items[0]);
-    });
+  // Delegated mode: the key never leaves the server; libmongocrypt sends
+  // Encrypt/Decrypt with only Unique Identifier, Data (and the IV back).
+  it('delegated mode: Create AES, Encrypt 96 bytes, Decrypt round-trips, id "A" echoed', async () => {
+    const c = await conn.send(VERSION, [
+      { op: Operation.Create, id: ID, payload: [enumeration(Tag.ObjectType, 2), aesTemplate()] },
+    ]);
+    const id = uidOf(expectSuccess(c.items[0], 'Create'));
+    await conn.ok(VERSION, { op: Operation.Activate, id: ID, payload: [uid(id)] });
+    const plain = randomBytes(96);
+    const enc = await conn.send(VERSION, [
+      { op: Operation.Encrypt, id: ID, payload: [uid(id), byteString(Tag.Data, plain)] },
+    ]);
+    const encrypted = expectSuccess(enc.items[0], 'Encrypt');
+    const data = bytesOf(encrypted, Tag.Data);
+    const iv = bytesOf(encrypted, Tag.IVCounterNonce);
+    expect(Buffer.from(data).equals(plain)).to.equal(false);
+    const dec = await conn.send(VERSION, [
+      {
+        op: Operation.Decrypt,
+        id: ID,
+        payload: [uid(id), byteString(Tag.Data, data), byteString(Tag.IVCounterNonce, iv)],
+      },
+    ]);
+    expect(Buffer.from(bytesOf(expectSuccess(dec.items[0], 'Decrypt'), Tag.Data)).equals(plain)).to.equal(
+      true,
+    );
+    // A wrong IV does not give the plaintext back (and never crashes the server).
+    const wrong = await conn.send(VERSION, [
+      {
+        op: Operation.Decrypt,
+        id: ID,
+        payload: [uid(id), byteString(Tag.Data, data), byteString(Tag.IVCounterNonce, randomBytes(16))],
+      },
+    ]);
+    const w = wrong.items[0];
+    if (w?.status === 0) expect(Buffer.from(bytesOf(w.payload, Tag.Data)).equals(plain)).to.equal(false);
   });
 });

@@ -6,15 +6,15 @@
  * host name it dials.
  */
 
-import { randomBytes } from 'node:crypto';
+import { createDecipheriv, randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { Operation, State, Tag } from '../../../src/kmip/spec/index.js';
 import { startTestServer, type TestServer } from '../../helpers/server.js';
 import {
   aesTemplate,
   byteString,
+  bytesOf,
   enumeration,
-  expectNotSupported,
   expectRawSymmetricKey,
   expectSuccess,
   FlowConnection,
@@ -78,37 +78,50 @@ describe('client flow: MongoDB Enterprise encryption at rest', function () {
   });
 
   // Default mode: Encrypt with only Unique Identifier + Data (behaviour 12).
-  // CURRENT behaviour until the crypto issue lands; that issue flips these to
-  // Success with an IV returned and a Decrypt round trip.
-  describe('default mode Encrypt/Decrypt (current: not supported until the crypto issue)', () => {
-    it('Encrypt and Decrypt answer Operation Not Supported with a message', async () => {
-      const conn = await FlowConnection.open(server, { servername: 'localhost' });
-      try {
-        const id = uidOf(
-          await conn.ok('1.2', {
-            op: Operation.Create,
-            payload: [enumeration(Tag.ObjectType, 2), aesTemplate()],
-          }),
-        );
-        await conn.ok('1.2', { op: Operation.Activate, payload: [uid(id)] });
-        const enc = await conn.send('1.2', [
-          { op: Operation.Encrypt, payload: [uid(id), byteString(Tag.Data, randomBytes(32))] },
-        ]);
-        expectNotSupported(enc.items[0]);
-        const dec = await conn.send('1.2', [
-          {
+  // The server documents AES-CBC with PKCS#5 padding and a random IV that it
+  // returns; node:crypto, given the key (fetched by Get), must agree.
+  // (1.0 is MongoDB's legacy mode, which uses Get: Encrypt arrived in KMIP 1.2.)
+  describe('default mode Encrypt/Decrypt', () => {
+    for (const version of ['1.2'] as const) {
+      it(`${version}: Encrypt returns ciphertext and a 16-byte IV; Decrypt with that IV round-trips`, async () => {
+        const conn = await FlowConnection.open(server, { servername: 'localhost' });
+        try {
+          const id = uidOf(
+            await conn.ok(version, {
+              op: Operation.Create,
+              payload: [enumeration(Tag.ObjectType, 2), aesTemplate()],
+            }),
+          );
+          await conn.ok(version, { op: Operation.Activate, payload: [uid(id)] });
+          const plain = randomBytes(32);
+          const enc = await conn.ok(version, {
+            op: Operation.Encrypt,
+            payload: [uid(id), byteString(Tag.Data, plain)],
+          });
+          const data = bytesOf(enc, Tag.Data);
+          const iv = bytesOf(enc, Tag.IVCounterNonce);
+          expect(iv).to.have.length(16);
+          expect(data).to.have.length(48);
+          const key = expectRawSymmetricKey(
+            await conn.ok(version, { op: Operation.Get, payload: [uid(id)] }),
+          );
+          const local = createDecipheriv('aes-256-cbc', key, iv);
+          expect(Buffer.concat([local.update(data), local.final()]).equals(plain)).to.equal(true);
+          const dec = await conn.ok(version, {
             op: Operation.Decrypt,
-            payload: [
-              uid(id),
-              byteString(Tag.Data, randomBytes(32)),
-              byteString(Tag.IVCounterNonce, randomBytes(16)),
-            ],
-          },
-        ]);
-        expectNotSupported(dec.items[0]);
-      } finally {
-        conn.close();
-      }
-    });
+            payload: [uid(id), byteString(Tag.Data, data), byteString(Tag.IVCounterNonce, iv)],
+          });
+          expect(Buffer.from(bytesOf(dec, Tag.Data)).equals(plain)).to.equal(true);
+          // Two Encrypts of the same data differ: a fresh IV each time.
+          const again = await conn.ok(version, {
+            op: Operation.Encrypt,
+            payload: [uid(id), byteString(Tag.Data, plain)],
+          });
+          expect(Buffer.from(bytesOf(again, Tag.IVCounterNonce)).equals(iv)).to.equal(false);
+        } finally {
+          conn.close();
+        }
+      });
+    }
   });
 });

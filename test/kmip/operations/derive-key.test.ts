@@ -301,7 +301,7 @@ describe('operations/derive-key', () => {
           bits: 128,
         });
         expect(reason).to.equal(
-          version.startsWith('2') ? ResultReason.WrongKeyLifecycleState : ResultReason.PermissionDenied,
+          version === '2.1' ? ResultReason.WrongKeyLifecycleState : ResultReason.PermissionDenied,
         );
       });
     });

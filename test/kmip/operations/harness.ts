@@ -1,11 +1,12 @@
 /**
  * Drives the real batch executor over a real SQLite store, the software
  * master-key provider and the Sealer, in a temporary data directory.
+ * KMIP_TEST_HSM=pkcs11 swaps in the pkcs11 provider on a fresh SoftHSM2 token.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { openSoftwareProvider } from '../../../src/hsm/index.js';
+import { openMasterKeyProvider, openSoftwareProvider } from '../../../src/hsm/index.js';
 import type { MasterKeyProvider } from '../../../src/hsm/types.js';
 import { ObjectService } from '../../../src/kmip/model/service.js';
 import { OPERATIONS } from '../../../src/kmip/operations/index.js';
@@ -18,6 +19,7 @@ import { silentLogger } from '../../../src/log.js';
 import { openStore } from '../../../src/store/index.js';
 import { Sealer } from '../../../src/store/sealing.js';
 import type { ObjectStore } from '../../../src/store/types.js';
+import { createSoftHsmToken, testHsmProvider } from '../../helpers/softhsm.js';
 
 export const S = (tag: number, value: TtlvItem[]): TtlvStructure => ({ tag, type: 'Structure', value });
 export const I = (tag: number, value: number): TtlvItem => ({ tag, type: 'Integer', value });
@@ -86,7 +88,10 @@ export async function openHarness(opts: { clock?: () => Date } = {}): Promise<Ha
   let provider: MasterKeyProvider | undefined;
   let sealer: Sealer | undefined;
   try {
-    provider = await openSoftwareProvider(path.join(dataDir, 'master.key'), { log: silentLogger });
+    provider =
+      testHsmProvider() === 'pkcs11'
+        ? await openMasterKeyProvider(createSoftHsmToken().hsm, silentLogger)
+        : await openSoftwareProvider(path.join(dataDir, 'master.key'), { log: silentLogger });
     sealer = await Sealer.open(store, provider, { log: silentLogger, settleMs: 0 });
   } catch (e: unknown) {
     await store.close();

@@ -312,7 +312,7 @@ describe('operations: MAC, MAC Verify, Hash, RNG Retrieve, RNG Seed', () => {
         B(Tag.CorrelationValue, cv ?? new Uint8Array()),
         Bool(Tag.FinalIndicator, true),
       ]);
-      expect(await fails(V21, Operation.MAC, payload)).to.equal(ResultReason.UsageLimitExceeded);
+      expect(await fails(V21, Operation.MAC, payload)).to.equal(ResultReason.PermissionDenied);
       expect(await fails(V14, Operation.MAC, payload)).to.equal(ResultReason.PermissionDenied);
     });
   });

@@ -1,0 +1,576 @@
+/**
+ * The server as a certificate authority (KMIP 1.0 §4.7–4.8 Certify and
+ * Re-certify, §4.24 / 2.1 §6.1.55 Validate): reading PKCS#10 requests,
+ * issuing X.509 v3 certificates and checking certificate chains. pkijs and
+ * asn1js build and read the ASN.1 (as src/pki/ and x509-attributes.ts do);
+ * node:crypto signs and verifies, so every key type OpenSSL knows works
+ * without WebCrypto imports. Knows nothing of the store or of KMIP messages.
+ */
+import {
+  createHash,
+  createPublicKey,
+  type KeyObject,
+  randomBytes,
+  sign,
+  verify,
+  X509Certificate,
+} from 'node:crypto';
+import * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
+import { KmipError } from '../kmip/errors.js';
+import { CryptographicUsageMask, DigitalSignatureAlgorithm } from '../kmip/spec/index.js';
+import { KeyUsageBit } from '../pki/x509.js';
+
+/** A certificate request that does not parse, is not PKCS#10, or whose signature does not verify. */
+export class CertificateRequestError extends Error {
+  readonly code = 'ERR_INVALID_CSR' as const;
+  override name = 'CertificateRequestError';
+}
+
+/** What Certify takes from a PKCS#10 request (RFC 2986). */
+export interface CertificationRequestInfo {
+  /** DER Name */
+  readonly subject: Uint8Array;
+  readonly publicKey: KeyObject;
+  /** DER GeneralNames of a requested subjectAltName extension */
+  readonly subjectAltName: Uint8Array | undefined;
+}
+
+/** The issuing side: its certificate (DER) and private key. */
+export interface IssuerKey {
+  readonly certificate: Uint8Array;
+  readonly privateKey: KeyObject;
+}
+
+export interface IssueRequest {
+  /** DER Name of the subject */
+  readonly subject: Uint8Array;
+  readonly publicKey: KeyObject;
+  /** undefined: self-signed with `selfSignKey` */
+  readonly issuer: IssuerKey | undefined;
+  readonly selfSignKey?: KeyObject;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  /** Digital Signature Algorithm enumeration value; default SHA-256 (or stronger for big EC keys) */
+  readonly signatureAlgorithm?: number;
+  readonly ca?: boolean;
+  readonly keyUsage?: readonly KeyUsageBit[];
+  readonly subjectAltName?: Uint8Array;
+}
+
+export type ChainVerdict = 'valid' | 'invalid' | 'unknown';
+
+const OID = {
+  subjectKeyIdentifier: '2.5.29.14',
+  keyUsage: '2.5.29.15',
+  subjectAltName: '2.5.29.17',
+  basicConstraints: '2.5.29.19',
+  authorityKeyIdentifier: '2.5.29.35',
+  extensionRequest: '1.2.840.113549.1.9.14',
+} as const;
+
+interface Signer {
+  readonly dsa: number;
+  readonly family: 'rsa' | 'ec';
+  readonly hash: string;
+  readonly oid: string;
+}
+
+const DSA = DigitalSignatureAlgorithm;
+/** The Digital Signature Algorithms the server signs with: PKCS#1 v1.5 RSA and ECDSA (RFC 3279, RFC 4055, RFC 5758). */
+const SIGNERS: readonly Signer[] = [
+  { dsa: DSA.SHA_256WithRSAEncryption, family: 'rsa', hash: 'sha256', oid: '1.2.840.113549.1.1.11' },
+  { dsa: DSA.SHA_384WithRSAEncryption, family: 'rsa', hash: 'sha384', oid: '1.2.840.113549.1.1.12' },
+  { dsa: DSA.SHA_512WithRSAEncryption, family: 'rsa', hash: 'sha512', oid: '1.2.840.113549.1.1.13' },
+  { dsa: DSA.SHA_224WithRSAEncryption, family: 'rsa', hash: 'sha224', oid: '1.2.840.113549.1.1.14' },
+  { dsa: DSA.SHA_1WithRSAEncryption, family: 'rsa', hash: 'sha1', oid: '1.2.840.113549.1.1.5' },
+  { dsa: DSA.ECDSAWithSHA256, family: 'ec', hash: 'sha256', oid: '1.2.840.10045.4.3.2' },
+  { dsa: DSA.ECDSAWithSHA384, family: 'ec', hash: 'sha384', oid: '1.2.840.10045.4.3.3' },
+  { dsa: DSA.ECDSAWithSHA512, family: 'ec', hash: 'sha512', oid: '1.2.840.10045.4.3.4' },
+  { dsa: DSA.ECDSAWithSHA224, family: 'ec', hash: 'sha224', oid: '1.2.840.10045.4.3.1' },
+  { dsa: DSA.ECDSAWithSHA_1, family: 'ec', hash: 'sha1', oid: '1.2.840.10045.4.1' },
+];
+
+/** Signature algorithms a request may be signed with: the signers' and Ed25519 / Ed448 (no separate hash). */
+const VERIFY_HASH: ReadonlyMap<string, string | null> = new Map<string, string | null>([
+  ...SIGNERS.map((s): [string, string] => [s.oid, s.hash]),
+  ['1.3.101.112', null],
+  ['1.3.101.113', null],
+]);
+
+/**
+ * Reads a certificate request: DER PKCS#10, or PEM ("-----BEGIN
+ * CERTIFICATE REQUEST-----") when `pem`. Its self-signature must verify
+ * (proof of possession of the private key, RFC 2986 §3).
+ */
+export function parseCertificationRequest(bytes: Uint8Array, pem = false): CertificationRequestInfo {
+  const der = pem ? pemBody(bytes) : bytes;
+  let csr: pkijs.CertificationRequest;
+  let publicKey: KeyObject;
+  try {
+    csr = pkijs.CertificationRequest.fromBER(der);
+    publicKey = createPublicKey({
+      key: Buffer.from(csr.subjectPublicKeyInfo.toSchema().toBER(false)),
+      format: 'der',
+      type: 'spki',
+    });
+  } catch {
+    throw new CertificateRequestError('the certificate request is not a DER PKCS#10 CertificationRequest');
+  }
+  const hash = VERIFY_HASH.get(csr.signatureAlgorithm.algorithmId);
+  if (hash === undefined) {
+    throw new CertificateRequestError(
+      `the certificate request is signed with an unsupported algorithm ${csr.signatureAlgorithm.algorithmId}`,
+    );
+  }
+  let good = false;
+  try {
+    good = verify(hash, csr.tbsView, publicKey, csr.signatureValue.valueBlock.valueHexView);
+  } catch {
+    good = false;
+  }
+  if (!good) throw new CertificateRequestError('the certificate request signature does not verify');
+  return {
+    subject: new Uint8Array(csr.subject.toSchema().toBER(false)),
+    publicKey,
+    subjectAltName: requestedSubjectAltName(csr),
+  };
+}
+
+/**
+ * A DER PKCS#10 request for `privateKey`'s public key (RFC 2986), signed
+ * with SHA-256 (RSA PKCS#1 v1.5 or ECDSA); for clients and tests.
+ */
+export function createCertificationRequest(subject: Uint8Array, privateKey: KeyObject): Uint8Array {
+  const signer = signerFor(privateKey, undefined);
+  const spki = asn1js.fromBER(createPublicKey(privateKey).export({ format: 'der', type: 'spki' })).result;
+  const info = new asn1js.Sequence({
+    value: [
+      new asn1js.Integer({ value: 0 }),
+      asn1js.fromBER(subject).result,
+      spki,
+      new asn1js.Constructed({ idBlock: { tagClass: 3, tagNumber: 0 }, value: [] }),
+    ],
+  });
+  const tbs = new Uint8Array(info.toBER(false));
+  const algorithm = new pkijs.AlgorithmIdentifier({
+    algorithmId: signer.oid,
+    ...(signer.family === 'rsa' ? { algorithmParams: new asn1js.Null() } : {}),
+  });
+  const signature = sign(signer.hash, tbs, privateKey);
+  const whole = new asn1js.Sequence({
+    value: [info, algorithm.toSchema(), new asn1js.BitString({ valueHex: bufferOf(signature) })],
+  });
+  return new Uint8Array(whole.toBER(false));
+}
+
+function pemBody(bytes: Uint8Array): Uint8Array {
+  const text = Buffer.from(bytes).toString('latin1');
+  const m =
+    /-----BEGIN (?:NEW )?CERTIFICATE REQUEST-----([A-Za-z0-9+/=\s]+)-----END (?:NEW )?CERTIFICATE REQUEST-----/.exec(
+      text,
+    );
+  if (m?.[1] === undefined) throw new CertificateRequestError('no PEM certificate request found');
+  return new Uint8Array(Buffer.from(m[1].replace(/\s+/g, ''), 'base64'));
+}
+
+/**
+ * Of the extensions a request asks for, only the subject alternative name
+ * is honoured: the issuer, not the requester, decides CA status and key usage.
+ */
+function requestedSubjectAltName(csr: pkijs.CertificationRequest): Uint8Array | undefined {
+  for (const attr of csr.attributes ?? []) {
+    if (attr.type !== OID.extensionRequest) continue;
+    for (const value of attr.values) {
+      try {
+        const exts = new pkijs.Extensions({ schema: value });
+        const san = exts.extensions.find((e) => e.extnID === OID.subjectAltName);
+        if (san !== undefined) return new Uint8Array(san.extnValue.valueBlock.valueHexView);
+      } catch {
+        throw new CertificateRequestError('the certificate request has a malformed extension request');
+      }
+    }
+  }
+  return undefined;
+}
+
+/** The signer for an issuing key and an optional requested Digital Signature Algorithm. */
+function signerFor(key: KeyObject, requested: number | undefined): Signer {
+  const type = key.asymmetricKeyType;
+  const family = type === 'rsa' ? 'rsa' : type === 'ec' ? 'ec' : undefined;
+  if (family === undefined) {
+    throw new KmipError('InvalidField', `the issuing key (${String(type)}) cannot sign certificates`);
+  }
+  if (requested !== undefined) {
+    const s = SIGNERS.find((x) => x.dsa === requested);
+    if (s === undefined || s.family !== family) {
+      throw new KmipError(
+        'InvalidField',
+        'the issuing key cannot sign with that Digital Signature Algorithm',
+      );
+    }
+    return s;
+  }
+  const curve = key.asymmetricKeyDetails?.namedCurve;
+  const hash = curve === 'secp384r1' ? 'sha384' : curve === 'secp521r1' ? 'sha512' : 'sha256';
+  const s = SIGNERS.find((x) => x.family === family && x.hash === hash);
+  if (s === undefined) throw new KmipError('InvalidField', 'no signature algorithm for the issuing key');
+  return s;
+}
+
+/** The DER X.509 v3 certificate for `req`, signed by its issuer (or self-signed). */
+export function issueCertificate(req: IssueRequest): Uint8Array {
+  const signingKey = req.issuer?.privateKey ?? req.selfSignKey;
+  if (signingKey === undefined) throw new Error('issueCertificate needs an issuer or a self-sign key');
+  if (req.notAfter.getTime() <= req.notBefore.getTime()) {
+    throw new KmipError('InvalidField', 'the certificate would expire before it becomes valid');
+  }
+  const signer = signerFor(signingKey, req.signatureAlgorithm);
+  const issuerCert = req.issuer === undefined ? undefined : pkijs.Certificate.fromBER(req.issuer.certificate);
+
+  const cert = new pkijs.Certificate();
+  cert.version = 2;
+  cert.serialNumber = new asn1js.Integer({ valueHex: serialNumber() });
+  cert.subject = nameOf(req.subject);
+  // The issuer's subject exactly as encoded in its certificate, so that name chaining holds byte for byte.
+  cert.issuer = issuerCert === undefined ? nameOf(req.subject) : nameOf(rawSubject(issuerCert));
+  cert.notBefore = timeOf(req.notBefore);
+  cert.notAfter = timeOf(req.notAfter);
+  cert.subjectPublicKeyInfo = pkijs.PublicKeyInfo.fromBER(
+    req.publicKey.export({ format: 'der', type: 'spki' }),
+  );
+
+  const extensions: pkijs.Extension[] = [
+    extension(
+      OID.basicConstraints,
+      true,
+      new pkijs.BasicConstraints(req.ca === true ? { cA: true } : {}).toSchema().toBER(false),
+    ),
+  ];
+  if (req.keyUsage !== undefined && req.keyUsage.length > 0) {
+    extensions.push(extension(OID.keyUsage, true, keyUsageBits(req.keyUsage).toBER(false)));
+  }
+  extensions.push(
+    extension(
+      OID.subjectKeyIdentifier,
+      false,
+      new asn1js.OctetString({ valueHex: keyIdentifier(cert.subjectPublicKeyInfo) }).toBER(false),
+    ),
+  );
+  const authority = issuerCert?.subjectPublicKeyInfo ?? cert.subjectPublicKeyInfo;
+  const aki = new pkijs.AuthorityKeyIdentifier({
+    keyIdentifier: new asn1js.OctetString({ valueHex: keyIdentifier(authority) }),
+  });
+  extensions.push(extension(OID.authorityKeyIdentifier, false, aki.toSchema().toBER(false)));
+  if (req.subjectAltName !== undefined) {
+    extensions.push(extension(OID.subjectAltName, false, bufferOf(req.subjectAltName)));
+  }
+  cert.extensions = extensions;
+
+  // RFC 4055 §5 / RFC 5758 §3.2: NULL parameters for RSA, absent for ECDSA.
+  const algorithm = new pkijs.AlgorithmIdentifier({
+    algorithmId: signer.oid,
+    ...(signer.family === 'rsa' ? { algorithmParams: new asn1js.Null() } : {}),
+  });
+  cert.signature = algorithm;
+  cert.signatureAlgorithm = algorithm;
+  const tbs = new Uint8Array(cert.encodeTBS().toBER(false));
+  const signature = sign(signer.hash, tbs, signingKey);
+  const whole = new asn1js.Sequence({
+    value: [
+      asn1js.fromBER(tbs).result,
+      algorithm.toSchema(),
+      new asn1js.BitString({ valueHex: bufferOf(signature) }),
+    ],
+  });
+  return new Uint8Array(whole.toBER(false));
+}
+
+/** A self-signed CA certificate for `privateKey` (basicConstraints cA, keyCertSign + cRLSign). */
+export function selfSignedCaCertificate(opts: {
+  readonly subject: Uint8Array;
+  readonly privateKey: KeyObject;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+}): Uint8Array {
+  return issueCertificate({
+    subject: opts.subject,
+    publicKey: createPublicKey(opts.privateKey),
+    issuer: undefined,
+    selfSignKey: opts.privateKey,
+    notBefore: opts.notBefore,
+    notAfter: opts.notAfter,
+    ca: true,
+    keyUsage: [KeyUsageBit.digitalSignature, KeyUsageBit.keyCertSign, KeyUsageBit.cRLSign],
+  });
+}
+
+const M = CryptographicUsageMask;
+/** Cryptographic Usage Mask bits (KMIP 1.0 §3.14) as X.509 key usage bits (RFC 5280 §4.2.1.3). */
+const USAGE_BITS: ReadonlyArray<readonly [number, KeyUsageBit]> = [
+  [M.Sign | M.Verify | M.Authenticate, KeyUsageBit.digitalSignature],
+  [M.ContentCommitment, KeyUsageBit.nonRepudiation],
+  [M.WrapKey | M.UnwrapKey, KeyUsageBit.keyEncipherment],
+  [M.Encrypt | M.Decrypt, KeyUsageBit.dataEncipherment],
+  [M.KeyAgreement, KeyUsageBit.keyAgreement],
+  [M.CertificateSign, KeyUsageBit.keyCertSign],
+  [M.CRLSign, KeyUsageBit.cRLSign],
+];
+
+/** The key usage of a certificate whose object has Cryptographic Usage Mask `mask`; empty: no extension. */
+export function keyUsageFromMask(mask: number | undefined): KeyUsageBit[] {
+  if (mask === undefined) return [];
+  return USAGE_BITS.filter(([bits]) => (mask & bits) !== 0).map(([, bit]) => bit);
+}
+
+/** The subject Name (DER) of a certificate, exactly as encoded. */
+export function certificateSubject(der: Uint8Array): Uint8Array {
+  return rawSubject(pkijs.Certificate.fromBER(der));
+}
+
+export interface CertificateFacts {
+  readonly subject: Uint8Array;
+  readonly publicKey: KeyObject;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  readonly subjectAltName: Uint8Array | undefined;
+}
+
+/** Subject, public key and validity of a DER certificate (for Re-certify). */
+export function certificateFacts(der: Uint8Array): CertificateFacts {
+  const cert = pkijs.Certificate.fromBER(der);
+  const san = cert.extensions?.find((e) => e.extnID === OID.subjectAltName);
+  return {
+    subject: rawSubject(cert),
+    publicKey: new X509Certificate(der).publicKey,
+    notBefore: cert.notBefore.value,
+    notAfter: cert.notAfter.value,
+    subjectAltName: san === undefined ? undefined : new Uint8Array(san.extnValue.valueBlock.valueHexView),
+  };
+}
+
+/** True when both keys are the same public key (their SubjectPublicKeyInfo DER is equal). */
+export function samePublicKey(a: KeyObject, b: KeyObject): boolean {
+  const spki = (k: KeyObject) =>
+    (k.type === 'private' ? createPublicKey(k) : k).export({ format: 'der', type: 'spki' });
+  return spki(a).equals(spki(b));
+}
+
+/** RFC 4514 short names and the OIDs x509-attributes.ts reads back. */
+const NAME_OIDS: Readonly<Record<string, string>> = {
+  CN: '2.5.4.3',
+  L: '2.5.4.7',
+  ST: '2.5.4.8',
+  O: '2.5.4.10',
+  OU: '2.5.4.11',
+  C: '2.5.4.6',
+  STREET: '2.5.4.9',
+  DC: '0.9.2342.19200300.100.1.25',
+  UID: '0.9.2342.19200300.100.1.1',
+  SERIALNUMBER: '2.5.4.5',
+  TITLE: '2.5.4.12',
+  DNQUALIFIER: '2.5.4.46',
+  EMAILADDRESS: '1.2.840.113549.1.9.1',
+  E: '1.2.840.113549.1.9.1',
+};
+
+/** One attribute of a Name: OID and text value. */
+export interface NameComponent {
+  readonly oid: string;
+  readonly value: string;
+}
+
+/**
+ * The DER Name of components given most significant first (DER order):
+ * C as PrintableString, e-mail and DC as IA5String (RFC 5280 Appendix A),
+ * the rest UTF8String.
+ */
+export function nameFromComponents(components: readonly NameComponent[]): Uint8Array {
+  const sets = components.map(
+    (c) =>
+      new asn1js.Set({
+        value: [
+          new asn1js.Sequence({
+            value: [new asn1js.ObjectIdentifier({ value: c.oid }), stringFor(c.oid, c.value)],
+          }),
+        ],
+      }),
+  );
+  return new Uint8Array(new asn1js.Sequence({ value: sets }).toBER(false));
+}
+
+function stringFor(oid: string, value: string): asn1js.AsnType {
+  if (oid === NAME_OIDS.C || oid === NAME_OIDS.SERIALNUMBER) return new asn1js.PrintableString({ value });
+  if (oid === NAME_OIDS.E || oid === NAME_OIDS.DC) return new asn1js.IA5String({ value });
+  return new asn1js.Utf8String({ value });
+}
+
+/**
+ * The DER Name of an RFC 4514 string ("CN=Client,OU=KMIP,O=ACME,C=US", most
+ * specific first, as KMIP 1.0 §3.10 Certificate Subject writes it); types
+ * by short name or dotted OID. Multi-valued RDNs are flattened. Undefined
+ * when the text is not a distinguished name.
+ */
+export function nameFromText(text: string): Uint8Array | undefined {
+  const rdns = splitUnescaped(text, ',').filter((s) => s.trim() !== '');
+  if (rdns.length === 0) return undefined;
+  const components: NameComponent[] = [];
+  for (const rdn of rdns.reverse()) {
+    for (const atv of splitUnescaped(rdn, '+')) {
+      const eq = atv.indexOf('=');
+      if (eq <= 0) return undefined;
+      const type = atv.slice(0, eq).trim();
+      const oid = /^\d+(\.\d+)+$/.test(type) ? type : NAME_OIDS[type.toUpperCase()];
+      if (oid === undefined) return undefined;
+      components.push({ oid, value: unescapeValue(atv.slice(eq + 1).trim()) });
+    }
+  }
+  return nameFromComponents(components);
+}
+
+function splitUnescaped(text: string, sep: string): string[] {
+  const out: string[] = [];
+  let cur = '';
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '\\' && i + 1 < text.length) {
+      cur += ch + text[i + 1];
+      i++;
+    } else if (ch === sep) {
+      out.push(cur);
+      cur = '';
+    } else {
+      cur += ch;
+    }
+  }
+  out.push(cur);
+  return out;
+}
+
+function unescapeValue(value: string): string {
+  return value.replace(/\\([0-9a-fA-F]{2}|.)/g, (_, c: string) =>
+    c.length === 2 ? String.fromCharCode(Number.parseInt(c, 16)) : c,
+  );
+}
+
+interface ParsedCertificate {
+  readonly x509: X509Certificate;
+  readonly pkijs: pkijs.Certificate;
+}
+
+function parseCertificate(der: Uint8Array): ParsedCertificate | undefined {
+  try {
+    return { x509: new X509Certificate(der), pkijs: pkijs.Certificate.fromBER(der) };
+  } catch {
+    return undefined;
+  }
+}
+
+function issuedBy(cert: ParsedCertificate, issuer: ParsedCertificate): boolean {
+  try {
+    return cert.x509.checkIssued(issuer.x509) && cert.x509.verify(issuer.x509.publicKey);
+  } catch {
+    return false;
+  }
+}
+
+/** An issuer must be a CA when it says what it is (basicConstraints, RFC 5280 §4.2.1.9). */
+function mayIssue(cert: ParsedCertificate): boolean {
+  const bc = cert.pkijs.extensions?.find((e) => e.extnID === OID.basicConstraints);
+  if (bc === undefined) return cert.pkijs.version < 2;
+  return cert.x509.ca;
+}
+
+function validAt(cert: ParsedCertificate, at: Date): boolean {
+  const t = at.getTime();
+  return cert.pkijs.notBefore.value.getTime() <= t && t <= cert.pkijs.notAfter.value.getTime();
+}
+
+/**
+ * The server's validation policy for Validate (the spec leaves it to the
+ * server, 1.4 §4.24): the chain is given leaf first; every certificate must
+ * be valid at `at`, and each is issued by the next (names, key identifiers,
+ * key usage and signature checked by OpenSSL). The chain is Valid when it
+ * ends in a self-signed certificate or one issued by a trust `anchor` (the
+ * server's own CA); Unknown when it ends elsewhere; Invalid when any
+ * certificate is malformed, out of its dates, or not issued by the next.
+ */
+export function validateChain(
+  chain: readonly Uint8Array[],
+  at: Date,
+  anchors: readonly Uint8Array[] = [],
+): ChainVerdict {
+  const certs: ParsedCertificate[] = [];
+  for (const der of chain) {
+    const c = parseCertificate(der);
+    if (c === undefined) return 'invalid';
+    certs.push(c);
+  }
+  if (certs.length === 0) return 'unknown';
+  for (const c of certs) if (!validAt(c, at)) return 'invalid';
+  for (let i = 0; i + 1 < certs.length; i++) {
+    const cert = certs[i];
+    const issuer = certs[i + 1];
+    if (cert === undefined || issuer === undefined || !mayIssue(issuer) || !issuedBy(cert, issuer)) {
+      return 'invalid';
+    }
+  }
+  const last = certs[certs.length - 1];
+  if (last === undefined) return 'unknown';
+  if (issuedBy(last, last)) return 'valid';
+  for (const der of anchors) {
+    const anchor = parseCertificate(der);
+    if (anchor !== undefined && validAt(anchor, at) && mayIssue(anchor) && issuedBy(last, anchor)) {
+      return 'valid';
+    }
+  }
+  return 'unknown';
+}
+
+function rawSubject(cert: pkijs.Certificate): Uint8Array {
+  return new Uint8Array(cert.subject.toSchema().toBER(false));
+}
+
+function nameOf(der: Uint8Array): pkijs.RelativeDistinguishedNames {
+  try {
+    return pkijs.RelativeDistinguishedNames.fromBER(der);
+  } catch {
+    throw new KmipError('InvalidField', 'the certificate subject is not a distinguished name');
+  }
+}
+
+function extension(extnID: string, critical: boolean, value: ArrayBuffer): pkijs.Extension {
+  return new pkijs.Extension({ extnID, critical, extnValue: value });
+}
+
+function bufferOf(bytes: Uint8Array): ArrayBuffer {
+  return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
+}
+
+// RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050.
+function timeOf(date: Date): pkijs.Time {
+  return new pkijs.Time({ type: date.getUTCFullYear() < 2050 ? 0 : 1, value: date });
+}
+
+// RFC 5280 §4.1.2.2: positive, at most 20 octets; 16 random bytes with the top bit cleared.
+function serialNumber(): ArrayBuffer {
+  const bytes = randomBytes(16);
+  bytes[0] = ((bytes[0] ?? 0) & 0x7f) | 0x01;
+  return bufferOf(bytes);
+}
+
+// RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING value.
+function keyIdentifier(spki: pkijs.PublicKeyInfo): ArrayBuffer {
+  return bufferOf(createHash('sha1').update(spki.subjectPublicKey.valueBlock.valueHexView).digest());
+}
+
+// DER named bit list: trailing zero bits are dropped (X.690 §11.2.2).
+function keyUsageBits(bits: readonly KeyUsageBit[]): asn1js.BitString {
+  const highest = Math.max(...bits);
+  const bytes = new Uint8Array(Math.floor(highest / 8) + 1);
+  for (const bit of bits) {
+    const index = Math.floor(bit / 8);
+    bytes[index] = (bytes[index] ?? 0) | (0x80 >> (bit % 8));
+  }
+  return new asn1js.BitString({ valueHex: bytes.buffer, unusedBits: 7 - (highest % 8) });
+}

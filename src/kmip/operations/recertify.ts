@@ -1,0 +1,140 @@
+/**
+ * Re-certify (KMIP 1.0 §4.8, 1.4 §4.8, 2.1 §6.1.41): a new certificate for
+ * the public key of an existing Certificate object, as Re-key does for
+ * symmetric keys (rekey.ts): the replacement takes the existing
+ * certificate's attributes (lifecycle.ts rekeyedAttributes: dates copied,
+ * or moved by the Offset), its Names (removed from the existing one), then
+ * the client's Template-Attribute / Attributes. Links: Replaced Object Link
+ * (new → old) first, then the existing Public Key Link; Replacement Object
+ * Link (old → new); the public key's Certificate Link to the old
+ * certificate now points to the new one (TC_134_1x).
+ *
+ * Content: the subject and subject alternative name of the request, else
+ * of the existing certificate; the same public key (a request for another
+ * key is refused). Validity: from now (now + Offset with an Offset) for as
+ * long as the existing certificate was valid, or to a Deactivation Date the
+ * request gives. Issuer: a Certificate Link in the request, else the
+ * existing certificate's, else the server's issuing CA (certify.ts).
+ *
+ * Errors (spec table): not a Certificate → Invalid Object Type (2.x) /
+ * Illegal Operation (1.x); destroyed → Wrong Key Lifecycle State (2.x) /
+ * Permission Denied (1.x); archived → Object Archived; a bad request →
+ * Invalid CSR (2.x) / Invalid Field (1.x).
+ */
+import { certificateFacts, samePublicKey } from '../../crypto/ca.js';
+import { KmipError } from '../errors.js';
+import { type ModelAttribute, removeAll, standardKey } from '../model/attributes.js';
+import { isArchived, rekeyedAttributes } from '../model/lifecycle.js';
+import { overlayAttributes } from '../model/templates.js';
+import { LinkType, ObjectType, Operation, Tag } from '../spec/index.js';
+import { childInterval } from '../ttlv/build.js';
+import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
+import {
+  CLOCK_SKEW_MS,
+  certificateValue,
+  endEntityKeyUsage,
+  invalidCsr,
+  issue,
+  readCertificateAttributes,
+  readCertificationRequest,
+  relink,
+  resolveIssuer,
+  storeCertificate,
+} from './certify.js';
+import { isDestroyed, loadTarget, reason, stateName, stateOf, uidItem, wrongState } from './common.js';
+import { withLink } from './create-key-pair.js';
+import { consumeUsage } from './crypto-common.js';
+import { linkedId, setLink } from './rekey.js';
+import type { OperationContext, OperationDefinition } from './types.js';
+
+export const recertify: OperationDefinition = {
+  operation: Operation.ReCertify,
+  since: '1.0',
+  mutates: true,
+  needsObject: true,
+  allowedStates: ['PreActive', 'Active', 'Deactivated', 'Compromised'],
+  async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
+    const old = await loadTarget(payload, ctx);
+    if (old.objectType !== ObjectType.Certificate) {
+      throw new KmipError(
+        reason(ctx, 'InvalidObjectType', 'IllegalOperation'),
+        `object ${old.id} is not a Certificate; Re-certify renews certificates`,
+      );
+    }
+    const state = stateOf(old);
+    if (isDestroyed(state)) throw wrongState(ctx, `object ${old.id} is ${stateName(state)}`);
+    if (isArchived(old.attributes)) {
+      throw new KmipError('ObjectArchived', `object ${old.id} is archived; Recover it first`);
+    }
+    const oldDer = await certificateValue(ctx, old);
+    let facts: ReturnType<typeof certificateFacts>;
+    try {
+      facts = certificateFacts(oldDer);
+    } catch {
+      throw new KmipError('InvalidField', `certificate ${old.id} does not parse as X.509`);
+    }
+    const csr = await readCertificationRequest(payload, ctx);
+    if (csr !== undefined && !samePublicKey(csr.publicKey, facts.publicKey)) {
+      throw invalidCsr(ctx, `the Certificate Request is for another key than certificate ${old.id}`);
+    }
+    const req = await readCertificateAttributes(payload, ctx);
+    const now = ctx.services.clock();
+    const offset = childInterval(payload, Tag.Offset);
+    const inherited = rekeyedAttributes(old.attributes, offset, now);
+    const requestedParent = linkedId(req.attributes, LinkType.CertificateLink);
+    const oldParent = linkedId(old.attributes, LinkType.CertificateLink);
+    const issuer = await resolveIssuer(ctx, requestedParent ?? oldParent);
+
+    const start =
+      offset === undefined
+        ? new Date(now.getTime() - CLOCK_SKEW_MS)
+        : new Date(now.getTime() + offset * 1000);
+    const lifetime = facts.notAfter.getTime() - facts.notBefore.getTime();
+    const requestedEnd = req.attributes.find((a) => a.value.tag === Tag.DeactivationDate)?.value;
+    const notAfter =
+      requestedEnd?.type === 'DateTime'
+        ? new Date(Number(requestedEnd.value) * 1000)
+        : new Date(start.getTime() + lifetime);
+    const der = issue(
+      csr?.subject ?? req.subject ?? facts.subject,
+      facts.publicKey,
+      issuer,
+      { notBefore: start, notAfter },
+      {
+        signatureAlgorithm: req.signatureAlgorithm,
+        keyUsage: endEntityKeyUsage(overlayAttributes(inherited, req.attributes)),
+        subjectAltName: csr?.subjectAltName ?? facts.subjectAltName,
+      },
+    );
+
+    const publicId = linkedId(old.attributes, LinkType.PublicKeyLink);
+    let attrs: ModelAttribute[] = withLink(
+      overlayAttributes(inherited, req.attributes),
+      LinkType.ReplacedObjectLink,
+      old.id,
+    );
+    if (publicId !== undefined) attrs = withLink(attrs, LinkType.PublicKeyLink, publicId);
+    if (requestedParent === undefined && oldParent !== undefined) {
+      attrs = withLink(attrs, LinkType.CertificateLink, oldParent);
+    }
+    const created = await storeCertificate(ctx, der, attrs, ctx.client.commonName);
+    await ctx.services.objects.update(old.id, (obj) => ({
+      attributes: setLink(
+        removeAll(obj.attributes, standardKey(Tag.Name)),
+        LinkType.ReplacementObjectLink,
+        created.id,
+      ),
+    }));
+    if (publicId !== undefined) {
+      const pub = await ctx.services.objects.get(publicId);
+      if (pub !== undefined && !pub.tombstoned) {
+        await ctx.services.objects.update(publicId, (cur) => ({
+          attributes: relink(cur.attributes, LinkType.CertificateLink, old.id, created.id),
+        }));
+      }
+    }
+    await consumeUsage(ctx, issuer.keyObject);
+    ctx.idPlaceholder = created.id;
+    return [uidItem(created.id)];
+  },
+};

@@ -1,0 +1,163 @@
+/**
+ * Signature Verify (KMIP 1.2 §4.32, 1.4 §4.33, 2.1 §6.1.52): checks
+ * Signature Data over Data or Digested Data with a Public Key (or the key
+ * of a Certificate) whose Cryptographic Usage Mask has Verify; answers a
+ * Validity Indicator. A signature that does not verify, malformed ones
+ * included, is Success with Invalid, not an error (CS-AC-M-2). Multi-part
+ * (1.3+): as Sign, the Signature Data may come with any part and the last
+ * one given counts (TC-STREAM-SIGNVFY-1 sends it with the first part).
+ *
+ * The scheme is resolved as for Sign (sign.ts), except that parameters
+ * naming another kind of key than the one given only contribute their
+ * digest (CS-AC-M-3-ECC-13).
+ *
+ * Errors (spec table): not Active, Deactivated or Compromised, or before
+ * its Process Start Date → Wrong Key Lifecycle State (2.x) / Permission
+ * Denied (1.x) (CS-AC-M-8); no Verify in the mask → Incompatible
+ * Cryptographic Usage Mask / Permission Denied; not a Public Key,
+ * Certificate or Private Key → Invalid Object Type / Invalid Field; no
+ * Signature Data → Invalid Field; unknown Correlation Value → Invalid
+ * Correlation Value / Invalid Field.
+ */
+import type { KeyObject } from 'node:crypto';
+import {
+  createMessageVerifier,
+  type MessageVerifier,
+  verifyData,
+  verifyDigest,
+} from '../../crypto/signature.js';
+import { KmipError } from '../errors.js';
+import { CryptographicUsageMask, ObjectType, Operation, Tag, ValidityIndicator } from '../spec/index.js';
+import { byteString, childBytes, enumeration } from '../ttlv/build.js';
+import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
+import { reason, uidItem } from './common.js';
+import {
+  asymmetricKeyOf,
+  type CryptoTarget,
+  type CryptoUsage,
+  loadCryptoObject,
+  loadCryptoTarget,
+} from './crypto-common.js';
+import {
+  checkStreamTarget,
+  correlationReason,
+  resolveScheme,
+  signedInput,
+  streamOwner,
+  streamPart,
+} from './sign.js';
+import type { OperationContext, OperationDefinition } from './types.js';
+
+const VERIFY_USAGE: CryptoUsage = { use: 'process', mask: CryptographicUsageMask.Verify, what: 'verify' };
+
+const VERIFYING_TYPES: ReadonlySet<number> = new Set([
+  ObjectType.PublicKey,
+  ObjectType.Certificate,
+  ObjectType.PrivateKey,
+]);
+
+class VerifyStream {
+  bytes = 0;
+  signature: Uint8Array | undefined;
+  constructor(
+    readonly id: string,
+    readonly verifier: MessageVerifier,
+  ) {}
+}
+
+function verifyingKeyOf(ctx: OperationContext, target: CryptoTarget): KeyObject {
+  if (!VERIFYING_TYPES.has(target.obj.objectType)) {
+    throw new KmipError(
+      reason(ctx, 'InvalidObjectType', 'InvalidField'),
+      `object ${target.obj.id} is not a Public Key or Certificate`,
+    );
+  }
+  return asymmetricKeyOf(target);
+}
+
+function validity(id: string, valid: boolean): TtlvItem[] {
+  return [
+    uidItem(id),
+    enumeration(Tag.ValidityIndicator, valid ? ValidityIndicator.Valid : ValidityIndicator.Invalid),
+  ];
+}
+
+function noSignature(): KmipError {
+  return new KmipError('InvalidField', 'Signature Verify needs Signature Data');
+}
+
+async function continueVerify(
+  payload: TtlvStructure,
+  ctx: OperationContext,
+  cv: Uint8Array,
+  final: boolean,
+): Promise<TtlvItem[]> {
+  const streams = ctx.services.streams;
+  const state = streams.resume(
+    Operation.SignatureVerify,
+    streamOwner(ctx),
+    cv,
+    final,
+    correlationReason(ctx),
+  );
+  if (!(state instanceof VerifyStream))
+    throw new KmipError(correlationReason(ctx), 'not a Signature Verify stream');
+  try {
+    checkStreamTarget(payload, state.id);
+    const { data, digested } = signedInput(payload);
+    if (digested !== undefined) {
+      throw new KmipError('InvalidField', 'Digested Data cannot be given in parts; send Data');
+    }
+    // Re-checks the key: a key revoked mid-stream stops the stream.
+    await loadCryptoObject(ctx, state.id, VERIFY_USAGE, undefined);
+    state.signature = childBytes(payload, Tag.SignatureData) ?? state.signature;
+    if (data !== undefined) {
+      state.verifier.update(data);
+      state.bytes += data.length;
+    }
+    if (!final) return [uidItem(state.id), byteString(Tag.CorrelationValue, cv)];
+    if (state.signature === undefined) throw noSignature();
+    const valid = state.verifier.verify(state.signature);
+    return validity(state.id, valid);
+  } catch (e: unknown) {
+    streams.close(cv);
+    throw e;
+  }
+}
+
+export const signatureVerify: OperationDefinition = {
+  operation: Operation.SignatureVerify,
+  since: '1.2',
+  mutates: false,
+  needsObject: true,
+  allowedStates: ['Active', 'Deactivated', 'Compromised'],
+  handle: async (payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> => {
+    const part = streamPart(payload);
+    if (part.correlation !== undefined) return continueVerify(payload, ctx, part.correlation, part.final);
+    const { data, digested } = signedInput(payload);
+    const signature = childBytes(payload, Tag.SignatureData);
+    const target = await loadCryptoTarget(payload, ctx, VERIFY_USAGE);
+    const key = verifyingKeyOf(ctx, target);
+    const scheme = resolveScheme(ctx, key, target.params, false);
+    const id = target.obj.id;
+    if (part.init && !part.final) {
+      if (digested !== undefined) {
+        throw new KmipError('InvalidField', 'Digested Data cannot be given in parts; send Data');
+      }
+      const stream = new VerifyStream(id, createMessageVerifier(key, scheme.message));
+      stream.signature = signature;
+      if (data !== undefined) {
+        stream.verifier.update(data);
+        stream.bytes += data.length;
+      }
+      const cv = ctx.services.streams.open(Operation.SignatureVerify, streamOwner(ctx), stream);
+      return [uidItem(id), byteString(Tag.CorrelationValue, cv)];
+    }
+    if (signature === undefined) throw noSignature();
+    let valid: boolean;
+    if (digested !== undefined) valid = verifyDigest(key, scheme.digest, digested, signature);
+    else if (data !== undefined) valid = verifyData(key, scheme.message, data, signature);
+    else throw new KmipError('InvalidField', 'Signature Verify needs Data or Digested Data');
+    return validity(id, valid);
+  },
+};
