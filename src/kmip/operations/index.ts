@@ -46,6 +46,7 @@ export type {
   OperationContext,
   OperationDefinition,
   OperationServices,
+  Principal,
   ServerDescription,
 } from './types.js';
 

@@ -8,6 +8,22 @@ export interface ClientIdentity {
   /** verified client certificate subject CN, undefined for in-process callers */
   readonly commonName: string | undefined;
   readonly remoteAddress: string;
+  /** SHA-256 fingerprint of the verified client certificate (colon-separated hex), undefined in-process */
+  readonly certificateFingerprint?: string;
+  /** subject alternative names of the verified client certificate ("DNS:a, IP Address:…" entries split) */
+  readonly subjectAltNames?: readonly string[];
+}
+
+/**
+ * Who the request acts for, as the access layer resolved it from the client
+ * identity (and any KMIP Credential). Without an access layer: the
+ * certificate CN in the "default" tenant with no roles.
+ */
+export interface Principal {
+  readonly identity: string;
+  readonly tenant: string;
+  readonly roles: readonly string[];
+  readonly groups: readonly string[];
 }
 
 /** Per-request state shared by the batch items of one message. */
@@ -15,6 +31,7 @@ export interface OperationContext {
   /** protocol version of the request; the response must only use what it defines */
   readonly version: KmipVersion;
   readonly client: ClientIdentity;
+  readonly principal: Principal;
   /**
    * The ID Placeholder (KMIP 1.0 §3.1, 2.0 §6.1): set by operations that create
    * or locate an object, used when a later batch item omits Unique Identifier.

@@ -19,6 +19,7 @@ import type {
   OperationContext,
   OperationDefinition,
   OperationServices,
+  Principal,
   ServerDescription,
 } from '../operations/index.js';
 import { StreamRegistry } from '../operations/streams.js';
@@ -46,6 +47,60 @@ export interface ExecutorOptions {
   readonly now?: () => Date;
   /** the object service; without it, object operations fail with "storage unavailable" */
   readonly services?: OperationServices;
+  /**
+   * Told about every batch item once its result is known (the audit trail).
+   * Awaited before the response is sent: an item is not answered before it
+   * is recorded. A throw fails nothing; it is logged.
+   */
+  readonly onItem?: (event: ItemEvent) => void | Promise<void>;
+  /**
+   * Resolves who a message acts for (access layer). A KmipError fails every
+   * item of the message with its reason. Default: defaultPrincipal.
+   */
+  readonly resolvePrincipal?: (
+    client: ClientIdentity,
+    authentication: TtlvStructure | undefined,
+  ) => Principal | Promise<Principal>;
+  /** The object services as `principal` may see them (tenant scoping). Default: unchanged. */
+  readonly scopeServices?: (services: OperationServices, principal: Principal) => OperationServices;
+  /**
+   * Run before each item, in order: a KmipError fails that item (roles,
+   * dual control, purpose policy); the operation does not run.
+   */
+  readonly guards?: readonly ItemGuard[];
+}
+
+export interface ItemCheck {
+  readonly operation: number;
+  /** the payload as the operation will see it (ID Placeholder filled in) */
+  readonly payload: TtlvStructure;
+  readonly ctx: OperationContext;
+  readonly clientCorrelationValue: string | undefined;
+}
+
+export type ItemGuard = (check: ItemCheck) => void | Promise<void>;
+
+export function defaultPrincipal(client: ClientIdentity): Principal {
+  return { identity: client.commonName ?? client.remoteAddress, tenant: 'default', roles: [], groups: [] };
+}
+
+/** One executed batch item, as the audit trail records it. */
+export interface ItemEvent {
+  readonly at: Date;
+  readonly client: ClientIdentity;
+  readonly principal: Principal;
+  readonly version: KmipVersion;
+  /** Operation enumeration value; undefined for a malformed item */
+  readonly operation: number | undefined;
+  /** the request header's Client Correlation Value (KMIP 1.4+), as sent: the purpose code */
+  readonly clientCorrelationValue: string | undefined;
+  /** Unique Identifiers named by the request and returned by the response, in that order, without repeats */
+  readonly objectIds: readonly string[];
+  readonly resultStatus: number;
+  /** Result Reason enumeration value of a failure */
+  readonly resultReason: number | undefined;
+  /** 0-based position in the batch */
+  readonly index: number;
 }
 
 export interface BatchExecutor {
@@ -71,6 +126,20 @@ function unavailableServices(now: () => Date): OperationServices {
     clock: now,
     streams: new StreamRegistry({ now: () => now().getTime() }),
   };
+}
+
+/** Unique Identifier-like text items directly in a payload (not nested key material). */
+const ID_TAGS: ReadonlySet<number> = new Set([
+  Tag.UniqueIdentifier,
+  Tag.PrivateKeyUniqueIdentifier,
+  Tag.PublicKeyUniqueIdentifier,
+]);
+
+function idsIn(payload: TtlvItem | undefined, out: string[]): void {
+  if (payload?.type !== 'Structure') return;
+  for (const c of payload.value) {
+    if (c.type === 'TextString' && ID_TAGS.has(c.tag) && !out.includes(c.value)) out.push(c.value);
+  }
 }
 
 /**
@@ -162,7 +231,11 @@ export function createBatchExecutor(opts: ExecutorOptions): BatchExecutor {
     return r.supported ? r.version : r.answerIn;
   }
 
-  async function runItem(b: RequestBatchItem, ctx: OperationContext): Promise<Outcome> {
+  async function runItem(
+    b: RequestBatchItem,
+    ctx: OperationContext,
+    clientCorrelationValue: string | undefined,
+  ): Promise<Outcome> {
     const version = ctx.version;
     const fail = (reason: string, message: string): Outcome => ({
       item: failure(version, b.operation, b.uniqueBatchItemId, reason, message),
@@ -178,6 +251,9 @@ export function createBatchExecutor(opts: ExecutorOptions): BatchExecutor {
     }
     try {
       const input = def.needsObject ? withIdPlaceholder(b.payload, ctx.idPlaceholder) : b.payload;
+      for (const guard of opts.guards ?? []) {
+        await guard({ operation: b.operation, payload: input, ctx, clientCorrelationValue });
+      }
       const payload = await def.handle(input, ctx);
       return {
         item: buildResponseBatchItem({
@@ -240,11 +316,23 @@ export function createBatchExecutor(opts: ExecutorOptions): BatchExecutor {
       continuation === BatchErrorContinuationOption.Undo && opts.services !== undefined
         ? new UndoJournal()
         : undefined;
+    let principal: Principal;
+    try {
+      principal = (await opts.resolvePrincipal?.(client, h.authentication)) ?? defaultPrincipal(client);
+    } catch (e: unknown) {
+      if (!isKmipError(e)) throw e;
+      return encodeResponse(
+        version,
+        req.batchItems.map((b) => failure(version, b.operation, b.uniqueBatchItemId, e.reason, e.message)),
+      );
+    }
+    const scoped = opts.scopeServices?.(services, principal) ?? services;
     const itemServices =
-      journal === undefined ? services : { ...services, objects: services.objects.journaled(journal) };
+      journal === undefined ? scoped : { ...scoped, objects: scoped.objects.journaled(journal) };
     const ctx: OperationContext = {
       version,
       client,
+      principal,
       idPlaceholder: undefined,
       signal,
       server,
@@ -254,9 +342,9 @@ export function createBatchExecutor(opts: ExecutorOptions): BatchExecutor {
     // Header plus message framing; a Time Stamp and Batch Count are fixed size.
     let size = maxSize === undefined ? 0 : encodeResponse(version, []).length;
     const items: TtlvStructure[] = [];
-    for (const b of req.batchItems) {
+    for (const [index, b] of req.batchItems.entries()) {
       if (signal.aborted) break;
-      let outcome = await runItem(b, ctx);
+      let outcome = await runItem(b, ctx, h.clientCorrelationValue);
       if (maxSize !== undefined) {
         const encodedSize = (item: TtlvStructure) => {
           const shaped = pruneForVersion(item, version);
@@ -279,12 +367,48 @@ export function createBatchExecutor(opts: ExecutorOptions): BatchExecutor {
         size += itemSize;
       }
       items.push(outcome.item);
+      if (opts.onItem !== undefined)
+        await report(opts.onItem, b, outcome.item, ctx, h.clientCorrelationValue, index);
       if (outcome.failed && continuation !== BatchErrorContinuationOption.Continue) {
         if (journal !== undefined) return encodeResponse(version, await undoBatch(journal, items));
         break;
       }
     }
     return encodeResponse(version, items);
+  }
+
+  async function report(
+    onItem: NonNullable<ExecutorOptions['onItem']>,
+    b: RequestBatchItem,
+    item: TtlvStructure,
+    ctx: OperationContext,
+    clientCorrelationValue: string | undefined,
+    index: number,
+  ): Promise<void> {
+    const objectIds: string[] = [];
+    idsIn(b.payload, objectIds);
+    idsIn(
+      item.value.find((c) => c.tag === Tag.ResponsePayload),
+      objectIds,
+    );
+    const status = item.value.find((c) => c.tag === Tag.ResultStatus);
+    const reasonItem = item.value.find((c) => c.tag === Tag.ResultReason);
+    try {
+      await onItem({
+        at: now(),
+        client: ctx.client,
+        principal: ctx.principal,
+        version: ctx.version,
+        operation: b.operation,
+        clientCorrelationValue,
+        objectIds,
+        resultStatus: status?.type === 'Enumeration' ? status.value : ResultStatus.OperationFailed,
+        resultReason: reasonItem?.type === 'Enumeration' ? reasonItem.value : undefined,
+        index,
+      });
+    } catch (e: unknown) {
+      log.error('recording a batch item failed', { error: e instanceof Error ? e.message : String(e) });
+    }
   }
 
   /** Puts back the batch's writes; the items that had succeeded become Operation Undone. */

@@ -107,6 +107,8 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
         {
           commonName: firstValue(conn.peerCertificate?.subject?.CN),
           remoteAddress: conn.remoteAddress,
+          certificateFingerprint: conn.peerCertificate?.fingerprint256,
+          subjectAltNames: conn.peerCertificate?.subjectaltname?.split(', ').filter((n) => n !== ''),
         },
         signal,
       ),
