@@ -185,8 +185,40 @@ export function secretKeyOf(target: Pick<CryptoTarget, 'obj' | 'content'>): KeyO
   return createSecretKey(secretBytes(target));
 }
 
+/**
+ * Parsed asymmetric keys, by object id and version: OpenSSL's decoders take
+ * about a millisecond per private key, more than the signature itself
+ * (ECDSA P-256). Bounded in count and idle time; a changed object (new
+ * version) is parsed again, and a Destroyed or revoked one never gets past
+ * loadCryptoObject's checks to be looked up.
+ */
+const KEY_CACHE_MAX = 1024;
+const KEY_CACHE_IDLE_MS = 5 * 60_000;
+const keyCache = new Map<string, { readonly key: KeyObject; used: number }>();
+
 /** The node:crypto key of a Public Key, Private Key or Certificate object. */
 export function asymmetricKeyOf(target: Pick<CryptoTarget, 'obj' | 'content'>): KeyObject {
+  const { obj } = target;
+  const cacheKey = `${obj.id}\u0000${obj.version}`;
+  const now = Date.now();
+  const hit = keyCache.get(cacheKey);
+  if (hit !== undefined && now - hit.used < KEY_CACHE_IDLE_MS) {
+    keyCache.delete(cacheKey);
+    hit.used = now;
+    keyCache.set(cacheKey, hit);
+    return hit.key;
+  }
+  const key = parseAsymmetricKey(target);
+  keyCache.delete(cacheKey);
+  keyCache.set(cacheKey, { key, used: now });
+  for (const [k, v] of keyCache) {
+    if (keyCache.size <= KEY_CACHE_MAX && now - v.used < KEY_CACHE_IDLE_MS) break;
+    keyCache.delete(k);
+  }
+  return key;
+}
+
+function parseAsymmetricKey(target: Pick<CryptoTarget, 'obj' | 'content'>): KeyObject {
   const { obj, content } = target;
   if (obj.objectType === ObjectType.Certificate) {
     const value = childBytes(content, Tag.CertificateValue);
