@@ -7,7 +7,9 @@
  * A key in one format can be given in another when node:crypto can express
  * both: PKCS#1 (RSA), PKCS#8, EC Private Key (SEC1), X.509 SubjectPublicKeyInfo,
  * Transparent RSA and Transparent EC (and the 1.x ECDSA/ECDH/ECMQV variants,
- * which have the same components).
+ * which have the same components), and Transparent DSA and DH, which
+ * node:crypto has no JWK for: they are built as and read from PKCS#8 / SPKI
+ * DER with asn1js (DH as PKCS#3 without Q, X9.42 with Q).
  */
 import {
   createECDH,
@@ -17,6 +19,7 @@ import {
   type JsonWebKey,
   type KeyObject,
 } from 'node:crypto';
+import * as asn1js from 'asn1js';
 import { KmipError } from '../kmip/errors.js';
 import {
   CryptographicAlgorithm,
@@ -78,6 +81,10 @@ const TRANSPARENT_EC_PUBLIC: ReadonlySet<number> = new Set([
   F.TransparentECMQVPublicKey,
 ]);
 
+/** Transparent DSA / DH (KMIP 1.0 §2.1.7.4-2.1.7.7): node:crypto has no JWK for them, so they go through DER. */
+const DSA_DH_PRIVATE: ReadonlySet<number> = new Set([F.TransparentDSAPrivateKey, F.TransparentDHPrivateKey]);
+const DSA_DH_PUBLIC: ReadonlySet<number> = new Set([F.TransparentDSAPublicKey, F.TransparentDHPublicKey]);
+
 /** Key Format Types this module reads and writes, for Public and Private Keys. */
 export const ASYMMETRIC_FORMATS: ReadonlySet<number> = new Set([
   F.PKCS_1,
@@ -88,6 +95,8 @@ export const ASYMMETRIC_FORMATS: ReadonlySet<number> = new Set([
   F.TransparentRSAPublicKey,
   ...TRANSPARENT_EC_PRIVATE,
   ...TRANSPARENT_EC_PUBLIC,
+  ...DSA_DH_PRIVATE,
+  ...DSA_DH_PUBLIC,
 ]);
 
 // ---------------------------------------------------------------------------
@@ -166,6 +175,7 @@ function ecPublicJwk(info: CurveInfo, q: Uint8Array): JsonWebKey {
 
 function transparentKey(objectType: number, format: number, material: TtlvItem): KeyObject {
   if (material.type !== 'Structure') throw invalid('a Transparent key needs a Key Material structure');
+  if (DSA_DH_PRIVATE.has(format) || DSA_DH_PUBLIC.has(format)) return dsaDhKey(objectType, format, material);
   let jwk: JsonWebKey;
   if (format === F.TransparentRSAPrivateKey || format === F.TransparentRSAPublicKey) {
     const n = bigOf(material, Tag.Modulus);
@@ -226,7 +236,8 @@ function formatFits(objectType: number, format: number): boolean {
       format === F.PKCS_8 ||
       format === F.ECPrivateKey ||
       format === F.TransparentRSAPrivateKey ||
-      TRANSPARENT_EC_PRIVATE.has(format)
+      TRANSPARENT_EC_PRIVATE.has(format) ||
+      DSA_DH_PRIVATE.has(format)
     );
   }
   if (objectType === ObjectType.PublicKey) {
@@ -234,7 +245,8 @@ function formatFits(objectType: number, format: number): boolean {
       format === F.PKCS_1 ||
       format === F.X_509 ||
       format === F.TransparentRSAPublicKey ||
-      TRANSPARENT_EC_PUBLIC.has(format)
+      TRANSPARENT_EC_PUBLIC.has(format) ||
+      DSA_DH_PUBLIC.has(format)
     );
   }
   return false;
@@ -302,6 +314,7 @@ export function materialFromKey(key: KeyObject, format: number): TtlvItem {
   if (format === F.PKCS_8) return byteString(Tag.KeyMaterial, der(key, 'pkcs8'));
   if (format === F.X_509) return byteString(Tag.KeyMaterial, der(key, 'spki'));
   if (format === F.ECPrivateKey) return byteString(Tag.KeyMaterial, der(key, 'sec1'));
+  if (DSA_DH_PRIVATE.has(format) || DSA_DH_PUBLIC.has(format)) return dsaDhMaterial(key, format);
   const jwk = key.export({ format: 'jwk' });
   if (format === F.TransparentRSAPublicKey) {
     return structure(Tag.KeyMaterial, [jwkBig(jwk, 'n', Tag.Modulus), jwkBig(jwk, 'e', Tag.PublicExponent)]);
@@ -347,6 +360,19 @@ export function algorithmOf(key: KeyObject): { algorithm: number; length: number
   if (key.asymmetricKeyType === 'ec') {
     const info = CURVES.find((c) => c.jwk === d?.namedCurve || c.openssl === d?.namedCurve);
     if (info !== undefined) return { algorithm: CryptographicAlgorithm.EC, length: info.bits };
+  }
+  // @types/node lacks 'dh' in asymmetricKeyType, which node:crypto does report.
+  const kind: string | undefined = key.asymmetricKeyType;
+  if (kind === 'dsa' || kind === 'dh' || kind === undefined) {
+    try {
+      const c = dsaDhComponents(key);
+      return {
+        algorithm: c.oid === OID_DSA ? CryptographicAlgorithm.DSA : CryptographicAlgorithm.DH,
+        length: bitLength(c.p),
+      };
+    } catch {
+      return undefined;
+    }
   }
   return undefined;
 }
@@ -402,4 +428,146 @@ export function convertAsymmetricBlock(objectType: number, block: TtlvStructure,
       return c;
     }),
   );
+}
+
+// ---------------------------------------------------------------------------
+// DSA and DH (KMIP 1.0 §2.1.7.4-2.1.7.7) through their DER forms
+
+const OID_DSA = '1.2.840.10040.4.1';
+/** PKCS#3 dhKeyAgreement: parameters (p, g); node:crypto's own DH keys */
+const OID_DH = '1.2.840.113549.1.3.1';
+/** ANSI X9.42 dhpublicnumber: parameters (p, g, q [, j]) */
+const OID_DHX = '1.2.840.10046.2.1';
+
+interface DsaDhComponents {
+  readonly oid: string;
+  readonly p: Uint8Array;
+  readonly q?: Uint8Array;
+  readonly g: Uint8Array;
+  readonly j?: Uint8Array;
+  /** private value x, or public value y, by the key's type */
+  readonly value: Uint8Array;
+}
+
+function bitLength(v: Uint8Array): number {
+  const top = v[0] ?? 0;
+  return top === 0 ? 0 : (v.length - 1) * 8 + (32 - Math.clz32(top));
+}
+
+function asnInt(unsigned: Uint8Array): asn1js.Integer {
+  let start = 0;
+  while (start < unsigned.length - 1 && unsigned[start] === 0) start++;
+  const v = unsigned.subarray(start);
+  const bytes = ((v[0] ?? 0) & 0x80) !== 0 ? Buffer.concat([Buffer.alloc(1), v]) : Buffer.from(v);
+  return new asn1js.Integer({ valueHex: bytes });
+}
+
+function intBytes(node: asn1js.AsnType | undefined): Uint8Array {
+  if (!(node instanceof asn1js.Integer)) throw notSupported();
+  return fromBigIntegerBytes(new Uint8Array(node.valueBlock.valueHexView));
+}
+
+function children(node: asn1js.AsnType | undefined): asn1js.AsnType[] {
+  if (node instanceof asn1js.Sequence) return node.valueBlock.value;
+  throw notSupported();
+}
+
+function dsaDhDer(objectType: number, c: DsaDhComponents): Buffer {
+  const params =
+    c.oid === OID_DSA
+      ? [asnInt(c.p), asnInt(c.q ?? new Uint8Array()), asnInt(c.g)]
+      : c.oid === OID_DHX
+        ? [
+            asnInt(c.p),
+            asnInt(c.g),
+            asnInt(c.q ?? new Uint8Array()),
+            ...(c.j === undefined ? [] : [asnInt(c.j)]),
+          ]
+        : [asnInt(c.p), asnInt(c.g)];
+  const alg = new asn1js.Sequence({
+    value: [new asn1js.ObjectIdentifier({ value: c.oid }), new asn1js.Sequence({ value: params })],
+  });
+  const inner = asnInt(c.value).toBER(false);
+  const outer =
+    objectType === ObjectType.PrivateKey
+      ? new asn1js.Sequence({
+          value: [new asn1js.Integer({ value: 0 }), alg, new asn1js.OctetString({ valueHex: inner })],
+        })
+      : new asn1js.Sequence({ value: [alg, new asn1js.BitString({ valueHex: inner })] });
+  return Buffer.from(outer.toBER(false));
+}
+
+function dsaDhKey(objectType: number, format: number, material: TtlvStructure): KeyObject {
+  const dsa = format === F.TransparentDSAPrivateKey || format === F.TransparentDSAPublicKey;
+  const p = bigOf(material, Tag.P);
+  const q = bigOf(material, Tag.Q);
+  const g = bigOf(material, Tag.G);
+  const j = bigOf(material, Tag.J);
+  const value = bigOf(material, objectType === ObjectType.PrivateKey ? Tag.X : Tag.Y);
+  if (p === undefined || g === undefined || value === undefined || (dsa && q === undefined)) {
+    throw invalid(`a Transparent ${dsa ? 'DSA' : 'DH'} key needs P, ${dsa ? 'Q, ' : ''}G and its X or Y`);
+  }
+  const oid = dsa ? OID_DSA : q === undefined ? OID_DH : OID_DHX;
+  const c: DsaDhComponents = {
+    oid,
+    p,
+    g,
+    value,
+    ...(q === undefined ? {} : { q }),
+    ...(j === undefined ? {} : { j }),
+  };
+  const key = dsaDhDer(objectType, c);
+  try {
+    return objectType === ObjectType.PrivateKey
+      ? createPrivateKey({ key, format: 'der', type: 'pkcs8' })
+      : createPublicKey({ key, format: 'der', type: 'spki' });
+  } catch {
+    throw invalid('the Key Material is not a valid key in its Key Format Type');
+  }
+}
+
+/** The domain parameters and private or public value of a DSA or DH key, from its DER. */
+function dsaDhComponents(key: KeyObject): DsaDhComponents {
+  const priv = key.type === 'private';
+  const bytes = priv
+    ? key.export({ format: 'der', type: 'pkcs8' })
+    : key.export({ format: 'der', type: 'spki' });
+  const top = children(asn1js.fromBER(bytes).result);
+  const alg = children(priv ? top[1] : top[0]);
+  const oidNode = alg[0];
+  const oid = oidNode instanceof asn1js.ObjectIdentifier ? oidNode.valueBlock.toString() : '';
+  const params = children(alg[1]);
+  const container = priv ? top[2] : top[1];
+  let inner: ArrayBuffer;
+  if (priv && container instanceof asn1js.OctetString)
+    inner = container.valueBlock.valueHexView.slice().buffer;
+  else if (!priv && container instanceof asn1js.BitString)
+    inner = container.valueBlock.valueHexView.slice().buffer;
+  else throw notSupported();
+  const value = intBytes(asn1js.fromBER(inner).result);
+  if (oid === OID_DSA) {
+    return { oid, p: intBytes(params[0]), q: intBytes(params[1]), g: intBytes(params[2]), value };
+  }
+  if (oid === OID_DHX) {
+    const j = params[3] instanceof asn1js.Integer ? { j: intBytes(params[3]) } : {};
+    return { oid, p: intBytes(params[0]), g: intBytes(params[1]), q: intBytes(params[2]), ...j, value };
+  }
+  if (oid === OID_DH) return { oid, p: intBytes(params[0]), g: intBytes(params[1]), value };
+  throw notSupported();
+}
+
+function dsaDhMaterial(key: KeyObject, format: number): TtlvItem {
+  const dsaFormat = format === F.TransparentDSAPrivateKey || format === F.TransparentDSAPublicKey;
+  const kind: string | undefined = key.asymmetricKeyType;
+  // node:crypto loads X9.42 DH keys without naming their type.
+  if (dsaFormat ? kind !== 'dsa' : kind !== 'dh' && kind !== undefined) throw notSupported();
+  const c = dsaDhComponents(key);
+  if ((c.oid === OID_DSA) !== dsaFormat) throw notSupported();
+  const big = (tag: number, v: Uint8Array) => bigInteger(tag, toBigIntegerBytes(v));
+  const items: TtlvItem[] = [big(Tag.P, c.p)];
+  if (c.q !== undefined) items.push(big(Tag.Q, c.q));
+  items.push(big(Tag.G, c.g));
+  if (c.j !== undefined) items.push(big(Tag.J, c.j));
+  items.push(big(key.type === 'private' ? Tag.X : Tag.Y, c.value));
+  return structure(Tag.KeyMaterial, items);
 }

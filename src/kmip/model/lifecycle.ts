@@ -5,7 +5,16 @@
  */
 import { createHash } from 'node:crypto';
 import { KmipError } from '../errors.js';
-import { HashingAlgorithm, ObjectType, ProtectionStorageMask, State, Tag } from '../spec/index.js';
+import { attributeFromV1 } from '../messages/attributes.js';
+import {
+  HashingAlgorithm,
+  KeyFormatType,
+  ObjectType,
+  ProtectionStorageMask,
+  State,
+  Tag,
+} from '../spec/index.js';
+import { encodeTtlv } from '../ttlv/binary.js';
 import {
   boolean,
   byteString,
@@ -39,9 +48,10 @@ function child(s: TtlvStructure | undefined, tag: number): TtlvItem | undefined 
 
 /**
  * The Digest attribute (KMIP 1.4 §3.17): SHA-256 over the key material as
- * stored (Raw / Opaque byte strings) or over the object's value; undefined
- * where the material is structured (Transparent formats, computed by the
- * lifecycle work later).
+ * stored: a byte string's bytes, or the TTLV encoding of a Key Material
+ * structure (Transparent formats; TC_182_11 says so and TC-IMPEXP-4-20
+ * agrees), with the Key Format Type; over a Certificate's value, as Key
+ * Format Type Raw (TC-CERTATTR-1-14/-20); over an Opaque Object's value.
  */
 export function digestOf(objectType: number, content: TtlvStructure | undefined): TtlvItem | undefined {
   let bytes: Uint8Array | undefined;
@@ -50,11 +60,15 @@ export function digestOf(objectType: number, content: TtlvStructure | undefined)
   if (kb !== undefined) {
     format = child(kb, Tag.KeyFormatType);
     const kv = child(kb, Tag.KeyValue);
-    bytes = kv?.type === 'ByteString' ? kv.value : bytesOf(child(kv as TtlvStructure, Tag.KeyMaterial));
+    const km = kv?.type === 'Structure' ? child(kv, Tag.KeyMaterial) : undefined;
+    if (kv?.type === 'ByteString') bytes = kv.value;
+    else if (km?.type === 'Structure') bytes = new Uint8Array(encodeTtlv(km));
+    else bytes = bytesOf(km);
   } else if (objectType === ObjectType.OpaqueObject) {
     bytes = bytesOf(child(content, Tag.OpaqueDataValue));
   } else if (objectType === ObjectType.Certificate) {
     bytes = bytesOf(child(content, Tag.CertificateValue));
+    format = enumeration(Tag.KeyFormatType, KeyFormatType.Raw);
   }
   if (bytes === undefined) return undefined;
   const items: TtlvItem[] = [
@@ -108,6 +122,8 @@ export function newObjectAttributes(input: NewObjectInput): ModelAttribute[] {
   ];
   attrs.push(...input.attributes.map((a) => ({ ...a })));
   const has = (tag: number) => attrs.some((a) => a.key.kind === 'standard' && a.key.tag === tag);
+  if (input.objectType === ObjectType.Template && !has(Tag.Name))
+    attrs.push(...templateOwnNames(input.content));
   if (input.algorithm !== undefined && !has(Tag.CryptographicAlgorithm)) {
     attrs = setStandard(attrs, enumeration(Tag.CryptographicAlgorithm, input.algorithm));
   }
@@ -132,7 +148,11 @@ export function newObjectAttributes(input: NewObjectInput): ModelAttribute[] {
   }
   // Key Format Type (2.0 §4.26) of a registered Key Block; Create sets its own.
   const block = keyBlockOf(input.content);
-  const format = child(block, Tag.KeyFormatType);
+  // A certificate's is Raw (TC-CERTATTR-1-20, TC-IMPEXP-5-20).
+  const format =
+    input.objectType === ObjectType.Certificate
+      ? enumeration(Tag.KeyFormatType, KeyFormatType.Raw)
+      : child(block, Tag.KeyFormatType);
   if (format?.type === 'Enumeration' && !has(Tag.KeyFormatType)) attrs = setStandard(attrs, format);
   // A metadata-only key (a Key Block without Key Value) says so (1.2 §3.53
   // Key Value Present, set on Register; TC-MDO-1/2/3).
@@ -259,4 +279,20 @@ export function rekeyedAttributes(
     }
   }
   return attrs;
+}
+
+/**
+ * The Names inside a 1.x Template's own content: the KMIP 1.0 test cases
+ * (TC-312-10, TC-314-10, SASED-M-2-10) register a Template with an empty
+ * Template-Attribute and its Name inside the Template structure, then Locate
+ * it and refer to it by that name; 1.1 onwards name it in the Template-Attribute.
+ */
+function templateOwnNames(content: TtlvStructure | undefined): ModelAttribute[] {
+  const out: ModelAttribute[] = [];
+  for (const a of content?.value ?? []) {
+    if (a.tag !== Tag.Attribute || a.type !== 'Structure') continue;
+    const attr = attributeFromV1(a);
+    if (attr.key.kind === 'standard' && attr.key.tag === Tag.Name) out.push({ ...attr, index: out.length });
+  }
+  return out;
 }

@@ -7,8 +7,9 @@
  * Key Format Type: the stored format; a different one for the trivial
  * Raw ⇄ Transparent Symmetric Key conversion and, for Public and Private
  * Keys, between PKCS#1, PKCS#8, X.509, EC Private Key and the Transparent
- * RSA/EC formats (src/crypto/formats.ts); otherwise Key Format Type Not
- * Supported. Key Compression Type on symmetric keys is ignored (CLIENTS.md 7).
+ * RSA/EC/DSA/DH formats (src/crypto/formats.ts), and a Private Key as
+ * PKCS_12 with its certificate chain (operations/pkcs12.ts); otherwise Key
+ * Format Type Not Supported. Key Compression Type on symmetric keys is ignored (CLIENTS.md 7).
  * Key wrapping (operations/wrapping.ts): a Key Wrapping Specification
  * returns the key wrapped; a key registered wrapped is returned as
  * registered unless Key Wrap Type is Not Wrapped or a new wrapping is
@@ -25,9 +26,19 @@ import { findEnum, findInteger, findValue, setStandard } from '../model/attribut
 import { isArchived } from '../model/lifecycle.js';
 import { keyBlockOf, type ManagedObject } from '../model/object.js';
 import { KeyFormatType, KeyWrapType, ObjectType, Operation, Tag } from '../spec/index.js';
-import { boolean, child, childEnum, childStruct, enumeration, integer, structure } from '../ttlv/build.js';
+import {
+  boolean,
+  child,
+  childBytes,
+  childEnum,
+  childStruct,
+  enumeration,
+  integer,
+  structure,
+} from '../ttlv/build.js';
 import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
 import { loadTarget, reason, uidItem } from './common.js';
+import { pkcs12Block } from './pkcs12.js';
 import type { OperationContext, OperationDefinition } from './types.js';
 import { isWrappedBlock, namedAttributes, unwrapKeyBlock, wrapKeyBlock } from './wrapping.js';
 
@@ -144,6 +155,23 @@ export async function retrieveContent(
     }
     const wanted = childEnum(payload, Tag.KeyFormatType);
     const stored = childEnum(block, Tag.KeyFormatType);
+    if (wanted === KeyFormatType.PKCS_12 && stored !== KeyFormatType.PKCS_12) {
+      if (obj.objectType !== ObjectType.PrivateKey || isWrappedBlock(block) || wrapSpec !== undefined) {
+        throw new KmipError(
+          'KeyFormatTypeNotSupported',
+          'only an unwrapped Private Key can be given as PKCS_12',
+        );
+      }
+      // A key registered from a PFX keeps its PKCS#8 bytes as given.
+      const pkcs8 =
+        stored === KeyFormatType.PKCS_8
+          ? block
+          : convertAsymmetricBlock(obj.objectType, block, KeyFormatType.PKCS_8);
+      const kv = child(pkcs8, Tag.KeyValue);
+      const der = kv?.type === 'Structure' ? childBytes(kv, Tag.KeyMaterial) : undefined;
+      if (der === undefined) throw new KmipError('KeyFormatTypeNotSupported', 'the key has no PKCS#8 form');
+      return { obj, content: withBlock(content, await pkcs12Block(ctx, obj, der)) };
+    }
     if (wanted !== undefined && stored !== undefined && wanted !== stored) {
       if (isWrappedBlock(block)) {
         throw new KmipError(

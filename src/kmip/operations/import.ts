@@ -29,7 +29,7 @@ import { childBoolean, childEnum, childInteger, childText, enumeration } from '.
 import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
 import { checkNameUnique, uidItem } from './common.js';
 import type { OperationContext, OperationDefinition } from './types.js';
-import { isWrappedBlock, unwrapKeyBlock } from './wrapping.js';
+import { isWrappedBlock, unwrapKeyBlock, verifyWrappedBlock } from './wrapping.js';
 
 /** Attribute Index 0, 1, ... per attribute, in the order given (2.x lists carry no index). */
 function numbered(attrs: readonly ModelAttribute[]): ModelAttribute[] {
@@ -82,7 +82,11 @@ async function importedContent(
     throw new KmipError('InvalidMessage', `Import of a ${name} needs that object`);
   }
   const block = keyBlockOf(given);
-  if (childEnum(payload, Tag.KeyWrapType) !== KeyWrapType.NotWrapped || !isWrappedBlock(block)) return given;
+  if (childEnum(payload, Tag.KeyWrapType) !== KeyWrapType.NotWrapped || !isWrappedBlock(block)) {
+    // Stored as registered: a MAC/Signature must still verify.
+    await verifyWrappedBlock(ctx, block);
+    return given;
+  }
   if (block === undefined) return given;
   const plain = await unwrapKeyBlock(ctx, block);
   return { ...given, value: given.value.map((c) => (c.tag === Tag.KeyBlock ? plain : c)) };

@@ -11,18 +11,47 @@
  * server-managed attribute supplied → Invalid Field (1.x) / Attribute Read
  * Only (2.x).
  */
+import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
+import { algorithmOf, keyFromBlock, materialFromKey } from '../../crypto/formats.js';
 import { certificateAttributes } from '../../crypto/x509-attributes.js';
 import { KmipError } from '../errors.js';
 import { readRequestAttributes } from '../messages/attributes.js';
-import { findValue, type ModelAttribute, setStandard } from '../model/attributes.js';
+import {
+  addInstance,
+  findValue,
+  type ModelAttribute,
+  setStandard,
+  standardKey,
+} from '../model/attributes.js';
 import { checkClientAttributes, newObjectAttributes } from '../model/lifecycle.js';
 import { contentTagOf, keyBlockOf, SUPPORTED_OBJECT_TYPES } from '../model/object.js';
 import { withTemplates } from '../model/templates.js';
-import { CertificateType, enumNameOf, ObjectType, Operation, Tag } from '../spec/index.js';
-import { childBytes, childEnum, childInteger } from '../ttlv/build.js';
+import {
+  CertificateType,
+  enumNameOf,
+  HashingAlgorithm,
+  KeyFormatType,
+  LinkType,
+  ObjectType,
+  Operation,
+  Tag,
+} from '../spec/index.js';
+import {
+  byteString,
+  child,
+  childBytes,
+  childEnum,
+  childInteger,
+  enumeration,
+  integer,
+  structure,
+  textString,
+} from '../ttlv/build.js';
 import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
 import { checkNameUnique, isV2, uidItem } from './common.js';
+import { linkValue, openRegisteredPkcs12 } from './pkcs12.js';
 import type { OperationContext, OperationDefinition } from './types.js';
+import { verifyWrappedBlock } from './wrapping.js';
 
 export const register: OperationDefinition = {
   operation: Operation.Register,
@@ -54,19 +83,29 @@ export const register: OperationDefinition = {
     checkClientAttributes(own, isV2(ctx.version));
     const clientAttrs = await withTemplates(ctx.services.objects, payload, [Tag.TemplateAttribute], own);
     await checkNameUnique(ctx, clientAttrs, undefined);
+    const block = keyBlockOf(content);
+    if (
+      objectType === ObjectType.PrivateKey &&
+      block !== undefined &&
+      childEnum(block, Tag.KeyFormatType) === KeyFormatType.PKCS_12
+    ) {
+      return registerPkcs12(ctx, block, clientAttrs);
+    }
+    // A MAC/signed wrapped key is stored as given once its MAC/Signature verifies.
+    await verifyWrappedBlock(ctx, block);
     const derived = objectType === ObjectType.Certificate ? x509Derived(content) : undefined;
     const attrs = derived === undefined ? clientAttrs : withDerived(clientAttrs, derived.attributes);
-    const kb = keyBlockOf(content);
+    const initial = newObjectAttributes({
+      objectType,
+      attributes: attrs,
+      content,
+      now: ctx.services.clock(),
+      algorithm: childEnum(block, Tag.CryptographicAlgorithm) ?? derived?.algorithm,
+      length: childInteger(block, Tag.CryptographicLength) ?? derived?.length,
+    });
     const obj = await ctx.services.objects.create({
       objectType,
-      attributes: newObjectAttributes({
-        objectType,
-        attributes: attrs,
-        content,
-        now: ctx.services.clock(),
-        algorithm: childEnum(kb, Tag.CryptographicAlgorithm) ?? derived?.algorithm,
-        length: childInteger(kb, Tag.CryptographicLength) ?? derived?.length,
-      }),
+      attributes: isV2(ctx.version) ? withPkcs1Digest(initial, objectType, block) : initial,
       content,
       owner: ctx.client.commonName,
     });
@@ -74,6 +113,140 @@ export const register: OperationDefinition = {
     return [uidItem(obj.id)];
   },
 };
+
+/**
+ * A PKCS_12 Private Key (operations/pkcs12.ts): the key is stored as its
+ * PKCS#8 bytes, exactly as the PFX holds them (its Digest is theirs,
+ * TC-PKCS12-2-14), and each certificate as a Certificate object, the key's
+ * PKCS#12 Certificate Link naming the first and each certificate's the
+ * next. The response names the key.
+ */
+async function registerPkcs12(
+  ctx: OperationContext,
+  block: TtlvStructure,
+  clientAttrs: readonly ModelAttribute[],
+): Promise<TtlvItem[]> {
+  const p12 = await openRegisteredPkcs12(ctx, block, clientAttrs);
+  let key: KeyObject;
+  try {
+    key = createPrivateKey({ key: Buffer.from(p12.privateKey), format: 'der', type: 'pkcs8' });
+  } catch {
+    throw new KmipError('InvalidField', 'the PKCS#12 private key cannot be read');
+  }
+  const alg = algorithmOf(key);
+  const given = findValue(clientAttrs, Tag.PKCS_12FriendlyName);
+  const name =
+    given?.type === 'TextString'
+      ? given
+      : p12.friendlyName === undefined
+        ? undefined
+        : textString(Tag.PKCS_12FriendlyName, p12.friendlyName);
+  const now = ctx.services.clock();
+  let next: string | undefined;
+  for (const der of [...p12.certificates].reverse()) {
+    const content = structure(Tag.Certificate, [
+      enumeration(Tag.CertificateType, CertificateType.X_509),
+      byteString(Tag.CertificateValue, der),
+    ]);
+    const derived = x509Derived(content);
+    let attrs: ModelAttribute[] = derived === undefined ? [] : withDerived([], derived.attributes);
+    if (name !== undefined) attrs = setStandard(attrs, name);
+    if (next !== undefined) {
+      attrs = addInstance(attrs, {
+        key: standardKey(Tag.Link),
+        index: 0,
+        value: linkValue(LinkType.PKCS_12CertificateLink, next),
+      }).attrs;
+    }
+    const cert = await ctx.services.objects.create({
+      objectType: ObjectType.Certificate,
+      attributes: newObjectAttributes({
+        objectType: ObjectType.Certificate,
+        attributes: attrs,
+        content,
+        now,
+        algorithm: derived?.algorithm,
+        length: derived?.length,
+      }),
+      content,
+      owner: ctx.client.commonName,
+    });
+    next = cert.id;
+  }
+  let attrs: ModelAttribute[] = [...clientAttrs];
+  if (name !== undefined && given === undefined) attrs = setStandard(attrs, name);
+  if (next !== undefined) {
+    attrs = addInstance(attrs, {
+      key: standardKey(Tag.Link),
+      index: 0,
+      value: linkValue(LinkType.PKCS_12CertificateLink, next),
+    }).attrs;
+  }
+  const kbItems: TtlvItem[] = [
+    enumeration(Tag.KeyFormatType, KeyFormatType.PKCS_8),
+    structure(Tag.KeyValue, [byteString(Tag.KeyMaterial, p12.privateKey)]),
+  ];
+  if (alg !== undefined) {
+    kbItems.push(
+      enumeration(Tag.CryptographicAlgorithm, alg.algorithm),
+      integer(Tag.CryptographicLength, alg.length),
+    );
+  }
+  const content = structure(Tag.PrivateKey, [structure(Tag.KeyBlock, kbItems)]);
+  const obj = await ctx.services.objects.create({
+    objectType: ObjectType.PrivateKey,
+    attributes: newObjectAttributes({
+      objectType: ObjectType.PrivateKey,
+      attributes: attrs,
+      content,
+      now,
+      algorithm: alg?.algorithm,
+      length: alg?.length,
+    }),
+    content,
+    owner: ctx.client.commonName,
+  });
+  ctx.idPlaceholder = obj.id;
+  return [uidItem(obj.id)];
+}
+
+/**
+ * 2.x: a Transparent RSA key registered also has the Digest of its PKCS#1
+ * form, after the one of the registered format (TC-IMPEXP-4-20); 1.x
+ * servers give only the latter (TC_182_11).
+ */
+function withPkcs1Digest(
+  attrs: ModelAttribute[],
+  objectType: number,
+  block: TtlvStructure | undefined,
+): ModelAttribute[] {
+  const format = childEnum(block, Tag.KeyFormatType);
+  if (
+    block === undefined ||
+    (format !== KeyFormatType.TransparentRSAPrivateKey && format !== KeyFormatType.TransparentRSAPublicKey) ||
+    child(block, Tag.KeyWrappingData) !== undefined
+  ) {
+    return attrs;
+  }
+  let der: TtlvItem;
+  try {
+    der = materialFromKey(keyFromBlock(objectType, block), KeyFormatType.PKCS_1);
+  } catch {
+    return attrs;
+  }
+  if (der.type !== 'ByteString') return attrs;
+  const digest = structure(Tag.Digest, [
+    enumeration(Tag.HashingAlgorithm, HashingAlgorithm.SHA_256),
+    byteString(Tag.DigestValue, new Uint8Array(createHash('sha256').update(der.value).digest())),
+    enumeration(Tag.KeyFormatType, KeyFormatType.PKCS_1),
+  ]);
+  let at = -1;
+  attrs.forEach((a, i) => {
+    if (a.key.kind === 'standard' && a.key.tag === Tag.Digest) at = i;
+  });
+  const added = addInstance(attrs, { key: standardKey(Tag.Digest), index: 0, value: digest }).added;
+  return at < 0 ? [...attrs, added] : [...attrs.slice(0, at + 1), added, ...attrs.slice(at + 1)];
+}
 
 /** The attributes an X.509 certificate carries (crypto/x509-attributes.ts); other types give none. */
 function x509Derived(content: TtlvStructure): ReturnType<typeof certificateAttributes> {

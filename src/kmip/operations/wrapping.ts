@@ -3,7 +3,11 @@
  * Get/Export with a Key Wrapping Specification, and unwrapping of stored
  * wrapped Key Blocks (Get with Key Wrap Type Not Wrapped, Import).
  *
- * Wrapping Method Encrypt only. The wrapping key is named by Encryption Key
+ * Wrapping Methods Encrypt, MAC/sign and Encrypt then MAC/sign (the
+ * MAC/Signature over the clear Key Value as the Encoding Option encodes it,
+ * or over the wrapped bytes; macSignerFor says which keys do what; checked
+ * on unwrap and by verifyWrappedBlock on Register/Import). MAC/sign then
+ * Encrypt and TR-31 are Feature Not Supported. The wrapping key is named by Encryption Key
  * Information; its Cryptographic Parameters come from there or else from the
  * wrapping key's own Cryptographic Parameters attribute:
  * - AES: Block Cipher Mode NIST Key Wrap (RFC 3394, the default), AES Key
@@ -21,8 +25,10 @@
  * when the key is re-wrapped, so a caller may ask to keep it
  * (`keyValueStructure`); both forms are read back.
  */
-import { createPublicKey, type KeyObject, randomBytes, X509Certificate } from 'node:crypto';
+import { createPublicKey, type KeyObject, randomBytes, timingSafeEqual, X509Certificate } from 'node:crypto';
+import { cmac, hmac, hmacHashName } from '../../crypto/digest.js';
 import { keyFromBlock } from '../../crypto/formats.js';
+import { type SignatureScheme, signData, verifyData } from '../../crypto/signature.js';
 import {
   aesGcmUnwrap,
   aesGcmWrap,
@@ -36,11 +42,12 @@ import {
 } from '../../crypto/wrap.js';
 import { KmipError } from '../errors.js';
 import { attributeToWire, keyFromV1Name, type ModelAttribute } from '../messages/attributes.js';
-import { findAll, findInteger, findValue, standardKey } from '../model/attributes.js';
+import { findAll, findEnum, findInteger, findValue, standardKey } from '../model/attributes.js';
 import { isArchived } from '../model/lifecycle.js';
 import { keyBlockOf, type ManagedObject } from '../model/object.js';
 import {
   BlockCipherMode,
+  CryptographicAlgorithm,
   CryptographicUsageMask,
   EncodingOption,
   HashingAlgorithm,
@@ -78,10 +85,14 @@ async function loadWrappingKey(
   ctx: OperationContext,
   info: TtlvStructure | undefined,
   direction: Direction,
+  purpose: 'encrypt' | 'mac' = 'encrypt',
 ): Promise<{ obj: ManagedObject; params: TtlvStructure | undefined }> {
   const id = childText(info, Tag.UniqueIdentifier);
   if (info === undefined || id === undefined) {
-    throw new KmipError('InvalidField', 'Encryption Key Information with a Unique Identifier is required');
+    throw new KmipError(
+      'InvalidField',
+      `${purpose === 'mac' ? 'MAC/Signature' : 'Encryption'} Key Information with a Unique Identifier is required`,
+    );
   }
   const obj = await ctx.services.objects.get(id);
   if (obj === undefined || obj.tombstoned) {
@@ -110,10 +121,17 @@ async function loadWrappingKey(
   }
   const mask = findInteger(obj.attributes, Tag.CryptographicUsageMask) ?? 0;
   // The test cases register KEKs with Wrap Key only and expect them to unwrap too (TC-WRAP-2).
-  const needed =
+  let needed =
     direction === 'wrap'
       ? CryptographicUsageMask.WrapKey
       : CryptographicUsageMask.WrapKey | CryptographicUsageMask.UnwrapKey;
+  // A MAC/signature key may instead carry the usage of what it does to the Key Value.
+  if (purpose === 'mac') {
+    needed |=
+      direction === 'wrap'
+        ? CryptographicUsageMask.Sign | CryptographicUsageMask.MACGenerate
+        : CryptographicUsageMask.Verify | CryptographicUsageMask.MACVerify | CryptographicUsageMask.Sign;
+  }
   if ((mask & needed) === 0) {
     throw new KmipError(
       reason(ctx, 'IncompatibleCryptographicUsageMask', 'PermissionDenied'),
@@ -267,11 +285,16 @@ export async function wrapKeyBlock(
   options: WrapOptions = {},
 ): Promise<TtlvStructure> {
   const method = childEnum(spec, Tag.WrappingMethod) ?? WrappingMethod.Encrypt;
-  if (method !== WrappingMethod.Encrypt) {
-    throw new KmipError('FeatureNotSupported', 'only the Encrypt Wrapping Method is supported');
+  if (!SUPPORTED_METHODS.has(method)) {
+    throw new KmipError(
+      'FeatureNotSupported',
+      'the Wrapping Methods supported are Encrypt, MAC/sign and Encrypt then MAC/sign',
+    );
   }
+  const encrypts = method !== WrappingMethod.MACSign;
   const info = childStruct(spec, Tag.EncryptionKeyInformation);
-  const { obj, params } = await loadWrappingKey(ctx, info, 'wrap');
+  const macInfo = childStruct(spec, Tag.MACSignatureKeyInformation);
+  const macer = method === WrappingMethod.Encrypt ? undefined : await macSignerFor(ctx, macInfo, 'wrap');
   const encoding = childEnum(spec, Tag.EncodingOption) ?? EncodingOption.TTLVEncoding;
   const kv = child(block, Tag.KeyValue);
   if (kv?.type !== 'Structure') throw new KmipError('InvalidField', 'the key is already wrapped');
@@ -294,6 +317,22 @@ export async function wrapKeyBlock(
   } else {
     throw new KmipError('EncodingOptionError', 'unknown Encoding Option');
   }
+  if (!encrypts) {
+    // MAC/sign (1.4 §2.1.5): the Key Value stays in the clear and the
+    // MAC/Signature covers exactly the bytes the Encoding Option names.
+    const extra = options.attributes ?? [];
+    const clearKv =
+      encoding === EncodingOption.TTLVEncoding && extra.length > 0
+        ? structure(Tag.KeyValue, [...kv.value, ...extra])
+        : kv;
+    return withWrappingData(block, clearKv, [
+      enumeration(Tag.WrappingMethod, method),
+      ...(macInfo === undefined ? [] : [macInfo]),
+      byteString(Tag.MACSignature, macer?.produce(plain) ?? new Uint8Array()),
+      ...echoedEncoding(spec),
+    ]);
+  }
+  const { obj, params } = await loadWrappingKey(ctx, info, 'wrap');
   const cipher = await cipherFor(ctx, obj, params, undefined, 'wrap');
   const wrapped = cipher.run(plain);
   let newKv: TtlvItem;
@@ -307,15 +346,145 @@ export async function wrapKeyBlock(
   }
   const eki = info === undefined ? [] : [info];
   const data: TtlvItem[] = [enumeration(Tag.WrappingMethod, method), ...eki];
+  if (macer !== undefined) {
+    // Encrypt-then-MAC/sign: over the wrapped bytes, as they travel.
+    if (macInfo !== undefined) data.push(macInfo);
+    data.push(byteString(Tag.MACSignature, macer.produce(wrapped)));
+  }
   if (cipher.iv !== undefined) data.push(byteString(Tag.IVCounterNonce, cipher.iv));
-  const echoEncoding = childEnum(spec, Tag.EncodingOption);
-  if (echoEncoding !== undefined) data.push(enumeration(Tag.EncodingOption, echoEncoding));
+  data.push(...echoedEncoding(spec));
+  return withWrappingData(block, newKv, data);
+}
+
+const SUPPORTED_METHODS: ReadonlySet<number> = new Set([
+  WrappingMethod.Encrypt,
+  WrappingMethod.MACSign,
+  WrappingMethod.EncryptThenMACSign,
+]);
+
+function echoedEncoding(spec: TtlvStructure): TtlvItem[] {
+  const e = childEnum(spec, Tag.EncodingOption);
+  return e === undefined ? [] : [enumeration(Tag.EncodingOption, e)];
+}
+
+function withWrappingData(block: TtlvStructure, kv: TtlvItem, data: TtlvItem[]): TtlvStructure {
   return structure(Tag.KeyBlock, [
-    ...block.value
-      .filter((c) => c.tag !== Tag.KeyWrappingData)
-      .map((c) => (c.tag === Tag.KeyValue ? newKv : c)),
+    ...block.value.filter((c) => c.tag !== Tag.KeyWrappingData).map((c) => (c.tag === Tag.KeyValue ? kv : c)),
     structure(Tag.KeyWrappingData, data),
   ]);
+}
+
+interface MacSigner {
+  produce(data: Uint8Array): Uint8Array;
+  check(data: Uint8Array, mac: Uint8Array): boolean;
+}
+
+/**
+ * The MAC or signature of MAC/Signature Key Information: a Symmetric Key
+ * MACs (HMAC by its HMAC_* algorithm or the parameters' Hashing Algorithm,
+ * SHA-256 by default; CMAC for an AES or 3DES key unless a Hashing
+ * Algorithm is given); a Private Key signs (RSA PKCS#1 v1.5 or PSS by
+ * Padding Method, ECDSA, DSA, EdDSA; SHA-256 by default) and its public
+ * part, a Public Key or a Certificate verifies.
+ */
+async function macSignerFor(
+  ctx: OperationContext,
+  info: TtlvStructure | undefined,
+  direction: Direction,
+): Promise<MacSigner> {
+  const { obj, params } = await loadWrappingKey(ctx, info, direction, 'mac');
+  const content = await ctx.services.objects.content(obj);
+  if (content === undefined) throw new KmipError('InvalidField', `key ${obj.id} has no key material`);
+  const hashParam = childEnum(params, Tag.HashingAlgorithm);
+  const hash = hashParam === undefined ? 'sha256' : HASH_NAMES.get(hashParam);
+  if (hash === undefined)
+    throw new KmipError('FeatureNotSupported', 'unsupported Hashing Algorithm for MAC/sign');
+  if (obj.objectType === ObjectType.SymmetricKey) {
+    const key = symmetricBytes(content);
+    if (key === undefined)
+      throw new KmipError('InvalidField', `MAC key ${obj.id} has no usable key material`);
+    const alg =
+      childEnum(params, Tag.CryptographicAlgorithm) ?? findEnum(obj.attributes, Tag.CryptographicAlgorithm);
+    const hmacHash = alg === undefined ? undefined : hmacHashName(alg);
+    const useCmac =
+      hmacHash === undefined &&
+      hashParam === undefined &&
+      (alg === CryptographicAlgorithm.AES || alg === CryptographicAlgorithm.DES3);
+    const produce = (data: Uint8Array): Uint8Array => {
+      try {
+        return new Uint8Array(
+          useCmac
+            ? cmac(alg === CryptographicAlgorithm.AES ? 'aes' : 'des3', key, data)
+            : hmac(hmacHash ?? hash, key, data),
+        );
+      } catch {
+        throw new KmipError('CryptographicFailure', 'the MAC key cannot compute this MAC');
+      }
+    };
+    return {
+      produce,
+      check: (data, mac) => {
+        const want = produce(data);
+        return want.length === mac.length && timingSafeEqual(want, mac);
+      },
+    };
+  }
+  const key = asymmetricKey(obj, content);
+  const pm = childEnum(params, Tag.PaddingMethod);
+  const scheme: SignatureScheme = {
+    hash,
+    ...(pm === PaddingMethod.PSS ? { rsaPadding: 'pss' as const } : {}),
+  };
+  const verifier = key.type === 'private' ? createPublicKey(key) : key;
+  return {
+    produce: (data) => {
+      if (key.type !== 'private') {
+        throw new KmipError('InvalidField', 'MAC/sign wrapping with an asymmetric key needs the Private Key');
+      }
+      return signData(key, scheme, data);
+    },
+    check: (data, sig) => verifyData(verifier, scheme, data, sig),
+  };
+}
+
+/**
+ * Checks the MAC/Signature of a MAC/sign or Encrypt-then-MAC/sign wrapped
+ * Key Block (Register and Import of such keys); Encrypt-only blocks pass.
+ */
+export async function verifyWrappedBlock(
+  ctx: OperationContext,
+  block: TtlvStructure | undefined,
+): Promise<void> {
+  const wd = childStruct(block, Tag.KeyWrappingData);
+  if (block === undefined || wd === undefined) return;
+  const method = childEnum(wd, Tag.WrappingMethod) ?? WrappingMethod.Encrypt;
+  if (method === WrappingMethod.Encrypt) return;
+  if (!SUPPORTED_METHODS.has(method)) {
+    throw new KmipError('FeatureNotSupported', 'this Wrapping Method is not supported');
+  }
+  const macer = await macSignerFor(ctx, childStruct(wd, Tag.MACSignatureKeyInformation), 'unwrap');
+  const mac = childBytes(wd, Tag.MACSignature);
+  const covered = macCoveredBytes(block, wd, method);
+  if (mac === undefined || covered === undefined || !macer.check(covered, mac)) {
+    throw new KmipError('CryptographicFailure', 'the MAC/Signature of the wrapped key does not verify');
+  }
+}
+
+/** The bytes a MAC/Signature covers: the wrapped bytes, or the clear Key Value as the Encoding Option says. */
+function macCoveredBytes(block: TtlvStructure, wd: TtlvStructure, method: number): Uint8Array | undefined {
+  const kv = child(block, Tag.KeyValue);
+  if (method === WrappingMethod.EncryptThenMACSign) {
+    return kv?.type === 'ByteString'
+      ? kv.value
+      : kv?.type === 'Structure'
+        ? childBytes(kv, Tag.KeyMaterial)
+        : undefined;
+  }
+  if (kv?.type !== 'Structure') return undefined;
+  const encoding = childEnum(wd, Tag.EncodingOption) ?? EncodingOption.TTLVEncoding;
+  return encoding === EncodingOption.NoEncoding
+    ? childBytes(kv, Tag.KeyMaterial)
+    : new Uint8Array(encodeTtlv(kv));
 }
 
 /** The plaintext Key Block of a wrapped one (its Key Wrapping Data removed). */
@@ -323,10 +492,11 @@ export async function unwrapKeyBlock(ctx: OperationContext, block: TtlvStructure
   const wd = childStruct(block, Tag.KeyWrappingData);
   if (wd === undefined) return block;
   const method = childEnum(wd, Tag.WrappingMethod) ?? WrappingMethod.Encrypt;
-  if (method !== WrappingMethod.Encrypt) {
-    throw new KmipError(
-      'FeatureNotSupported',
-      'only keys wrapped with the Encrypt Wrapping Method can be unwrapped',
+  await verifyWrappedBlock(ctx, block);
+  if (method === WrappingMethod.MACSign) {
+    return structure(
+      Tag.KeyBlock,
+      block.value.filter((c) => c.tag !== Tag.KeyWrappingData),
     );
   }
   const { obj, params } = await loadWrappingKey(ctx, childStruct(wd, Tag.EncryptionKeyInformation), 'unwrap');
