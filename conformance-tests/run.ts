@@ -18,6 +18,7 @@ import { specDictionary } from '../src/kmip/spec/dictionary.js';
 import { listVectorFiles, readVectorFile, type VectorFile } from '../src/kmip/ttlv/vectors.js';
 import { classifySource, profileOf, Source, versionOf } from './lib/classify.js';
 import { KmipConnection, type TlsTarget } from './lib/client.js';
+import { ISOLATED_SERIES, isolationGroup, seriesOrder } from './lib/isolation.js';
 import { operationsOf, replaySteps } from './lib/replay.js';
 import { type FileResult, filePasses, renderResults, totals } from './lib/report.js';
 import { roundTripMessages } from './lib/roundtrip.js';
@@ -104,6 +105,8 @@ async function main(): Promise<void> {
       vectors: { type: 'string' },
       out: { type: 'string' },
       verbose: { type: 'boolean', default: false },
+      // Series such as TL-M-1..3 get a fresh server each (lib/isolation.ts); --shared replays them on the common one.
+      shared: { type: 'boolean', default: false },
     },
   });
   const started = Date.now();
@@ -116,7 +119,7 @@ async function main(): Promise<void> {
   const timeoutMs = Math.max(100, Number(values.timeout) || 10_000);
   const deadline = started + Math.max(1, Number(values['max-minutes']) || 30) * 60_000;
 
-  const files: { result: FileResult; vf?: VectorFile }[] = [];
+  const files: Entry[] = [];
   for (const abs of listVectorFiles(vectorsRoot)) {
     const rel = path.relative(vectorsRoot, abs);
     const source = classifySource(rel);
@@ -143,29 +146,46 @@ async function main(): Promise<void> {
     ? await remoteTarget(values.server, values.ca, values.cert, values.key)
     : await startLocalServer();
   console.log(`conformance: server ${target.description}`);
+  // A remote server cannot be renewed per series: the series then share it like every other file.
+  const isolate = !values.shared && !values.server;
+  const units = replayUnits(files, isolate);
+  let isolatedFiles = 0;
   try {
     let next = 0;
     let done = 0;
+    const replayEntry = async (entry: Entry, tls: TlsTarget, generated?: Set<string>): Promise<void> => {
+      const { result, vf } = entry;
+      if (vf === undefined) return;
+      if (Date.now() > deadline) {
+        notReplayed(result, vf, 'run time limit reached');
+        return;
+      }
+      await replayFile(result, vf, tls, timeoutMs, generated);
+      done++;
+      if (values.verbose) {
+        const ok = result.steps.filter((s) => s.outcome === 'pass').length;
+        console.log(`${filePasses(result) ? 'PASS' : 'FAIL'} ${result.path} (${ok}/${result.steps.length})`);
+      } else if (done % 100 === 0) {
+        console.log(`conformance: ${done} files replayed`);
+      }
+    };
     const worker = async (): Promise<void> => {
       for (;;) {
-        const i = next++;
-        const entry = files[i];
-        if (entry === undefined) return;
-        const { result, vf } = entry;
-        if (vf === undefined) continue;
-        if (Date.now() > deadline) {
-          notReplayed(result, vf, 'run time limit reached');
+        const unit = units[next++];
+        if (unit === undefined) return;
+        if (!unit.isolated) {
+          for (const entry of unit.entries) await replayEntry(entry, target.tls);
           continue;
         }
-        await replayFile(result, vf, target.tls, timeoutMs);
-        done++;
-        if (values.verbose) {
-          const ok = result.steps.filter((s) => s.outcome === 'pass').length;
-          console.log(
-            `${filePasses(result) ? 'PASS' : 'FAIL'} ${result.path} (${ok}/${result.steps.length})`,
-          );
-        } else if (done % 100 === 0) {
-          console.log(`conformance: ${done} files replayed`);
+        const own = await startLocalServer();
+        const generated = new Set<string>();
+        try {
+          for (const entry of unit.entries) {
+            isolatedFiles++;
+            await replayEntry(entry, own.tls, generated);
+          }
+        } finally {
+          await own.close();
         }
       }
     };
@@ -178,7 +198,10 @@ async function main(): Promise<void> {
   const markdown = renderResults(results, {
     generatedAt: new Date(),
     commit: gitCommit(),
-    server: target.description,
+    server:
+      isolatedFiles > 0
+        ? `${target.description}; the ${isolatedFiles} files of the series ${ISOLATED_SERIES.map((x) => x.name).join(', ')} on a fresh server per series and directory (lib/isolation.ts)`
+        : target.description,
     vectorsRoot: path.relative(repoRoot, vectorsRoot),
     filter: values.filter,
     version: values.version,
@@ -195,11 +218,44 @@ async function main(): Promise<void> {
   console.log(`conformance: ${t.filesPassing} of ${t.files} pass`);
 }
 
+interface Entry {
+  result: FileResult;
+  vf?: VectorFile;
+}
+
+/** What one worker replays at a time: a single shared-server file, or a whole isolated series in order. */
+interface Unit {
+  isolated: boolean;
+  entries: Entry[];
+}
+
+function replayUnits(files: readonly Entry[], isolate: boolean): Unit[] {
+  const units: Unit[] = [];
+  const groups = new Map<string, Unit>();
+  for (const entry of files) {
+    const key = isolate ? isolationGroup(entry.result.path) : undefined;
+    if (key === undefined) {
+      units.push({ isolated: false, entries: [entry] });
+      continue;
+    }
+    let unit = groups.get(key);
+    if (unit === undefined) {
+      unit = { isolated: true, entries: [] };
+      groups.set(key, unit);
+      units.push(unit);
+    }
+    unit.entries.push(entry);
+  }
+  for (const unit of groups.values()) unit.entries.sort((a, b) => seriesOrder(a.result.path, b.result.path));
+  return units;
+}
+
 async function replayFile(
   result: FileResult,
   vf: VectorFile,
   tls: TlsTarget,
   timeoutMs: number,
+  generated?: Set<string>,
 ): Promise<void> {
   let conn: KmipConnection | undefined;
   try {
@@ -210,7 +266,10 @@ async function replayFile(
   }
   const c = conn;
   try {
-    result.steps = await replaySteps(vf.steps, (req) => c.exchange(req, timeoutMs), { dict: specDictionary });
+    result.steps = await replaySteps(vf.steps, (req) => c.exchange(req, timeoutMs), {
+      dict: specDictionary,
+      ...(generated ? { generated } : {}),
+    });
   } finally {
     c.close();
   }

@@ -73,6 +73,32 @@ export const Rule = {
    * a defined value and whose other items are RNG Parameters fields.
    */
   ServerRngAttribute: 'server-rng-attribute',
+  /**
+   * Attribute Name whose expected text has runs of spaces ("Unique   Identifier",
+   * text extracted from the specification's PDF tables). No attribute name the
+   * spec defines (KMIP 1.0 §3, 2.0 §4) contains two spaces in a row, so the
+   * damaged text names exactly one attribute: the server's single-spaced name
+   * must equal it once runs of spaces are collapsed.
+   */
+  AttributeNameSpacing: 'attribute-name-spacing',
+  /**
+   * Get Attribute List, and Get Attributes naming no attribute (all of them):
+   * the specification defines no order for the attributes returned (KMIP 1.0
+   * §4.12-4.13, 2.0 §6.1.23-6.1.24), and the vectors disagree among themselves
+   * (SKFF-M-9-13 lists Original Creation Date by name, SKFF-M-10-13 last). The
+   * server's attributes are matched to the vector's by name, in order for
+   * multi-instance attributes, then compared exactly; a missing or extra
+   * attribute still fails.
+   */
+  AttributeOrder: 'attribute-order',
+  /**
+   * Random Number Generator (KMIP 1.3 §3.44) listed by the server where the
+   * vector's server did not set it: the attribute need not always have a value
+   * and the server may set it when it generates the object; the 1.3 vectors'
+   * server did not, the 1.4 and 2.x vectors' server does. Applies to the
+   * listings of the attribute-order rule only.
+   */
+  RngAttributeOptional: 'rng-attribute-optional',
 } as const;
 export type RuleName = (typeof Rule)[keyof typeof Rule];
 
@@ -286,6 +312,7 @@ class Comparer {
     } else if (name === 'ResponsePayload' && outer.op === 'Locate') {
       ac = this.#acceptLocatedItems(ec, ac);
     }
+    if (this.#isAttributeListing(name, outer)) ac = this.#alignAttributes(ec, ac);
 
     const total = new Map<number, number>();
     for (const c of ec) total.set(c.tag, (total.get(c.tag) ?? 0) + 1);
@@ -460,6 +487,15 @@ class Comparer {
       return { rule: Rule.HeaderTimeStamp };
     }
     if (name === 'ResultMessage' && exp.type === 'TextString') return { rule: Rule.ResultMessageText };
+    if (
+      name === 'AttributeName' &&
+      exp.type === 'TextString' &&
+      act.type === 'TextString' &&
+      /\s{2,}/.test(exp.value) &&
+      normalizeSpaces(exp.value) === act.value
+    ) {
+      return { rule: Rule.AttributeNameSpacing };
+    }
     const isClockDate =
       CLOCK_DATE_TAGS.has(name) ||
       (name === 'AttributeValue' &&
@@ -647,6 +683,75 @@ class Comparer {
     if (extra.value < ids) return ac;
     this.#count(Rule.LocatedItemsOptional);
     return ac.filter((i) => !isLocated(i));
+  }
+
+  /** A listing whose order the spec leaves open (see Rule.AttributeOrder). */
+  #isAttributeListing(name: string, scope: Scope): boolean {
+    if (scope.op === 'GetAttributeList') return name === 'ResponsePayload';
+    if (scope.op !== 'GetAttributes') return false;
+    if (name !== 'ResponsePayload' && name !== 'Attributes') return false;
+    const reqPayload = scope.requestItem && findChild(scope.requestItem, this.#dict, 'RequestPayload');
+    return (
+      reqPayload !== undefined &&
+      findChild(reqPayload, this.#dict, 'AttributeName') === undefined &&
+      findChild(reqPayload, this.#dict, 'AttributeReference') === undefined
+    );
+  }
+
+  /** The server's items in the vector's order, matched by attribute; unmatched ones last. */
+  #alignAttributes(ec: readonly TtlvItem[], ac: readonly TtlvItem[]): readonly TtlvItem[] {
+    const keys = ac.map((a) => this.#attributeKey(a));
+    const used = new Set<number>();
+    const aligned: TtlvItem[] = [];
+    for (const e of ec) {
+      const k = this.#attributeKey(e);
+      const i = keys.findIndex((key, j) => key === k && !used.has(j));
+      if (i < 0) continue;
+      used.add(i);
+      aligned.push(ac[i] as TtlvItem);
+    }
+    const expectsRng = ec.some((e) => this.#isRngListing(e));
+    for (const [i, a] of ac.entries()) {
+      if (used.has(i)) continue;
+      if (!expectsRng && this.#isRngListing(a)) {
+        this.#count(Rule.RngAttributeOptional);
+        continue;
+      }
+      aligned.push(a);
+    }
+    const kept = ac.filter((a) => aligned.includes(a));
+    if (aligned.some((a, i) => a !== kept[i])) this.#count(Rule.AttributeOrder);
+    return aligned;
+  }
+
+  /** Identity of a listed attribute: element, plus the attribute's name where the element is generic. */
+  #attributeKey(item: TtlvItem): string {
+    const name = this.#name(item.tag);
+    if (item.type === 'TextString' && name === 'AttributeName')
+      return `${name}:${normalizeSpaces(item.value)}`;
+    if (item.type === 'Enumeration' && name === 'AttributeReference') return `${name}:${item.value}`;
+    if (item.type === 'Structure' && (name === 'Attribute' || name === 'AttributeReference')) {
+      const parts = item.value
+        .filter(
+          (c) => c.type === 'TextString' && /^(AttributeName|VendorIdentification)$/.test(this.#name(c.tag)),
+        )
+        .map((c) => (c.type === 'TextString' ? normalizeSpaces(c.value) : ''));
+      return `${name}:${parts.join('/')}`;
+    }
+    return name;
+  }
+
+  #isRngListing(item: TtlvItem): boolean {
+    const name = this.#name(item.tag);
+    if (name === 'RandomNumberGenerator') return true;
+    const key = this.#attributeKey(item);
+    if (key === 'Attribute:Random Number Generator' || key === 'AttributeName:Random Number Generator')
+      return true;
+    return (
+      item.type === 'Enumeration' &&
+      name === 'AttributeReference' &&
+      this.#dict.enumFor(item.tag)?.byValue.get(item.value) === 'RandomNumberGenerator'
+    );
   }
 
   #noClientVersions(scope: Scope): boolean {

@@ -21,8 +21,11 @@ export class ReplayState {
   readonly bindings = new Map<string, TtlvItem>();
   /** distinct unique identifiers the server returned, in order of appearance */
   readonly uidsInOrder: string[] = [];
-  /** objects made by Create, CreateKeyPair, ReKey, Certify... on the server: random material */
-  readonly generated = new Set<string>();
+  /**
+   * objects made by Create, CreateKeyPair, ReKey, Certify... on the server: random material. Shared by
+   * the files of an isolated series (TL-M-3 reads the key TL-M-2 created).
+   */
+  readonly generated: Set<string>;
   /** object id → Cryptographic Algorithm name given when it was created or registered */
   readonly algorithms = new Map<string, string>();
   /** object id → Padding Method name in the Cryptographic Parameters it was created or registered with */
@@ -37,8 +40,12 @@ export class ReplayState {
   readonly sentDates = new Set<bigint>();
   readonly startedAt: bigint;
 
-  constructor(readonly clock: Clock = systemClock) {
+  constructor(
+    readonly clock: Clock = systemClock,
+    generated: Set<string> = new Set(),
+  ) {
     this.startedAt = clock.now();
+    this.generated = generated;
   }
 
   noteUid(uid: string): void {

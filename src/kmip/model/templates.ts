@@ -11,6 +11,7 @@ import { enumNameOf, ObjectType, Tag } from '../spec/index.js';
 import { childText } from '../ttlv/build.js';
 import type { TtlvStructure } from '../ttlv/types.js';
 import { addInstance, isMultiInstance, keysEqual, type ModelAttribute, removeAll } from './attributes.js';
+import type { ManagedObject } from './object.js';
 import type { ObjectService } from './service.js';
 
 /** The Template names a request's Template-Attribute structures carry (1.0 §2.1.8). */
@@ -34,15 +35,40 @@ export async function templateAttributes(
   const out: ModelAttribute[] = [];
   const typeName = enumNameOf('ObjectType', ObjectType.Template) ?? 'Template';
   for (const name of names) {
-    const [id] = await objects.locate({ name, objectType: typeName }, { limit: 1 });
-    const obj = id === undefined ? undefined : await objects.get(id);
-    if (obj === undefined) throw new KmipError('ItemNotFound', `no Template named "${name}"`);
-    const content = await objects.content(obj);
-    for (const a of content?.value ?? []) {
-      if (a.tag === Tag.Attribute && a.type === 'Structure') out.push(attributeFromV1(a));
+    const found = await findTemplate(objects, name, typeName);
+    if (found === undefined) throw new KmipError('ItemNotFound', `no Template named "${name}"`);
+    for (const a of found) {
+      // A Name inside the Template names the Template itself (1.0 style): not applied to the new object.
+      if (nameValue(a) === name) continue;
+      out.push(a);
     }
   }
   return out;
+}
+
+/** The attributes inside the Template object called `name` (its Name attribute, see lifecycle.ts). */
+async function findTemplate(
+  objects: ObjectService,
+  name: string,
+  typeName: string,
+): Promise<ModelAttribute[] | undefined> {
+  const [id] = await objects.locate({ name, objectType: typeName }, { limit: 1 });
+  const obj = id === undefined ? undefined : await objects.get(id);
+  return obj === undefined ? undefined : contentAttributes(objects, obj);
+}
+
+async function contentAttributes(objects: ObjectService, obj: ManagedObject): Promise<ModelAttribute[]> {
+  const content = await objects.content(obj);
+  const out: ModelAttribute[] = [];
+  for (const a of content?.value ?? []) {
+    if (a.tag === Tag.Attribute && a.type === 'Structure') out.push(attributeFromV1(a));
+  }
+  return out;
+}
+
+function nameValue(a: ModelAttribute): string | undefined {
+  if (a.key.kind !== 'standard' || a.key.tag !== Tag.Name || a.value.type !== 'Structure') return undefined;
+  return childText(a.value, Tag.NameValue);
 }
 
 /**

@@ -32,6 +32,7 @@ import {
   standardKey,
 } from '../model/attributes.js';
 import { checkClientAttributes, newObjectAttributes } from '../model/lifecycle.js';
+import { checkQuantumSafe } from '../model/quantum-safe.js';
 import {
   CryptographicAlgorithm,
   enumNameOf,
@@ -108,6 +109,8 @@ export async function createKeyPairObjects(ctx: OperationContext, req: PairReque
   const algorithm =
     findEnum(req.privateAttributes, Tag.CryptographicAlgorithm) ??
     findEnum(req.publicAttributes, Tag.CryptographicAlgorithm);
+  checkQuantumSafe(req.privateAttributes, algorithm ?? A.RSA, undefined);
+  checkQuantumSafe(req.publicAttributes, algorithm ?? A.RSA, undefined);
   const pair = await generatePair(algorithm, req.privateAttributes);
   const alg = algorithm ?? A.RSA;
   const length = algorithmOf(pair.privateKey)?.length ?? 0;

@@ -15,6 +15,7 @@ import { KmipError } from '../errors.js';
 import { readRequestAttributes } from '../messages/attributes.js';
 import { findEnum, findInteger, setStandard } from '../model/attributes.js';
 import { checkClientAttributes, newObjectAttributes } from '../model/lifecycle.js';
+import { checkQuantumSafe } from '../model/quantum-safe.js';
 import { withTemplates } from '../model/templates.js';
 import {
   CryptographicAlgorithm,
@@ -126,6 +127,7 @@ export const create: OperationDefinition = {
     await checkNameUnique(ctx, attrs, undefined);
     const algorithm = findEnum(attrs, Tag.CryptographicAlgorithm);
     const length = findInteger(attrs, Tag.CryptographicLength);
+    checkQuantumSafe(attrs, algorithm, length);
     const key = generateSymmetricKey(algorithm, length);
     try {
       const content = symmetricKeyContent(key, algorithm ?? 0, length ?? 0);

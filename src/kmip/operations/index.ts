@@ -6,6 +6,7 @@ import { certify } from './certify.js';
 import { check } from './check.js';
 import { create } from './create.js';
 import { createKeyPair } from './create-key-pair.js';
+import { createSplitKey } from './create-split-key.js';
 import { decrypt } from './decrypt.js';
 import { deleteAttribute } from './delete-attribute.js';
 import { deriveKey } from './derive-key.js';
@@ -20,6 +21,7 @@ import { getUsageAllocation } from './get-usage-allocation.js';
 import { hash } from './hash.js';
 import { importOperation } from './import.js';
 import { interop } from './interop.js';
+import { joinSplitKey } from './join-split-key.js';
 import { locate } from './locate.js';
 import { log } from './log.js';
 import { mac } from './mac.js';
@@ -93,4 +95,6 @@ export const OPERATIONS: readonly OperationDefinition[] = [
   hash,
   rngRetrieve,
   rngSeed,
+  createSplitKey,
+  joinSplitKey,
 ];

@@ -1,0 +1,136 @@
+/**
+ * Join Split Key (KMIP 1.2 §4.39, 2.0 §6.1.31): recombines Split Key objects
+ * (Create Split Key's or registered ones) into a new Symmetric Key or Secret
+ * Data with the client's attributes; the Cryptographic Algorithm and Length
+ * default to those of the parts' Key Blocks.
+ *
+ * Errors (spec table): fewer parts than the Split Key Threshold, or parts of
+ * different splits → Cryptographic Failure (TC-SJ-1/3); an identifier that is
+ * not a Split Key, or an Object Type other than Symmetric Key / Secret Data →
+ * Invalid Field; an unknown identifier → Item / Object Not Found.
+ */
+import { KmipError } from '../errors.js';
+import { readRequestAttributes } from '../messages/attributes.js';
+import { findEnum, findInteger } from '../model/attributes.js';
+import { checkClientAttributes, newObjectAttributes } from '../model/lifecycle.js';
+import { keyBlockOf } from '../model/object.js';
+import { withTemplates } from '../model/templates.js';
+import { ObjectType, Operation, SecretDataType, Tag } from '../spec/index.js';
+import { byteString, childEnum, childInteger, enumeration, structure } from '../ttlv/build.js';
+import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
+import { checkNameUnique, isDestroyed, isV2, notFound, reason, stateOf, uidItem } from './common.js';
+import { symmetricKeyContent } from './create.js';
+import { primeOf } from './create-split-key.js';
+import { secretBytes } from './crypto-common.js';
+import { joinSecret, type KeyPart, type SplitParameters } from './secret-sharing.js';
+import type { OperationContext, OperationDefinition } from './types.js';
+
+interface LoadedPart extends KeyPart {
+  readonly params: SplitParameters;
+  readonly algorithm: number | undefined;
+  readonly length: number | undefined;
+}
+
+async function loadPart(ctx: OperationContext, id: string): Promise<LoadedPart> {
+  const obj = await ctx.services.objects.get(id);
+  if (obj === undefined || obj.tombstoned) throw notFound(ctx, id);
+  if (obj.objectType !== ObjectType.SplitKey)
+    throw new KmipError('InvalidField', `object ${id} is not a Split Key`);
+  if (isDestroyed(stateOf(obj)) || obj.sealed === undefined) {
+    throw new KmipError(reason(ctx, 'ObjectDestroyed', 'ItemNotFound'), `object ${id} has no key material`);
+  }
+  const content = await ctx.services.objects.content(obj);
+  const parts = childInteger(content, Tag.SplitKeyParts);
+  const partId = childInteger(content, Tag.KeyPartIdentifier);
+  const threshold = childInteger(content, Tag.SplitKeyThreshold);
+  const method = childEnum(content, Tag.SplitKeyMethod);
+  if (
+    content === undefined ||
+    parts === undefined ||
+    partId === undefined ||
+    threshold === undefined ||
+    method === undefined
+  ) {
+    throw new KmipError('InvalidField', `Split Key ${id} lacks its split parameters`);
+  }
+  const prime = primeOf(content);
+  const block = keyBlockOf(content);
+  return {
+    id: partId,
+    bytes: secretBytes({ obj, content }),
+    params: prime === undefined ? { parts, threshold, method } : { parts, threshold, method, prime },
+    algorithm:
+      childEnum(block, Tag.CryptographicAlgorithm) ?? findEnum(obj.attributes, Tag.CryptographicAlgorithm),
+    length:
+      childInteger(block, Tag.CryptographicLength) ?? findInteger(obj.attributes, Tag.CryptographicLength),
+  };
+}
+
+function sameSplit(a: SplitParameters, b: SplitParameters): boolean {
+  return a.parts === b.parts && a.threshold === b.threshold && a.method === b.method && a.prime === b.prime;
+}
+
+export const joinSplitKey: OperationDefinition = {
+  operation: Operation.JoinSplitKey,
+  since: '1.2',
+  mutates: true,
+  needsObject: false,
+  async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
+    const objectType = childEnum(payload, Tag.ObjectType);
+    if (objectType !== ObjectType.SymmetricKey && objectType !== ObjectType.SecretData) {
+      throw new KmipError('InvalidField', 'Join Split Key makes a Symmetric Key or Secret Data');
+    }
+    const ids = payload.value.flatMap((c) =>
+      c.tag === Tag.UniqueIdentifier && c.type === 'TextString' ? [c.value] : [],
+    );
+    if (ids.length === 0 && ctx.idPlaceholder !== undefined) ids.push(ctx.idPlaceholder);
+    if (ids.length === 0)
+      throw new KmipError('InvalidMessage', 'Join Split Key needs the Unique Identifiers of the parts');
+    const parts: LoadedPart[] = [];
+    for (const id of ids) parts.push(await loadPart(ctx, id));
+    const first = parts[0] as LoadedPart;
+    if (parts.some((p) => !sameSplit(p.params, first.params))) {
+      throw new KmipError('CryptographicFailure', 'the parts come from different splits');
+    }
+    const own = readRequestAttributes(payload, [Tag.TemplateAttribute, Tag.Attributes]);
+    checkClientAttributes(own, isV2(ctx.version));
+    const attrs = await withTemplates(ctx.services.objects, payload, [Tag.TemplateAttribute], own);
+    await checkNameUnique(ctx, attrs, undefined);
+    const algorithm = findEnum(attrs, Tag.CryptographicAlgorithm) ?? first.algorithm;
+    const length = findInteger(attrs, Tag.CryptographicLength) ?? first.length;
+    const byteLength =
+      length !== undefined && objectType === ObjectType.SymmetricKey
+        ? Math.ceil(length / 8)
+        : first.bytes.length;
+    const secret = joinSecret(parts, first.params, byteLength);
+    try {
+      const content =
+        objectType === ObjectType.SymmetricKey
+          ? symmetricKeyContent(secret, algorithm ?? 0, length ?? secret.length * 8)
+          : structure(Tag.SecretData, [
+              enumeration(Tag.SecretDataType, childEnum(payload, Tag.SecretDataType) ?? SecretDataType.Seed),
+              structure(Tag.KeyBlock, [
+                enumeration(Tag.KeyFormatType, 0x00000002), // Opaque
+                structure(Tag.KeyValue, [byteString(Tag.KeyMaterial, secret)]),
+              ]),
+            ]);
+      const obj = await ctx.services.objects.create({
+        objectType,
+        attributes: newObjectAttributes({
+          objectType,
+          attributes: attrs,
+          content,
+          now: ctx.services.clock(),
+          algorithm,
+          length,
+        }),
+        content,
+        owner: ctx.client.commonName,
+      });
+      ctx.idPlaceholder = obj.id;
+      return [uidItem(obj.id)];
+    } finally {
+      secret.fill(0);
+    }
+  },
+};
