@@ -6,6 +6,7 @@
  * running again) finishes an interrupted run.
  */
 import { userInfo } from 'node:os';
+import { AuditTrail } from '../audit/trail.js';
 import { loadConfig, type ServerConfig } from '../config/index.js';
 import { openMasterKeyProvider, openSoftwareProvider } from '../hsm/index.js';
 import type { MasterKeyProvider } from '../hsm/types.js';
@@ -13,6 +14,7 @@ import { createLogger, type Logger, silentLogger } from '../log.js';
 import { openStore } from '../store/index.js';
 import { keksByMasterKey, rewrapKeks, Sealer } from '../store/sealing.js';
 import type { AuditRecord, ObjectStore } from '../store/types.js';
+import { cliActionApproved } from './access-common.js';
 import { intOption, type ParsedArgs, stringOption, UsageError } from './args.js';
 import type { CliIo } from './run.js';
 
@@ -50,9 +52,15 @@ function actor(): string {
   }
 }
 
-/** The audit trail records the event; the operational log and stdout say it too. */
+/**
+ * The audit trail records the event in its own hash-chained, sealed segment
+ * (src/audit/trail.ts), so `audit verify` accepts it; stdout says it too.
+ */
 async function audit(
   store: ObjectStore,
+  provider: MasterKeyProvider,
+  config: ServerConfig,
+  log: Logger,
   io: CliIo,
   operation: string,
   detail: Record<string, string>,
@@ -65,7 +73,23 @@ async function audit(
     outcome: 'Success',
     detail,
   };
-  await store.appendAudit(record);
+  const sealer = await Sealer.open(store, provider, { log });
+  try {
+    const trail = await AuditTrail.open({
+      store,
+      sealer,
+      anchorFile: config.audit.anchorFile,
+      actor: record.actor,
+      log,
+    });
+    try {
+      await trail.append(record);
+    } finally {
+      await trail.close();
+    }
+  } finally {
+    await sealer.close();
+  }
   const fields = Object.entries(detail)
     .map(([k, v]) => `${k}=${v}`)
     .join(' ');
@@ -147,7 +171,7 @@ export async function masterKeyRotate(
       log,
     });
     if (total > 0) io.err('\n');
-    await audit(store, io, resume ? 'MasterKeyRotateResume' : 'MasterKeyRotate', {
+    await audit(store, provider, config, log, io, resume ? 'MasterKeyRotateResume' : 'MasterKeyRotate', {
       from,
       to: provider.currentKeyId,
       rewrapped: String(rewrapped),
@@ -182,7 +206,7 @@ export async function kekRotate(
         signal: abort.signal,
       });
       if (result.total > 0) io.err('\n');
-      await audit(store, io, opts.resume ? 'KekRotateResume' : 'KekRotate', {
+      await audit(store, provider, config, log, io, opts.resume ? 'KekRotateResume' : 'KekRotate', {
         kek: result.kekId,
         resealed: String(result.resealed),
         objects: String(result.total),
@@ -227,7 +251,7 @@ export async function hsmMigrate(
         log,
       });
       if (total > 0) io.err('\n');
-      await audit(store, io, 'MasterKeyProviderMigrate', {
+      await audit(store, target, config, log, io, 'MasterKeyProviderMigrate', {
         from: 'software',
         to: target.currentKeyId,
         rewrapped: String(rewrapped),
@@ -252,7 +276,12 @@ export async function masterKeyCommand(args: ParsedArgs, io: CliIo): Promise<num
     if (resume) throw new UsageError('--resume applies to rotate');
     return masterKeyStatus(configOf(args), io, quietLog());
   }
-  if (sub === 'rotate') return masterKeyRotate(configOf(args), io, quietLog(), resume);
+  if (sub === 'rotate') {
+    // Dual control (auth.dualControl lists master-key-rotate): approved by officers first.
+    if (!resume && !(await cliActionApproved(args, io, 'master-key-rotate', 'master-key rotate', {})))
+      return 1;
+    return masterKeyRotate(configOf(args), io, quietLog(), resume);
+  }
   throw new UsageError('master-key needs rotate or status');
 }
 

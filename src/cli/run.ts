@@ -1,10 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../config/index.js';
+import { ACCESS_FLAGS } from './access-common.js';
+import { approvalsCommand } from './approvals.js';
 import { type FlagSpec, type ParsedArgs, parseArgs, UsageError } from './args.js';
+import { auditCommand } from './audit.js';
 import { backupCommand, restoreCommand } from './backup.js';
+import { grantsCommand } from './grants.js';
 import { hsmCommand, kekCommand, masterKeyCommand } from './keys.js';
 import { pkiCommand } from './pki.js';
 import { startCommand } from './start.js';
+import { tenantsCommand } from './tenants.js';
 
 export interface CliIo {
   out(s: string): void;
@@ -27,6 +32,13 @@ Commands:
   master-key rotate         New master-key version; rewrap every KEK under it (online).
   kek rotate                New key-encryption key; re-seal every object under it (online).
   hsm migrate               Move KEKs from the software master key to the pkcs11 provider.
+  audit verify              Check the audit trail's hash chain, seals and anchor; exit 1 naming the first bad record.
+  audit export              Print the audit trail as JSON lines (--since T, --until T: ISO 8601 or epoch seconds).
+  tenants list|add NAME|assign IDENTITY TENANT|hash-password
+                            Tenants and their identities (docs/access-control.md).
+  grants list|add|revoke ID Let another tenant's identity or group use objects.
+  approvals list|approve ID|deny ID
+                            Officers decide on dual-control requests.
   version                   Print the version.
   help                      Print this help.
 
@@ -53,6 +65,21 @@ Options of master-key, kek and hsm:
   --resume                  Finish an interrupted rotation without making a new version/KEK.
   --rate N                  kek rotate: re-seal at most N objects per second.
   --from-key-file FILE      hsm migrate: the software master key file (default: hsm.keyFile).
+  --cert FILE, --key FILE   master-key rotate under dual control: the requesting officer.
+
+Options of audit:
+  --config FILE, --data-dir DIR   Which server's store, HSM and anchor file (as for start).
+  --store URI               sqlite:PATH or mongodb://... instead of the configured store.
+  --strict                  verify: records after the last seal are an error (use after a clean shutdown).
+  --anchor FILE             verify: the anchor file (default: audit.anchorFile); --no-anchor skips it.
+  --since T, --until T      export: only records in this time range.
+
+Options of tenants, grants and approvals:
+  --config FILE, --data-dir DIR   Which server's store and access policy (as for start).
+  --cert FILE, --key FILE   The officer's client certificate and key (changes and decisions).
+  --roles R1,R2 --groups G1,G2    tenants assign: roles and groups of the identity.
+  --tenant T (--object ID | --object-group G) (--to-identity I | --to-group G) --operations Get,Encrypt
+                            grants add: what the grant opens, to whom.
 
 Every option of the configuration file also has an environment variable; see docs/configuration.md.
 `;
@@ -78,7 +105,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   },
   restore: { flags: { config: 'string', 'data-dir': 'string', store: 'string' }, run: restoreCommand },
   'master-key': {
-    flags: { config: 'string', 'data-dir': 'string', resume: 'boolean' },
+    flags: { config: 'string', 'data-dir': 'string', resume: 'boolean', cert: 'string', key: 'string' },
     run: masterKeyCommand,
   },
   kek: {
@@ -86,6 +113,33 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     run: kekCommand,
   },
   hsm: { flags: { config: 'string', 'data-dir': 'string', 'from-key-file': 'string' }, run: hsmCommand },
+  audit: {
+    flags: {
+      config: 'string',
+      'data-dir': 'string',
+      store: 'string',
+      strict: 'boolean',
+      anchor: 'string',
+      'no-anchor': 'boolean',
+      since: 'string',
+      until: 'string',
+    },
+    run: auditCommand,
+  },
+  tenants: { flags: { ...ACCESS_FLAGS, roles: 'string', groups: 'string' }, run: tenantsCommand },
+  grants: {
+    flags: {
+      ...ACCESS_FLAGS,
+      tenant: 'string',
+      object: 'string',
+      'object-group': 'string',
+      'to-identity': 'string',
+      'to-group': 'string',
+      operations: 'string',
+    },
+    run: grantsCommand,
+  },
+  approvals: { flags: ACCESS_FLAGS, run: approvalsCommand },
   version: { flags: {}, run: versionCommand },
   help: { flags: {}, run: helpCommand },
 };

@@ -2,6 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import { devPkiPaths } from '../pki/dev-pki.js';
+import { type AuditConfig, buildAuditConfig } from './audit.js';
+import { type AuthConfig, buildAuthConfig } from './auth.js';
 import { CONFIG_FILE_ENV, OPTIONS, type OptionSpec } from './options.js';
 
 export interface ServerConfig {
@@ -18,6 +20,8 @@ export interface ServerConfig {
     ciphersuites: string;
     minVersion: 'TLSv1.2' | 'TLSv1.3';
     sessionTimeoutSeconds: number;
+    /** absolute path of a PEM file with the CRL(s) client certificates are checked against */
+    crl?: string;
     /** true when tls.* were not set: the paths point into DATA/pki and are created on first start */
     devPki: boolean;
   };
@@ -29,6 +33,15 @@ export interface ServerConfig {
     readTimeoutMs: number;
     maxBatchItems: number;
     maxDepth: number;
+    /** TLS handshakes in progress at once; the oldest is dropped past it */
+    maxHandshakes: number;
+    handshakeTimeoutMs: number;
+    /** 0: no cap */
+    maxConnectionsPerIdentity: number;
+    /** 0: no limit */
+    requestsPerSecondPerIdentity: number;
+    /** absent: one second of the rate */
+    requestBurstPerIdentity?: number;
   };
   log: { level: string; file?: string };
   /** `uri` is sqlite:ABSOLUTE_PATH or a mongodb:// connection string */
@@ -48,6 +61,8 @@ export interface ServerConfig {
     healthCheckSeconds?: number;
   };
   crypto: { allowTripleDes: boolean };
+  auth: AuthConfig;
+  audit: AuditConfig;
 }
 
 export type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
@@ -72,7 +87,7 @@ export class ConfigError extends Error {
   }
 }
 
-type Value = string | number | boolean;
+type Value = string | number | boolean | object;
 interface Setting {
   value: Value;
   source: string;
@@ -108,7 +123,13 @@ export function loadConfig(opts: LoadConfigOptions = {}): ServerConfig {
     if (raw === undefined) continue;
     const source = `environment variable ${option.env}`;
     const value =
-      option.kind === 'int' ? parseIntStrict(raw) : option.kind === 'boolean' ? parseBoolean(raw) : raw;
+      option.kind === 'int'
+        ? parseIntStrict(raw)
+        : option.kind === 'boolean'
+          ? parseBoolean(raw)
+          : option.kind === 'data'
+            ? parseJson(raw)
+            : raw;
     const checked = checkValue(option, value, source, problems);
     if (checked !== undefined)
       settings.set(option.key, { value: resolveValue(option, checked, cwd), source });
@@ -156,6 +177,7 @@ function build(settings: Map<string, Setting>): ServerConfig {
       ciphersuites: str('tls.ciphersuites'),
       minVersion: str('tls.minVersion') === 'TLSv1.3' ? 'TLSv1.3' : 'TLSv1.2',
       sessionTimeoutSeconds: int('tls.sessionTimeoutSeconds'),
+      ...(settings.has('tls.crl') ? { crl: str('tls.crl') } : {}),
       devPki,
     },
     limits: {
@@ -165,6 +187,13 @@ function build(settings: Map<string, Setting>): ServerConfig {
       readTimeoutMs: int('limits.readTimeoutMs'),
       maxBatchItems: int('limits.maxBatchItems'),
       maxDepth: int('limits.maxDepth'),
+      maxHandshakes: int('limits.maxHandshakes'),
+      handshakeTimeoutMs: int('limits.handshakeTimeoutMs'),
+      maxConnectionsPerIdentity: int('limits.maxConnectionsPerIdentity'),
+      requestsPerSecondPerIdentity: int('limits.requestsPerSecondPerIdentity'),
+      ...(settings.has('limits.requestBurstPerIdentity')
+        ? { requestBurstPerIdentity: int('limits.requestBurstPerIdentity') }
+        : {}),
     },
     store: {
       uri: settings.has('store.uri') ? str('store.uri') : `sqlite:${path.join(dataDir, 'kmip.db')}`,
@@ -187,6 +216,24 @@ function build(settings: Map<string, Setting>): ServerConfig {
         : {}),
     },
     crypto: { allowTripleDes: settings.get('crypto.allowTripleDes')?.value === true },
+    auth: buildAuthConfig({
+      enabled: settings.get('auth.enabled')?.value === true,
+      identityFrom: str('auth.identityFrom'),
+      tenants: settings.get('auth.tenants')?.value,
+      identities: settings.get('auth.identities')?.value,
+      dualControl: settings.get('auth.dualControl')?.value,
+      devPki,
+    }),
+    audit: buildAuditConfig({
+      dataDir,
+      sealEveryRecords: int('audit.sealEveryRecords'),
+      sealIntervalSeconds: int('audit.sealIntervalSeconds'),
+      anchorFile: settings.has('audit.anchorFile') ? str('audit.anchorFile') : undefined,
+      requirePurpose: settings.get('audit.requirePurpose')?.value,
+      defaultPurpose: settings.get('audit.defaultPurpose')?.value,
+      file: settings.has('audit.file') ? str('audit.file') : undefined,
+      syslog: settings.has('audit.syslog') ? str('audit.syslog') : undefined,
+    }),
     log:
       logFile === undefined
         ? { level: str('log.level') }
@@ -276,13 +323,25 @@ function checkValue(
         return undefined;
       }
       return value;
+    case 'data': {
+      if (typeof value !== 'object' || value === null) {
+        problems.push(`${where}: must be a mapping or a list, got ${show(value)}`);
+        return undefined;
+      }
+      const found = option.check?.(value) ?? [];
+      for (const p of found) problems.push(`${p} (${source})`);
+      return found.length > 0 ? undefined : value;
+    }
     case 'string':
-    case 'path':
+    case 'path': {
       if (typeof value !== 'string' || value.trim() === '') {
         problems.push(`${where}: must be a non-empty string, got ${show(value)}`);
         return undefined;
       }
-      return value;
+      const found = option.check?.(value) ?? [];
+      for (const p of found) problems.push(`${p} (${source})`);
+      return found.length > 0 ? undefined : value;
+    }
   }
 }
 
@@ -329,6 +388,14 @@ function parseBoolean(raw: string): boolean | string {
   if (v === 'true' || v === '1') return true;
   if (v === 'false' || v === '0') return false;
   return raw;
+}
+
+function parseJson(raw: string): unknown {
+  try {
+    return JSON.parse(raw);
+  } catch {
+    return raw;
+  }
 }
 
 function parseIntStrict(raw: string): number | string {

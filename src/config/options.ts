@@ -3,7 +3,11 @@
  * meaning. The loader, the validation and docs/configuration.md (checked by a test) follow this table.
  */
 
-export type OptionKind = 'string' | 'path' | 'int' | 'enum' | 'boolean';
+import { checkDefaultPurpose, checkRequirePurpose, checkSyslog } from './audit.js';
+import { checkDualControl, checkIdentities, checkTenants, IDENTITY_SOURCES } from './auth.js';
+
+/** 'data': a YAML mapping or list (JSON text in the environment), checked by the option's `check` */
+export type OptionKind = 'string' | 'path' | 'int' | 'enum' | 'boolean' | 'data';
 
 export interface OptionSpec {
   /** dotted key in the configuration file, e.g. 'limits.maxMessageBytes' */
@@ -16,6 +20,8 @@ export interface OptionSpec {
   max?: number;
   values?: readonly string[];
   doc: string;
+  /** kinds 'data', 'string' and 'path': the problems of a value, empty when it is valid */
+  check?: (value: unknown) => string[];
 }
 
 /** Node's TLS 1.3 defaults, all AEAD. */
@@ -115,6 +121,13 @@ export const OPTIONS: readonly OptionSpec[] = [
     doc: 'Lifetime of TLS sessions and tickets for session resumption.',
   },
   {
+    key: 'tls.crl',
+    env: 'KMIP_TLS_CRL',
+    kind: 'path',
+    default: undefined,
+    doc: 'Certificate revocation list(s) (PEM; several CRLs may be concatenated in one file). A revoked client certificate is refused at the TLS handshake. When set, every CA in tls.ca that issues client certificates needs a current CRL here. Reloaded with the certificates on SIGHUP.',
+  },
+  {
     key: 'limits.maxMessageBytes',
     env: 'KMIP_LIMITS_MAX_MESSAGE_BYTES',
     kind: 'int',
@@ -130,7 +143,52 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: 10000,
     min: 1,
     max: 1_000_000,
-    doc: 'Concurrent TLS connections; further connections are refused.',
+    doc: 'Concurrent TCP connections, TLS handshakes included. At the cap the oldest handshake in progress is dropped to make room; with none in progress the new connection is refused.',
+  },
+  {
+    key: 'limits.maxHandshakes',
+    env: 'KMIP_LIMITS_MAX_HANDSHAKES',
+    kind: 'int',
+    default: 1000,
+    min: 1,
+    max: 1_000_000,
+    doc: 'TLS handshakes in progress at once (capped by limits.maxConnections); past it the oldest one is dropped, so sockets that never finish theirs cannot lock real clients out.',
+  },
+  {
+    key: 'limits.handshakeTimeoutMs',
+    env: 'KMIP_LIMITS_HANDSHAKE_TIMEOUT_MS',
+    kind: 'int',
+    default: 10_000,
+    min: 1,
+    max: DAY_MS,
+    doc: 'A TLS handshake must complete within this time, or the connection is closed.',
+  },
+  {
+    key: 'limits.maxConnectionsPerIdentity',
+    env: 'KMIP_LIMITS_MAX_CONNECTIONS_PER_IDENTITY',
+    kind: 'int',
+    default: 1000,
+    min: 0,
+    max: 1_000_000,
+    doc: 'Concurrent authenticated connections per client identity (certificate subject CN); a further connection is closed right after its handshake. 0: no cap.',
+  },
+  {
+    key: 'limits.requestsPerSecondPerIdentity',
+    env: 'KMIP_LIMITS_REQUESTS_PER_SECOND_PER_IDENTITY',
+    kind: 'int',
+    default: 0,
+    min: 0,
+    max: 1_000_000,
+    doc: 'Request messages per second per client identity, over all its connections (token bucket). Requests over the rate are delayed, not refused. 0: no limit.',
+  },
+  {
+    key: 'limits.requestBurstPerIdentity',
+    env: 'KMIP_LIMITS_REQUEST_BURST_PER_IDENTITY',
+    kind: 'int',
+    default: undefined,
+    min: 1,
+    max: 1_000_000,
+    doc: 'Request messages an identity may send at once after a quiet period, before limits.requestsPerSecondPerIdentity applies (default: one second of the rate).',
   },
   {
     key: 'limits.idleTimeoutMs',
@@ -267,6 +325,101 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: 'boolean',
     default: false,
     doc: 'Let Encrypt and Decrypt use Triple DES keys (ECB, CBC). Off by default: NIST SP 800-131A disallows Triple DES encryption; turn it on only for legacy clients.',
+  },
+  {
+    key: 'auth.enabled',
+    env: 'KMIP_AUTH_ENABLED',
+    kind: 'boolean',
+    default: false,
+    doc: 'Access control: tenants, per-object access, roles and dual control (docs/access-control.md). Off: every client acts in one tenant "default" with every operation, as before access control existed.',
+  },
+  {
+    key: 'auth.identityFrom',
+    env: 'KMIP_AUTH_IDENTITY_FROM',
+    kind: 'enum',
+    values: IDENTITY_SOURCES,
+    default: 'cn',
+    doc: 'What names a client: its verified certificate subject CN, or its first DNS, email or URI subject alternative name.',
+  },
+  {
+    key: 'auth.tenants',
+    env: 'KMIP_AUTH_TENANTS',
+    kind: 'data',
+    default: undefined,
+    check: checkTenants,
+    doc: 'Tenant names (a list). Tenants named by identities exist too; `kmip-server tenants add` adds more at run time.',
+  },
+  {
+    key: 'auth.identities',
+    env: 'KMIP_AUTH_IDENTITIES',
+    kind: 'data',
+    default: undefined,
+    check: checkIdentities,
+    doc: 'Identity name → { tenant, roles, groups, credential: { username, passwordHash }, device: { serialNumber, ... } }. Unknown identities are refused.',
+  },
+  {
+    key: 'auth.dualControl',
+    env: 'KMIP_AUTH_DUAL_CONTROL',
+    kind: 'data',
+    default: undefined,
+    check: checkDualControl,
+    doc: 'M-of-N approval: { approvals: M (default 2), operations: [destroy, revoke-compromise, export-foreign, master-key-rotate, grants, policy], expiryHours (default 24) }.',
+  },
+  {
+    key: 'audit.sealEveryRecords',
+    env: 'KMIP_AUDIT_SEAL_EVERY_RECORDS',
+    kind: 'int',
+    default: 1000,
+    min: 1,
+    max: 1_000_000,
+    doc: 'The audit trail is sealed (an HMAC under a key protected by the master key) after this many records. Records after the last seal are hash-chained only (docs/audit.md).',
+  },
+  {
+    key: 'audit.sealIntervalSeconds',
+    env: 'KMIP_AUDIT_SEAL_INTERVAL_SECONDS',
+    kind: 'int',
+    default: 60,
+    min: 1,
+    max: 86400,
+    doc: 'Unsealed audit records are sealed at least this often; the trail is also sealed at shutdown.',
+  },
+  {
+    key: 'audit.anchorFile',
+    env: 'KMIP_AUDIT_ANCHOR_FILE',
+    kind: 'path',
+    default: undefined,
+    doc: 'Where each node writes the position and hash of its last seal (default DATA/audit-anchor.json); `audit verify` uses it to detect records deleted from the end of the trail. Keep it (or a copy) out of reach of database administrators.',
+  },
+  {
+    key: 'audit.requirePurpose',
+    env: 'KMIP_AUDIT_REQUIRE_PURPOSE',
+    kind: 'data',
+    default: undefined,
+    check: checkRequirePurpose,
+    doc: 'Operations (a list of KMIP operation names, e.g. [Destroy, Get]) refused with Permission Denied unless the request has a purpose: a Client Correlation Value in its header (KMIP 1.4+) or a default purpose from audit.defaultPurpose.',
+  },
+  {
+    key: 'audit.defaultPurpose',
+    env: 'KMIP_AUDIT_DEFAULT_PURPOSE',
+    kind: 'data',
+    default: undefined,
+    check: checkDefaultPurpose,
+    doc: 'Purpose recorded when a request carries no Client Correlation Value: a mapping of identity, group:NAME or * to a purpose text; the identity wins over its groups, which win over *.',
+  },
+  {
+    key: 'audit.file',
+    env: 'KMIP_AUDIT_FILE',
+    kind: 'path',
+    default: undefined,
+    doc: 'Also append every audit record to this file as JSON lines (the `audit export` format), for a SIEM. Best effort; the store keeps the verifiable trail.',
+  },
+  {
+    key: 'audit.syslog',
+    env: 'KMIP_AUDIT_SYSLOG',
+    kind: 'string',
+    default: undefined,
+    check: checkSyslog,
+    doc: 'Also send every audit record to syslog: udp://HOST:PORT or tcp://HOST:PORT (RFC 5424, facility 13 "log audit", message = the JSON line; TCP uses RFC 6587 octet counting). Best effort.',
   },
   {
     key: 'log.level',

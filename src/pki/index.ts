@@ -1,3 +1,4 @@
+export { parseCrls, type RevocationList } from './crl.js';
 export {
   DEV_CA_COMMON_NAME,
   type DevPkiOptions,

@@ -135,6 +135,8 @@ export interface ObjectStore {
   appendAudit(record: AuditRecord): Promise<void>;
   /** audit records in append order */
   readAudit(opts?: { after?: number; limit?: number }): AsyncIterable<AuditRecord & { readonly seq: number }>;
+  /** the last audit record appended (the audit writer links a new chain segment to it); optional */
+  lastAudit?(): Promise<(AuditRecord & { readonly seq: number }) | undefined>;
   /**
    * A few writes that become visible together or not at all (e.g. Re-key: insert
    * the new key, update the old one's links, audit). All or nothing.

@@ -63,11 +63,35 @@ describe('config/loadConfig', () => {
         readTimeoutMs: 30000,
         maxBatchItems: 1000,
         maxDepth: 64,
+        maxHandshakes: 1000,
+        handshakeTimeoutMs: 10000,
+        maxConnectionsPerIdentity: 1000,
+        requestsPerSecondPerIdentity: 0,
       },
       log: { level: 'info' },
       store: { uri: 'sqlite:/srv/kmip/data/kmip.db', database: 'kmip' },
       hsm: { provider: 'software', keyFile: '/srv/kmip/data/master.key' },
       crypto: { allowTripleDes: false },
+      auth: {
+        enabled: false,
+        identityFrom: 'cn',
+        tenants: [],
+        identities: {
+          admin: {
+            tenant: 'default',
+            roles: ['security-officer', 'key-administrator', 'crypto-user'],
+            groups: [],
+          },
+        },
+        dualControl: { approvals: 2, operations: [], expiryHours: 24 },
+      },
+      audit: {
+        sealEveryRecords: 1000,
+        sealIntervalSeconds: 60,
+        anchorFile: '/srv/kmip/data/audit-anchor.json',
+        requirePurpose: [],
+        defaultPurpose: {},
+      },
     };
     expect(config).to.deep.equal(expected);
     expect(DEFAULT_TLS12_CIPHERS).to.equal(
@@ -140,6 +164,12 @@ describe('config/loadConfig', () => {
       KMIP_TLS_CIPHERSUITES: 'TLS_AES_256_GCM_SHA384',
       KMIP_TLS_MIN_VERSION: 'TLSv1.3',
       KMIP_TLS_SESSION_TIMEOUT_SECONDS: '60',
+      KMIP_TLS_CRL: '/etc/kmip/crl.pem',
+      KMIP_LIMITS_MAX_HANDSHAKES: '4',
+      KMIP_LIMITS_HANDSHAKE_TIMEOUT_MS: '700',
+      KMIP_LIMITS_MAX_CONNECTIONS_PER_IDENTITY: '2',
+      KMIP_LIMITS_REQUESTS_PER_SECOND_PER_IDENTITY: '50',
+      KMIP_LIMITS_REQUEST_BURST_PER_IDENTITY: '20',
       KMIP_LIMITS_MAX_MESSAGE_BYTES: '2048',
       KMIP_LIMITS_MAX_CONNECTIONS: '5',
       KMIP_LIMITS_IDLE_TIMEOUT_MS: '1000',
@@ -161,6 +191,18 @@ describe('config/loadConfig', () => {
       KMIP_HSM_GRACE_PERIOD_SECONDS: '30',
       KMIP_HSM_HEALTH_CHECK_SECONDS: '2',
       KMIP_CRYPTO_ALLOW_TRIPLE_DES: 'true',
+      KMIP_AUTH_ENABLED: 'true',
+      KMIP_AUTH_IDENTITY_FROM: 'san-dns',
+      KMIP_AUTH_TENANTS: '["payments"]',
+      KMIP_AUTH_IDENTITIES: '{"app.example":{"tenant":"payments","roles":["crypto-user"]}}',
+      KMIP_AUTH_DUAL_CONTROL: '{"approvals":3,"operations":["destroy"]}',
+      KMIP_AUDIT_SEAL_EVERY_RECORDS: '50',
+      KMIP_AUDIT_SEAL_INTERVAL_SECONDS: '5',
+      KMIP_AUDIT_ANCHOR_FILE: 'anchor.json',
+      KMIP_AUDIT_REQUIRE_PURPOSE: '["Destroy","Get"]',
+      KMIP_AUDIT_DEFAULT_PURPOSE: '{"*":"unspecified"}',
+      KMIP_AUDIT_FILE: '/var/log/kmip-audit.jsonl',
+      KMIP_AUDIT_SYSLOG: 'udp://127.0.0.1:514',
     };
     expect(Object.keys(env).sort()).to.deep.equal(OPTIONS.map((o) => o.env).sort());
     const config = loadConfig({ env, cwd });
@@ -175,6 +217,7 @@ describe('config/loadConfig', () => {
         ciphersuites: 'TLS_AES_256_GCM_SHA384',
         minVersion: 'TLSv1.3',
         sessionTimeoutSeconds: 60,
+        crl: '/etc/kmip/crl.pem',
         devPki: false,
       },
       limits: {
@@ -184,6 +227,11 @@ describe('config/loadConfig', () => {
         readTimeoutMs: 500,
         maxBatchItems: 3,
         maxDepth: 8,
+        maxHandshakes: 4,
+        handshakeTimeoutMs: 700,
+        maxConnectionsPerIdentity: 2,
+        requestsPerSecondPerIdentity: 50,
+        requestBurstPerIdentity: 20,
       },
       log: { level: 'warn', file: '/var/log/kmip.log' },
       store: { uri: 'mongodb://127.0.0.1:27017/?replicaSet=rs0', database: 'keys' },
@@ -200,7 +248,48 @@ describe('config/loadConfig', () => {
         healthCheckSeconds: 2,
       },
       crypto: { allowTripleDes: true },
+      auth: {
+        enabled: true,
+        identityFrom: 'san-dns',
+        tenants: ['payments'],
+        identities: { 'app.example': { tenant: 'payments', roles: ['crypto-user'], groups: [] } },
+        dualControl: { approvals: 3, operations: ['destroy'], expiryHours: 24 },
+      },
+      audit: {
+        sealEveryRecords: 50,
+        sealIntervalSeconds: 5,
+        anchorFile: '/srv/kmip/anchor.json',
+        requirePurpose: ['Destroy', 'Get'],
+        defaultPurpose: { '*': 'unspecified' },
+        file: '/var/log/kmip-audit.jsonl',
+        syslog: 'udp://127.0.0.1:514',
+      },
     });
+  });
+
+  it('checks the audit section: operation names, purposes, syslog URL', () => {
+    const load = (yaml: string) => () => loadConfig({ configFile: file('audit.yaml', yaml), env: {}, cwd });
+    expect(load('audit:\n  requirePurpose: [Destroy, Launch]\n')).to.throw(
+      /audit.requirePurpose: 'Launch' is not a KMIP operation name/,
+    );
+    expect(load('audit:\n  defaultPurpose: { a: 3 }\n')).to.throw(
+      /audit.defaultPurpose.a: must be a non-empty string/,
+    );
+    expect(load('audit:\n  syslog: http://siem:514\n')).to.throw(/audit.syslog: must be udp:\/\/HOST:PORT/);
+  });
+
+  it('checks the auth section: roles, dual-control operations, and no plain passwords', () => {
+    const load = (yaml: string) => () => loadConfig({ configFile: file('auth.yaml', yaml), env: {}, cwd });
+    expect(load('auth:\n  identities:\n    a: { tenant: t, roles: [wizard] }\n')).to.throw(
+      /unknown role 'wizard'/,
+    );
+    expect(load('auth:\n  dualControl: { operations: [launch] }\n')).to.throw(/unknown operation 'launch'/);
+    expect(
+      load(
+        'auth:\n  identities:\n    a: { tenant: t, roles: [crypto-user], credential: { username: u, passwordHash: hunter2 } }\n',
+      ),
+    ).to.throw(/plain passwords are refused/);
+    expect(load('auth:\n  identities: [a, b]\n')).to.throw(/auth.identities: must be a mapping/);
   });
 
   it('reads crypto.allowTripleDes as a boolean from the file and refuses other values', () => {

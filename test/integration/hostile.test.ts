@@ -4,12 +4,15 @@
  * server keeps serving other clients with bounded memory.
  */
 import { readFile } from 'node:fs/promises';
+import net from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import tls from 'node:tls';
 import { expect } from 'chai';
 import { KmipConnection, type TlsTarget } from '../../conformance-tests/lib/client.js';
 import { Operation, ResultReason, ResultStatus, Tag } from '../../src/kmip/spec/index.js';
 import { decodeTtlv, encodeTtlv } from '../../src/kmip/ttlv/binary.js';
 import type { TtlvItem } from '../../src/kmip/ttlv/types.js';
+import { issueClientCertificate } from '../../src/pki/index.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const S = (tag: number, value: TtlvItem[]): TtlvItem => ({ tag, type: 'Structure', value });
@@ -153,5 +156,79 @@ describe('hostile input against the live server (integration)', function () {
     }
     const after = process.memoryUsage();
     expect(after.arrayBuffers - before.arrayBuffers).to.be.below(64 * 1024 * 1024);
+  });
+
+  it('keeps answering a well-behaved client with bounded latency during a slowloris and a connection flood', async () => {
+    const limited = await startTestServer({
+      overrides: {
+        limits: {
+          maxConnections: 40,
+          maxHandshakes: 15,
+          handshakeTimeoutMs: 3000,
+          readTimeoutMs: 3000,
+          maxConnectionsPerIdentity: 5,
+        },
+      },
+    });
+    const hostileTcp: net.Socket[] = [];
+    const hostileTls: tls.TLSSocket[] = [];
+    try {
+      const [ca, cert, key] = await Promise.all([
+        readFile(limited.pki.ca),
+        readFile(limited.pki.adminCert),
+        readFile(limited.pki.adminKey),
+      ]);
+      const good: TlsTarget = { host: limited.host, port: limited.port, ca, cert, key };
+      const bad = await issueClientCertificate(limited.dataDir, 'hostile');
+      const badPem = { cert: await readFile(bad.cert), key: await readFile(bad.key) };
+      // authenticated slowloris: one identity opens more connections than its cap, each trickling a message
+      for (let i = 0; i < 10; i++) {
+        const s = tls.connect({ ...good, ...badPem, servername: undefined });
+        s.on('error', () => {});
+        s.on('secureConnect', () => s.write(discoverVersions().subarray(0, 12)));
+        hostileTls.push(s);
+      }
+      let stop = false;
+      // unauthenticated flood: TCP sockets trickling a ClientHello that never completes, beyond maxConnections
+      const flood = (async () => {
+        while (!stop) {
+          if (hostileTcp.filter((s) => !s.destroyed).length < 60) {
+            const s = net.connect(limited.port, limited.host);
+            s.on('error', () => {});
+            s.on('connect', () => s.write(Buffer.from([0x16, 0x03])));
+            hostileTcp.push(s);
+          }
+          for (const s of hostileTcp) if (!s.destroyed && s.writable) s.write(Buffer.from([0x01]));
+          await delay(20);
+        }
+      })();
+      await delay(300);
+      const latencies: number[] = [];
+      for (let i = 0; i < 15; i++) {
+        const t0 = Date.now();
+        const conn = await KmipConnection.open(good, 3000);
+        try {
+          expect(resultOf(await conn.exchange(discoverVersions(), 3000)).status).to.equal(
+            ResultStatus.Success,
+          );
+        } finally {
+          conn.close();
+        }
+        latencies.push(Date.now() - t0);
+        await delay(50);
+      }
+      stop = true;
+      await flood;
+      expect(hostileTcp.length, 'sockets the flood opened').to.be.above(40);
+      expect(
+        hostileTls.filter((s) => !s.destroyed).length,
+        'hostile TLS connections left open',
+      ).to.be.at.most(5);
+      expect(Math.max(...latencies)).to.be.below(1500);
+    } finally {
+      for (const s of hostileTcp) s.destroy();
+      for (const s of hostileTls) s.destroy();
+      await limited.close();
+    }
   });
 });

@@ -32,6 +32,27 @@ export interface ContentSealer {
   unseal(objectId: string, version: number, blob: SealedBlob): Promise<Uint8Array>;
 }
 
+/** Owners starting with this are the server's own objects (issuing CA, access records), never a tenant. */
+export const SYSTEM_OWNER_PREFIX = 'kmip-server:';
+/** Owner of the access-control records (src/auth/records.ts): invisible to every KMIP operation. */
+export const ACCESS_RECORD_OWNER = 'kmip-server:access';
+
+/**
+ * What one caller may see and touch (src/auth/ builds it per message): the
+ * scoped service stamps `owner` on what it creates, narrows Locate to it in
+ * the store query (so paging and counts never include other tenants), and
+ * answers "does not exist" for any object `permits` refuses — no existence
+ * oracle.
+ */
+export interface AccessScope {
+  /** the owner (tenant) of new objects and the only one Locate lists */
+  readonly owner: string;
+  /** may the caller read (write false) or change (write true) this object now? */
+  permits(obj: ManagedObject, write: boolean): boolean;
+  /** told about each object created through the scope (it may then change it, e.g. a new issuing CA) */
+  created?(obj: ManagedObject): void;
+}
+
 export interface ObjectServiceOptions {
   readonly store: ObjectStore;
   readonly sealer: ContentSealer;
@@ -40,6 +61,8 @@ export interface ObjectServiceOptions {
   readonly maxAttempts?: number;
   /** records every write so that a batch with Undo can put it back */
   readonly journal?: UndoJournal;
+  /** tenant scoping; absent: every object */
+  readonly scope?: AccessScope;
 }
 
 /**
@@ -109,6 +132,41 @@ export class ObjectService {
     return new ObjectService({ ...this.#opts, journal });
   }
 
+  /** The same store seen through `scope` (one tenant's objects and what it was granted). */
+  scoped(scope: AccessScope): ObjectService {
+    return new ObjectService({ ...this.#opts, scope });
+  }
+
+  get scope(): AccessScope | undefined {
+    return this.#opts.scope;
+  }
+
+  #visible(rec: ObjectRecord | undefined, write: boolean): ObjectRecord | undefined {
+    if (rec === undefined || rec.owner === ACCESS_RECORD_OWNER) return undefined;
+    const scope = this.#opts.scope;
+    if (scope !== undefined && !scope.permits(fromRecord(rec), write)) return undefined;
+    return rec;
+  }
+
+  #ownerOf(input: NewObject): string | undefined {
+    const scope = this.#opts.scope;
+    if (scope === undefined) return input.owner;
+    // The server's own objects (the issuing CA) keep their owner; everything else is the caller's tenant's.
+    return input.owner?.startsWith(SYSTEM_OWNER_PREFIX) && input.owner !== ACCESS_RECORD_OWNER
+      ? input.owner
+      : scope.owner;
+  }
+
+  /** The Locate filter as the scope allows it; undefined when nothing can match. */
+  #narrow(filter: LocateFilter): LocateFilter | undefined {
+    const scope = this.#opts.scope;
+    if (filter.owner === ACCESS_RECORD_OWNER) return undefined;
+    if (scope === undefined) return filter;
+    if (filter.owner === undefined) return { ...filter, owner: scope.owner };
+    if (filter.owner === scope.owner || filter.owner.startsWith(SYSTEM_OWNER_PREFIX)) return filter;
+    return undefined;
+  }
+
   /**
    * Puts back what a batch wrote, newest first: objects it changed get their
    * earlier record again (content re-sealed under the next version, since
@@ -163,7 +221,7 @@ export class ObjectService {
       id,
       version: 1,
       objectType: input.objectType,
-      owner: input.owner,
+      owner: this.#ownerOf(input),
       attributes,
       sealed: undefined,
       tombstoned: false,
@@ -173,6 +231,7 @@ export class ObjectService {
     const at = obj.createdAt;
     await this.#store.insert(toRecord(obj, sealed, { createdAt: at, updatedAt: at }));
     this.#opts.journal?.note(id, undefined, 1);
+    this.#opts.scope?.created?.(obj);
     return { ...obj, sealed };
   }
 
@@ -190,8 +249,10 @@ export class ObjectService {
       value: id,
     });
     for (let attempt = 1; ; attempt++) {
-      const rec = await this.#store.get(id);
-      if (rec !== undefined && !replace) {
+      const stored = await this.#store.get(id);
+      const rec = this.#visible(stored, true);
+      // Another tenant's object under that identifier: refused as if it were ours, and never replaced.
+      if (stored !== undefined && (rec === undefined || !replace)) {
         throw new KmipError('ObjectAlreadyExists', `an object ${id} already exists`);
       }
       const now = this.#clock().getTime();
@@ -200,7 +261,7 @@ export class ObjectService {
         id,
         version,
         objectType: input.objectType,
-        owner: input.owner,
+        owner: this.#ownerOf(input),
         attributes,
         sealed: undefined,
         tombstoned: false,
@@ -212,6 +273,7 @@ export class ObjectService {
         if (rec === undefined) await this.#store.insert(record);
         else await this.#store.update(record, rec.version);
         this.#opts.journal?.note(id, rec, version);
+        if (rec === undefined) this.#opts.scope?.created?.(obj);
         return { ...obj, sealed };
       } catch (e: unknown) {
         const code = storeErrorCode(e);
@@ -234,7 +296,7 @@ export class ObjectService {
    * next change of the object.
    */
   async get(id: string): Promise<ManagedObject | undefined> {
-    const rec = await this.#store.get(id, { indexFields: false });
+    const rec = this.#visible(await this.#store.get(id, { indexFields: false }), false);
     return rec === undefined ? undefined : this.#current(fromRecord(rec));
   }
 
@@ -271,7 +333,7 @@ export class ObjectService {
    */
   async update(id: string, mutate: Mutation): Promise<ManagedObject> {
     for (let attempt = 1; ; attempt++) {
-      const rec = await this.#store.get(id);
+      const rec = this.#visible(await this.#store.get(id), true);
       if (rec === undefined) throw new KmipError('ItemNotFound', `object ${id} does not exist`);
       const stored = fromRecord(rec);
       const obj = this.#current(stored);
@@ -319,12 +381,14 @@ export class ObjectService {
   }
 
   /** Identifiers matching the filter, in the store's order (creation order). */
-  locate(filter: LocateFilter, page?: LocatePage): Promise<string[]> {
-    return this.#store.locate(filter, page);
+  async locate(filter: LocateFilter, page?: LocatePage): Promise<string[]> {
+    const narrowed = this.#narrow(filter);
+    return narrowed === undefined ? [] : this.#store.locate(narrowed, page);
   }
 
-  count(filter: LocateFilter): Promise<number> {
-    return this.#store.count(filter);
+  async count(filter: LocateFilter): Promise<number> {
+    const narrowed = this.#narrow(filter);
+    return narrowed === undefined ? 0 : this.#store.count(narrowed);
   }
 
   async #seal(id: string, version: number, content: TtlvStructure): Promise<SealedBlob> {

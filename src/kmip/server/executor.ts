@@ -29,6 +29,7 @@ import {
   enumNameOf,
   enumValueExistsIn,
   type KmipVersion,
+  Operation,
   ResultReason,
   ResultStatus,
   Tag,
@@ -247,6 +248,13 @@ export function createBatchExecutor(opts: ExecutorOptions): BatchExecutor {
     const def = byOperation.get(b.operation);
     if (def === undefined || compareVersions(def.since, version) > 0) {
       const name = enumNameOf('Operation', b.operation) ?? `0x${b.operation.toString(16).padStart(8, '0')}`;
+      if (b.operation === Operation.Notify || b.operation === Operation.Put) {
+        // KMIP 1.0 §5: Notify and Put are server-to-client operations.
+        return fail(
+          'OperationNotSupported',
+          `${name} is a server-to-client operation (KMIP 1.0 §5); a client cannot send it`,
+        );
+      }
       return fail('OperationNotSupported', `operation ${name} is not supported in KMIP ${version}`);
     }
     try {

@@ -1,4 +1,5 @@
-import { readFile } from 'node:fs/promises';
+import { type AuditService, startAudit } from '../../audit/index.js';
+import { AccessControl } from '../../auth/access.js';
 import { type ServerConfig, tlsCipherList } from '../../config/index.js';
 import { openMasterKeyProvider } from '../../hsm/index.js';
 import type { Logger } from '../../log.js';
@@ -11,11 +12,14 @@ import { StreamRegistry } from '../operations/streams.js';
 import type { OperationServices } from '../operations/types.js';
 import { createBatchExecutor } from './executor.js';
 import { createKmipListener } from './listener.js';
+import { readTlsMaterial, tlsReloader } from './tls-material.js';
 
 export interface RunningServer {
   readonly address: { readonly host: string; readonly port: number };
   /** Stops accepting, lets in-flight requests finish, closes every connection. */
   close(): Promise<void>;
+  /** Rereads tls.cert, tls.key, tls.ca and tls.crl into the live listener (what SIGHUP does). */
+  reloadTls(): Promise<void>;
 }
 
 export const PRODUCT_NAME = 'kmip-server';
@@ -29,11 +33,7 @@ function firstValue(v: string | string[] | undefined): string | undefined {
 }
 
 export async function startServer(config: ServerConfig, log: Logger): Promise<RunningServer> {
-  const [cert, key, ca] = await Promise.all([
-    readFile(config.tls.cert),
-    readFile(config.tls.key),
-    readFile(config.tls.ca),
-  ]);
+  const tls = await readTlsMaterial(config.tls, log);
   const store = await openStore(config.store.uri, { database: config.store.database, log });
   const resources: { close(): unknown }[] = [store];
   const closeAll = async () => {
@@ -48,6 +48,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     resources.length = 0;
   };
   let services: OperationServices;
+  let audit: AuditService;
   try {
     const provider = await openMasterKeyProvider(config.hsm, log);
     resources.push(provider);
@@ -61,6 +62,9 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     }, KEK_REFRESH_MS);
     refresh.unref();
     resources.push({ close: () => clearInterval(refresh) });
+    // Closed before the sealer and the store: its last seal is written at close.
+    audit = await startAudit(config.audit, { store, sealer, log });
+    resources.push(audit);
     const clock = () => new Date();
     services = {
       objects: new ObjectService({ store, sealer, clock }),
@@ -72,6 +76,16 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     await closeAll();
     throw e;
   }
+  // Access control (docs/access-control.md); off, every client acts in tenant "default" unchecked.
+  const access = config.auth.enabled
+    ? new AccessControl({
+        config: config.auth,
+        store,
+        objects: services.objects,
+        caPem: tls.material.ca.toString(),
+        log,
+      })
+    : undefined;
   const executor = createBatchExecutor({
     operations: OPERATIONS,
     server: {
@@ -84,14 +98,17 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     log,
     maxDepth: config.limits.maxDepth,
     maxBatchItems: config.limits.maxBatchItems,
+    onItem: audit.onItem,
+    ...(access === undefined
+      ? {}
+      : { resolvePrincipal: access.resolvePrincipal, scopeServices: access.scopeServices }),
+    guards: [...(access?.guards ?? []), audit.guard],
   });
   const listener = createKmipListener(
     {
       host: config.listen.host,
       port: config.listen.port,
-      cert,
-      key,
-      ca,
+      ...tls.material,
       // Node takes TLS 1.3 suites only inside `ciphers`.
       ciphers: tlsCipherList(config.tls),
       minVersion: config.tls.minVersion,
@@ -100,6 +117,11 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       maxConnections: config.limits.maxConnections,
       idleTimeoutMs: config.limits.idleTimeoutMs,
       readTimeoutMs: config.limits.readTimeoutMs,
+      handshakeTimeoutMs: config.limits.handshakeTimeoutMs,
+      maxHandshakes: config.limits.maxHandshakes,
+      maxConnectionsPerIdentity: config.limits.maxConnectionsPerIdentity,
+      requestsPerSecondPerIdentity: config.limits.requestsPerSecondPerIdentity,
+      requestBurstPerIdentity: config.limits.requestBurstPerIdentity,
     },
     (message, conn, signal) =>
       executor.execute(
@@ -122,9 +144,12 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     throw e;
   }
   log.info('KMIP server listening', { host: address.host, port: address.port });
+  const reloader = tlsReloader(listener, config.tls, log);
   return {
     address,
+    reloadTls: () => reloader.reload(),
     async close() {
+      reloader.close();
       try {
         await listener.close();
       } finally {

@@ -6,8 +6,9 @@
  * returns is written back in order.
  */
 
-import { randomBytes } from 'node:crypto';
+import { constants as cryptoConstants, randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
 import tls from 'node:tls';
 import type { Logger } from '../../log.js';
 import { FrameReader, FramingError } from './framing.js';
@@ -19,18 +20,30 @@ export interface ConnectionInfo {
   peerCertificate: tls.DetailedPeerCertificate | undefined;
   tlsProtocol: string | null;
   sessionReused: boolean;
+  /** whom the per-identity limits count this connection against (see ListenerOptions.identityOf) */
+  identity: string;
 }
 
 /** Answers one request message. Should never reject: a rejection closes the connection. */
 export type MessageHandler = (message: Buffer, conn: ConnectionInfo, signal: AbortSignal) => Promise<Buffer>;
 
-export interface ListenerOptions {
-  host: string;
-  port: number;
+/** What the TLS context is made of; {@link KmipListener.reloadTls} replaces it. */
+export interface TlsMaterial {
   cert: Buffer | string;
   key: Buffer | string;
   /** CA certificates that issue client certificates */
   ca: Buffer | string;
+  /**
+   * PEM CRL(s). When present, OpenSSL checks the client certificate against them
+   * and refuses a revoked one at the handshake; every CA in `ca` that issues
+   * client certificates then needs a current CRL here.
+   */
+  crl?: Buffer | string | readonly (Buffer | string)[];
+}
+
+export interface ListenerOptions extends TlsMaterial {
+  host: string;
+  port: number;
   /** TLS 1.2 cipher list (OpenSSL syntax) */
   ciphers: string;
   /** TLS 1.3 cipher suites (OpenSSL syntax); OpenSSL's default when absent */
@@ -42,8 +55,24 @@ export interface ListenerOptions {
   maxConnections: number;
   /** close a connection that sends nothing for this long between messages */
   idleTimeoutMs: number;
-  /** close a connection whose started message (or TLS handshake) is not complete within this time */
+  /** close a connection whose started message is not complete within this time */
   readTimeoutMs: number;
+  /** close a connection whose TLS handshake is not complete within this time (default readTimeoutMs) */
+  handshakeTimeoutMs?: number;
+  /**
+   * TLS handshakes in progress at most (default maxConnections). Past it, or
+   * past maxConnections, the oldest handshake in progress is dropped to make
+   * room: a real client finishes in milliseconds, a slowloris never does.
+   */
+  maxHandshakes?: number;
+  /** authenticated connections per identity; 0 or absent: no cap */
+  maxConnectionsPerIdentity?: number;
+  /** request messages per second per identity (token bucket); 0 or absent: no limit */
+  requestsPerSecondPerIdentity?: number;
+  /** bucket size: requests an identity may send at once after a quiet period (default: one second's worth) */
+  requestBurstPerIdentity?: number;
+  /** names the client for the per-identity limits; default the certificate subject CN, else its fingerprint */
+  identityOf?: (conn: Omit<ConnectionInfo, 'identity'>) => string | undefined;
 }
 
 export interface KmipListener {
@@ -52,15 +81,27 @@ export interface KmipListener {
   close(opts?: { drainTimeoutMs?: number }): Promise<void>;
   /** Open TCP connections, TLS handshakes in progress included. */
   readonly connectionCount: number;
+  /**
+   * Replaces certificate, key, CA and CRL for new connections; open connections
+   * keep going. Throws (and keeps the old context) when the material is unusable.
+   * Session tickets and cached sessions are invalidated: a resumed session skips
+   * certificate verification, so a client revoked since would get back in.
+   */
+  reloadTls(material: TlsMaterial): void;
+  /** Closes the open connections `pred` selects (e.g. revoked certificates); returns how many. */
+  closeWhere(pred: (conn: ConnectionInfo) => boolean): number;
 }
 
 const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
+const SESSION_ID_CONTEXT = 'kmip-server';
 /** Pipelined messages held per connection before reading pauses. */
 const MAX_QUEUED_MESSAGES = 16;
 /** Grace for the peer to answer our close_notify before the socket is destroyed. */
 const END_GRACE_MS = 2_000;
 const SESSION_CACHE_MAX = 10_000;
-const DROP_LOG_INTERVAL_MS = 10_000;
+const LIMIT_LOG_INTERVAL_MS = 10_000;
+/** Per-identity records kept before idle ones are swept. */
+const IDENTITY_SWEEP_THRESHOLD = 1024;
 /** Peer behaviour, not server trouble: logged at debug only. */
 const QUIET_ERROR_CODES = new Set([
   'ECONNRESET',
@@ -78,35 +119,58 @@ export function createKmipListener(
   log: Logger,
 ): KmipListener {
   const sessions = new SessionCache(SESSION_CACHE_MAX, opts.sessionTimeoutSeconds * 1000);
-  const server = tls.createServer({
-    cert: opts.cert,
-    key: opts.key,
-    ca: opts.ca,
-    requestCert: true,
-    rejectUnauthorized: true,
+  const secureContextOptions = (material: TlsMaterial): tls.TlsOptions => ({
+    cert: material.cert,
+    key: material.key,
+    ca: material.ca,
+    ...(material.crl !== undefined
+      ? {
+          crl:
+            typeof material.crl === 'string' || Buffer.isBuffer(material.crl)
+              ? material.crl
+              : [...material.crl],
+        }
+      : {}),
     minVersion: opts.minVersion,
     maxVersion: 'TLSv1.3',
     ciphers: opts.ciphers,
     ...(opts.ciphersuites !== undefined ? { ciphersuites: opts.ciphersuites } : {}),
     honorCipherOrder: true,
+    // Renegotiation is refused by OpenSSL here and by node per socket (disableRenegotiation):
+    // a client-initiated renegotiation is a CPU-exhaustion lever and no KMIP client needs it.
+    secureOptions: cryptoConstants.SSL_OP_NO_RENEGOTIATION,
     // Session resumption (Veeam and others rely on it): stateless tickets with a
     // per-process key, plus TLS 1.2 session IDs for clients that send no ticket.
+    // The fixed session-id context keeps sessions from being resumed by another
+    // service that shares the certificate.
     ticketKeys: randomBytes(48),
-    sessionIdContext: 'kmip-server',
+    sessionIdContext: SESSION_ID_CONTEXT,
     sessionTimeout: opts.sessionTimeoutSeconds,
-    handshakeTimeout: opts.readTimeoutMs,
   });
-  server.maxConnections = opts.maxConnections;
+  const server = tls.createServer({
+    ...secureContextOptions(opts),
+    requestCert: true,
+    rejectUnauthorized: true,
+    handshakeTimeout: opts.handshakeTimeoutMs ?? opts.readTimeoutMs,
+  });
+  const maxHandshakes = Math.min(opts.maxHandshakes ?? opts.maxConnections, opts.maxConnections);
+  const identities = new IdentityLimits(
+    opts.maxConnectionsPerIdentity ?? 0,
+    opts.requestsPerSecondPerIdentity ?? 0,
+    opts.requestBurstPerIdentity,
+  );
+  const throttleLog = new RateLimitedLog(log, LIMIT_LOG_INTERVAL_MS);
+  const limitLog = new RateLimitedLog(log, LIMIT_LOG_INTERVAL_MS);
 
   /** every accepted TCP socket until it closes, with its "address|port" */
   const rawSockets = new Map<Socket, string>();
+  /** TCP sockets whose TLS handshake is still in progress, oldest first */
+  const handshaking = new Map<string, Socket>();
   const connections = new Set<Connection>();
   let nextId = 0;
   let closing = false;
   let closePromise: Promise<void> | undefined;
   let onAllClosed: (() => void) | undefined;
-  let dropped = 0;
-  let lastDropLog = 0;
 
   const checkAllClosed = () => {
     if (closing && rawSockets.size === 0 && connections.size === 0) onAllClosed?.();
@@ -121,24 +185,33 @@ export function createKmipListener(
   });
 
   server.on('connection', (raw: Socket) => {
-    rawSockets.set(raw, socketKey(raw.remoteAddress, raw.remotePort));
+    const key = socketKey(raw.remoteAddress, raw.remotePort);
+    rawSockets.set(raw, key);
+    handshaking.set(key, raw);
     raw.on('error', () => {}); // reported through the TLS socket or tlsClientError
     raw.on('close', () => {
       rawSockets.delete(raw);
+      if (handshaking.get(key) === raw) handshaking.delete(key);
       checkAllClosed();
     });
-  });
-
-  server.on('drop', () => {
-    dropped++;
-    const now = Date.now();
-    if (now - lastDropLog >= DROP_LOG_INTERVAL_MS) {
-      log.warn('connection limit reached; dropping new connections', {
-        maxConnections: opts.maxConnections,
-        dropped,
-      });
-      lastDropLog = now;
-      dropped = 0;
+    // The caps are enforced here rather than with server.maxConnections, which
+    // drops the newcomer: dropping the oldest handshake instead means sockets that
+    // never finish theirs (slowloris, floods) cannot lock real clients out.
+    if (rawSockets.size > opts.maxConnections || handshaking.size > maxHandshakes) {
+      const [oldestKey, oldest] = handshaking.entries().next().value ?? [];
+      if (oldest === undefined || oldest === raw || oldestKey === undefined) {
+        limitLog.warn('connection limit reached; dropping new connections', {
+          maxConnections: opts.maxConnections,
+        });
+        raw.destroy();
+      } else {
+        handshaking.delete(oldestKey);
+        limitLog.warn('connection limit reached; dropping the oldest TLS handshakes in progress', {
+          maxConnections: opts.maxConnections,
+          maxHandshakes,
+        });
+        oldest.destroy();
+      }
     }
   });
 
@@ -155,8 +228,11 @@ export function createKmipListener(
   });
 
   server.on('secureConnection', (socket: tls.TLSSocket) => {
+    handshaking.delete(socketKey(socket.remoteAddress, socket.remotePort));
+    // RFC 5746 secure renegotiation is still renegotiation: refuse it (issue 7, TLS hardening).
+    socket.disableRenegotiation();
     const cert = socket.getPeerCertificate(true);
-    const info: ConnectionInfo = {
+    const base = {
       id: ++nextId,
       remoteAddress: socket.remoteAddress ?? '',
       remotePort: socket.remotePort ?? 0,
@@ -164,9 +240,34 @@ export function createKmipListener(
       tlsProtocol: socket.getProtocol(),
       sessionReused: socket.isSessionReused(),
     };
-    const conn = new Connection(socket, info, opts, handler, log, () => {
-      connections.delete(conn);
-      checkAllClosed();
+    const info: ConnectionInfo = {
+      ...base,
+      identity: (opts.identityOf ?? defaultIdentity)(base) ?? defaultIdentity(base),
+    };
+    if (!identities.acquire(info.identity)) {
+      limitLog.warn('per-identity connection limit reached; closing new connections', {
+        identity: info.identity,
+        maxConnectionsPerIdentity: opts.maxConnectionsPerIdentity,
+      });
+      socket.destroy();
+      return;
+    }
+    const conn = new Connection(socket, info, opts, handler, log, {
+      throttle: () => {
+        const waitMs = identities.reserve(info.identity, Date.now());
+        if (waitMs > 0) {
+          throttleLog.info('request rate limit reached; delaying requests', {
+            identity: info.identity,
+            requestsPerSecondPerIdentity: opts.requestsPerSecondPerIdentity,
+          });
+        }
+        return waitMs;
+      },
+      onClose: () => {
+        identities.release(info.identity);
+        connections.delete(conn);
+        checkAllClosed();
+      },
     });
     connections.add(conn);
     log.debug('KMIP connection opened', {
@@ -234,6 +335,26 @@ export function createKmipListener(
     get connectionCount() {
       return rawSockets.size;
     },
+
+    reloadTls(material) {
+      const options = secureContextOptions(material);
+      // Validate first: setSecureContext would keep half of a bad update.
+      tls.createSecureContext(options);
+      server.setSecureContext(options);
+      sessions.clear();
+      log.info('TLS certificate, key, CA and CRL reloaded', { crl: material.crl !== undefined });
+    },
+
+    closeWhere(pred) {
+      let n = 0;
+      for (const conn of connections) {
+        if (pred(conn.info)) {
+          conn.destroy();
+          n++;
+        }
+      }
+      return n;
+    },
   };
 }
 
@@ -259,7 +380,11 @@ class Connection {
     readonly opts: ListenerOptions,
     readonly handler: MessageHandler,
     readonly log: Logger,
-    readonly onClose: () => void,
+    readonly hooks: {
+      /** ms the next message must wait (per-identity request rate); reserves its turn */
+      throttle(): number;
+      onClose(): void;
+    },
   ) {
     this.#reader = new FrameReader({ maxMessageBytes: opts.maxMessageBytes });
     // A client may send its requests then shut down its side: it still gets its
@@ -318,6 +443,17 @@ class Connection {
         const message = this.#queue.shift();
         if (message === undefined) return;
         this.#updateFlow();
+        const waitMs = this.hooks.throttle();
+        if (waitMs > 0) {
+          // Delaying, not refusing: KMIP 1.x has no result reason for it (Server Limit
+          // Exceeded is KMIP 2.0+), and a delayed client backs off by itself.
+          try {
+            await sleep(waitMs, undefined, { signal: this.#abort.signal });
+          } catch {
+            return;
+          }
+          if (this.#closed || this.#draining) return;
+        }
         let response: Buffer;
         try {
           response = await this.handler(message, this.info, this.#abort.signal);
@@ -441,7 +577,100 @@ class Connection {
     this.#drained = undefined;
     drained?.();
     this.log.debug('KMIP connection closed', { conn: this.info.id });
-    this.onClose();
+    this.hooks.onClose();
+  }
+}
+
+/** Connection counts and request token buckets, per identity. */
+class IdentityLimits {
+  readonly #entries = new Map<string, { connections: number; tokens: number; updated: number }>();
+  readonly #burst: number;
+
+  constructor(
+    readonly maxConnections: number,
+    readonly ratePerSecond: number,
+    burst: number | undefined,
+  ) {
+    this.#burst = Math.max(1, burst ?? Math.ceil(ratePerSecond));
+  }
+
+  /** Counts a new connection; false when the identity is at its cap. */
+  acquire(identity: string): boolean {
+    let entry = this.#entries.get(identity);
+    if (!entry) {
+      if (this.#entries.size >= IDENTITY_SWEEP_THRESHOLD) this.#sweep(Date.now());
+      entry = { connections: 0, tokens: this.#burst, updated: Date.now() };
+      this.#entries.set(identity, entry);
+    }
+    if (this.maxConnections > 0 && entry.connections >= this.maxConnections) return false;
+    entry.connections++;
+    return true;
+  }
+
+  release(identity: string): void {
+    const entry = this.#entries.get(identity);
+    if (!entry) return;
+    entry.connections--;
+    // Kept while its bucket is not full: reconnecting must not reset the rate.
+    if (
+      entry.connections <= 0 &&
+      (this.ratePerSecond <= 0 || this.#refill(entry, Date.now()) >= this.#burst)
+    ) {
+      this.#entries.delete(identity);
+    }
+  }
+
+  /**
+   * Takes a token and returns how long the request must wait for it (0: none).
+   * Waiting requests go into debt; the debt is bounded because a connection
+   * runs one message at a time and the connections per identity are capped.
+   */
+  reserve(identity: string, now: number): number {
+    if (this.ratePerSecond <= 0) return 0;
+    const entry = this.#entries.get(identity);
+    if (!entry) return 0;
+    entry.tokens = this.#refill(entry, now) - 1;
+    entry.updated = now;
+    return entry.tokens >= 0 ? 0 : Math.ceil((-entry.tokens * 1000) / this.ratePerSecond);
+  }
+
+  #refill(entry: { tokens: number; updated: number }, now: number): number {
+    return Math.min(this.#burst, entry.tokens + ((now - entry.updated) * this.ratePerSecond) / 1000);
+  }
+
+  #sweep(now: number): void {
+    for (const [identity, entry] of this.#entries) {
+      if (entry.connections <= 0 && (this.ratePerSecond <= 0 || this.#refill(entry, now) >= this.#burst)) {
+        this.#entries.delete(identity);
+      }
+    }
+  }
+}
+
+/** A warning about a limit, at most once per interval, with how often it happened meanwhile. */
+class RateLimitedLog {
+  #last = 0;
+  #count = 0;
+  constructor(
+    readonly log: Logger,
+    readonly intervalMs: number,
+  ) {}
+
+  warn(message: string, meta: Record<string, unknown>): void {
+    this.#emit('warn', message, meta);
+  }
+
+  info(message: string, meta: Record<string, unknown>): void {
+    this.#emit('info', message, meta);
+  }
+
+  #emit(level: 'warn' | 'info', message: string, meta: Record<string, unknown>): void {
+    this.#count++;
+    const now = Date.now();
+    if (now - this.#last < this.intervalMs) return;
+    this.log[level](message, { ...meta, occurrences: this.#count });
+    this.#last = now;
+    this.#count = 0;
   }
 }
 
@@ -475,6 +704,12 @@ class SessionCache {
   clear(): void {
     this.#entries.clear();
   }
+}
+
+function defaultIdentity(conn: Omit<ConnectionInfo, 'identity'>): string {
+  const cn = conn.peerCertificate?.subject?.CN;
+  const first = Array.isArray(cn) ? cn[0] : cn;
+  return first ?? conn.peerCertificate?.fingerprint256 ?? conn.remoteAddress;
 }
 
 function socketKey(address: string | undefined, port: number | undefined): string {

@@ -351,6 +351,24 @@ export class MongoStore implements ObjectStore {
     }
   }
 
+  async lastAudit(): Promise<(AuditRecord & { readonly seq: number }) | undefined> {
+    this.assertOpen('lastAudit');
+    return this.run('lastAudit', async () => {
+      const cache = new Map<string, Resolution>();
+      // newest first, skipping records of an atomic() write not (yet) committed
+      const cursor = this.audit.find({}).sort({ seq: -1 }).batchSize(16);
+      try {
+        for (;;) {
+          const d = await cursor.next();
+          if (d === null) return undefined;
+          if (await this.auditVisible(d, cache)) return fromAuditDoc(d);
+        }
+      } finally {
+        await cursor.close().catch(() => undefined);
+      }
+    });
+  }
+
   atomic(ops: readonly WriteOp[]): Promise<void> {
     return this.run('atomic', () => this.atomicWrite(ops));
   }

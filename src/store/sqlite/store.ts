@@ -143,6 +143,9 @@ function prepareStatements(db: Database.Database) {
     auditAfter: p<AuditRow>(
       'SELECT seq, at, actor, operation, object_id, outcome, detail FROM audit WHERE seq > ? ORDER BY seq LIMIT ?',
     ),
+    lastAudit: p<AuditRow>(
+      'SELECT seq, at, actor, operation, object_id, outcome, detail FROM audit ORDER BY seq DESC LIMIT 1',
+    ),
     putKek: p(
       `INSERT INTO keks (id, master_key_id, wrapped, created_at, active) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET master_key_id = excluded.master_key_id, wrapped = excluded.wrapped,
@@ -234,23 +237,20 @@ export class SqliteStore implements ObjectStore {
     while (left > 0) {
       const n = Math.min(READ_BATCH, left);
       const rows = this.#read('readAudit', () => this.#s.auditAfter.all(after, n));
-      for (const r of rows) {
-        yield {
-          seq: r.seq,
-          at: r.at,
-          actor: r.actor ?? undefined,
-          operation: r.operation,
-          objectId: r.object_id ?? undefined,
-          outcome: r.outcome,
-          detail: JSON.parse(r.detail) as Record<string, string>,
-        };
-      }
+      for (const r of rows) yield toAudit(r);
       const last = rows.at(-1);
       if (last === undefined || rows.length < n) return;
       after = last.seq;
       left -= rows.length;
       await yieldToEventLoop();
     }
+  }
+
+  async lastAudit(): Promise<(AuditRecord & { readonly seq: number }) | undefined> {
+    return this.#read('lastAudit', () => {
+      const row = this.#s.lastAudit.get();
+      return row === undefined ? undefined : toAudit(row);
+    });
   }
 
   async getKek(id: string): Promise<KekRecord | undefined> {
@@ -600,6 +600,18 @@ function buildWhere(filter: LocateFilter): { where: string; params: unknown[] } 
     params.push(c.name, c.value);
   }
   return { where: clauses.length === 0 ? '' : ` WHERE ${clauses.join(' AND ')}`, params };
+}
+
+function toAudit(r: AuditRow): AuditRecord & { readonly seq: number } {
+  return {
+    seq: r.seq,
+    at: r.at,
+    actor: r.actor ?? undefined,
+    operation: r.operation,
+    objectId: r.object_id ?? undefined,
+    outcome: r.outcome,
+    detail: JSON.parse(r.detail) as Record<string, string>,
+  };
 }
 
 function toKek(row: KekRow): KekRecord {

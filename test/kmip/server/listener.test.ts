@@ -573,11 +573,14 @@ describe('kmip/server/listener', function () {
       const { port, listener } = await start({ maxConnections: 2 }, echoHandler, log);
       const a = await connect(port);
       const b = await connect(port);
+      // answered: both handshakes are complete on the server's side too
+      a.socket.write(request(1));
+      b.socket.write(request(11));
+      expect((await a.waitFor(1)).map(seqOf)).to.deep.equal([1]);
+      await b.waitFor(1);
       await waitUntil(() => listener.connectionCount === 2, 5000, 'two connections');
       expect(await connectFails(port)).to.equal(true);
       expect(log.entries.filter((e) => e.level === 'warn' && e.message.includes('limit'))).to.have.length(1);
-      a.socket.write(request(1));
-      expect((await a.waitFor(1)).map(seqOf)).to.deep.equal([1]);
       a.socket.destroy();
       await waitUntil(() => listener.connectionCount === 1, 5000, 'one connection');
       const c = await connect(port);

@@ -1,0 +1,64 @@
+/**
+ * The audit trail (DESIGN.md; docs/audit.md): one record per KMIP batch item,
+ * hash-chained, sealed with an HMAC under a key protected by the master key,
+ * stored through the ObjectStore; purpose codes and their policy.
+ */
+import type { AuditConfig } from '../config/audit.js';
+import type { ItemEvent, ItemGuard } from '../kmip/server/executor.js';
+import type { Logger } from '../log.js';
+import type { ObjectStore } from '../store/types.js';
+import { PurposePolicy } from './purpose.js';
+import { itemRecord } from './records.js';
+import { type AuditSink, fileSink, parseSyslogUrl, syslogSink } from './sinks.js';
+import { type AuditKeySealer, AuditTrail } from './trail.js';
+
+export * from './chain.js';
+export * from './purpose.js';
+export * from './records.js';
+export * from './sinks.js';
+export * from './trail.js';
+export * from './verify.js';
+
+export interface AuditService {
+  readonly trail: AuditTrail;
+  readonly policy: PurposePolicy;
+  /** ExecutorOptions.onItem: records the item; resolves once the record is durable */
+  onItem(event: ItemEvent): Promise<void>;
+  /** ExecutorOptions.guards entry: the purpose policy */
+  readonly guard: ItemGuard;
+  /** seals the trail and closes the sinks */
+  close(): Promise<void>;
+}
+
+export async function startAudit(
+  config: AuditConfig,
+  deps: { store: ObjectStore; sealer: AuditKeySealer; log: Logger },
+): Promise<AuditService> {
+  const policy = new PurposePolicy(config);
+  const sinks: AuditSink[] = [];
+  if (config.file !== undefined) sinks.push(fileSink(config.file, deps.log));
+  if (config.syslog !== undefined) sinks.push(syslogSink(parseSyslogUrl(config.syslog), deps.log));
+  let trail: AuditTrail;
+  try {
+    trail = await AuditTrail.open({
+      store: deps.store,
+      sealer: deps.sealer,
+      sealEveryRecords: config.sealEveryRecords,
+      sealIntervalMs: config.sealIntervalSeconds * 1000,
+      anchorFile: config.anchorFile,
+      sinks,
+      log: deps.log,
+    });
+  } catch (e: unknown) {
+    await Promise.allSettled(sinks.map((s) => s.close()));
+    throw e;
+  }
+  return {
+    trail,
+    policy,
+    onItem: (event) =>
+      trail.append(itemRecord(event, policy.purposeOf(event.principal, event.clientCorrelationValue))),
+    guard: policy.guard(),
+    close: () => trail.close(),
+  };
+}

@@ -1,0 +1,367 @@
+/**
+ * The audit writer: appends records to the store as one hash-chained segment
+ * per process run, sealed with an HMAC every N records, every T seconds and
+ * at close (docs/audit.md).
+ *
+ * Records submitted in one event-loop turn are chained together and written
+ * with one store.atomic(): on SQLite that is one job in the store's group
+ * commit, sharing its fsync with every other write of the turn, never an fsync
+ * of its own. SQLite commits jobs in the order they were queued, so flushes
+ * are pipelined; on other stores a flush waits for the previous one, so that
+ * store order is chain order. A failed write breaks the segment: the next
+ * flush opens a new one linked to the last durable record, so verify sees no
+ * gap (unless a later write of the broken segment had already been queued and
+ * succeeded: then verify reports the lost records, which were truly lost).
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { rename, writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import { type Logger, silentLogger } from '../log.js';
+import type { AuditRecord, ObjectStore, SealedBlob } from '../store/types.js';
+import {
+  AuditKind,
+  auditKeyObjectId,
+  GENESIS,
+  OPEN_OPERATION,
+  SEAL_OPERATION,
+  sealMac,
+  withHash,
+} from './chain.js';
+import { exportRecord, isExported } from './records.js';
+import type { AuditSink } from './sinks.js';
+
+/** What seals and unseals the segments' HMAC keys: the Sealer (KEKs under the master key). */
+export interface AuditKeySealer {
+  seal(objectId: string, version: number, plaintext: Uint8Array): Promise<SealedBlob>;
+  unseal(objectId: string, version: number, blob: SealedBlob): Promise<Uint8Array>;
+}
+
+export interface AuditTrailOptions {
+  readonly store: ObjectStore;
+  readonly sealer: AuditKeySealer;
+  /** seal after this many records; default 1000 */
+  readonly sealEveryRecords?: number;
+  /** seal unsealed records at least this often (ms); default 60 000 */
+  readonly sealIntervalMs?: number;
+  /** where the last seal's position is written (a copy outside the store, to detect truncation) */
+  readonly anchorFile?: string;
+  readonly sinks?: readonly AuditSink[];
+  /** actor of the segment's own records; default 'kmip-server' */
+  readonly actor?: string;
+  readonly log?: Logger;
+  readonly now?: () => number;
+}
+
+export interface AuditAnchor {
+  readonly chain: string;
+  readonly n: number;
+  readonly hash: string;
+  readonly at: number;
+}
+
+interface Segment {
+  readonly chain: string;
+  readonly key: Buffer;
+  n: number;
+  head: string;
+  unsealed: number;
+  lastSealAt: number;
+  /** a write failed: records chained after it may be lost; the next flush opens a new segment */
+  broken: boolean;
+}
+
+interface Pending {
+  readonly record: AuditRecord;
+  readonly resolve: () => void;
+  readonly reject: (e: unknown) => void;
+}
+
+const KEY_BYTES = 32;
+export const DEFAULT_SEAL_EVERY = 1000;
+export const DEFAULT_SEAL_INTERVAL_MS = 60_000;
+
+/** The last record in the store (the new segment links to it). */
+async function lastRecord(store: ObjectStore): Promise<AuditRecord | undefined> {
+  if (store.lastAudit !== undefined) return store.lastAudit();
+  let last: AuditRecord | undefined;
+  for await (const r of store.readAudit()) last = r;
+  return last;
+}
+
+export class AuditTrail {
+  readonly #store: ObjectStore;
+  readonly #sealer: AuditKeySealer;
+  readonly #log: Logger;
+  readonly #now: () => number;
+  readonly #sinks: readonly AuditSink[];
+  readonly #sealEvery: number;
+  readonly #sealIntervalMs: number;
+  readonly #anchorFile: string | undefined;
+  readonly #actor: string;
+  /** SQLite runs queued writes in order: flushes need not wait for each other */
+  readonly #pipelined: boolean;
+  #seg: Segment | undefined;
+  #pending: Pending[] = [];
+  #flushScheduled = false;
+  #reopening = false;
+  #sealRequested = false;
+  #final = false;
+  /** the last write issued (serial mode chains on it) */
+  #tail: Promise<unknown> = Promise.resolve();
+  readonly #inflight = new Set<Promise<unknown>>();
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
+  #anchorWrite: Promise<void> = Promise.resolve();
+
+  private constructor(opts: AuditTrailOptions) {
+    this.#store = opts.store;
+    this.#sealer = opts.sealer;
+    this.#log = opts.log ?? silentLogger;
+    this.#now = opts.now ?? Date.now;
+    this.#sinks = opts.sinks ?? [];
+    this.#sealEvery = Math.max(1, opts.sealEveryRecords ?? DEFAULT_SEAL_EVERY);
+    this.#sealIntervalMs = Math.max(1, opts.sealIntervalMs ?? DEFAULT_SEAL_INTERVAL_MS);
+    this.#anchorFile = opts.anchorFile;
+    this.#actor = opts.actor ?? 'kmip-server';
+    this.#pipelined = opts.store.kind === 'sqlite';
+  }
+
+  /** Opens the trail with a new segment: its first record carries its HMAC key, sealed under the active KEK. */
+  static async open(opts: AuditTrailOptions): Promise<AuditTrail> {
+    const trail = new AuditTrail(opts);
+    await trail.#openSegment();
+    trail.#timer = setInterval(() => trail.#tick(), Math.min(trail.#sealIntervalMs, 1000));
+    trail.#timer.unref();
+    return trail;
+  }
+
+  /** The current segment's id. */
+  get chain(): string {
+    return this.#seg?.chain ?? '';
+  }
+
+  /** Appends a record (its chain fields are added here); resolves once it is durable. */
+  append(record: AuditRecord): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error('the audit trail is closed'));
+    return new Promise<void>((resolve, reject) => {
+      this.#pending.push({ record, resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  /** Seals what is unsealed now; resolves once the seal is durable. */
+  async seal(): Promise<void> {
+    this.#sealRequested = true;
+    await this.#flushNow();
+    await this.#settled();
+    if ((this.#seg?.unsealed ?? 0) > 0 || this.#pending.length > 0)
+      throw new Error('the audit trail could not be sealed');
+  }
+
+  /** Flushes, writes a final seal, stops the timer, closes the sinks and wipes the key. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    clearInterval(this.#timer);
+    try {
+      this.#sealRequested = true;
+      this.#final = true;
+      await this.#flushNow();
+      await this.#settled();
+      if ((this.#seg?.unsealed ?? 0) > 0 || this.#pending.length > 0)
+        this.#log.error('could not seal the audit trail at close', { unsealed: this.#seg?.unsealed });
+    } finally {
+      this.#closed = true;
+      for (const p of this.#pending.splice(0)) p.reject(new Error('the audit trail is closed'));
+      await this.#anchorWrite;
+      await Promise.allSettled(this.#sinks.map((s) => s.close()));
+      this.#seg?.key.fill(0);
+    }
+  }
+
+  async #settled(): Promise<void> {
+    while (this.#inflight.size > 0 || this.#reopening) {
+      await Promise.allSettled([...this.#inflight]);
+      if (this.#reopening) await new Promise((r) => setImmediate(r));
+    }
+  }
+
+  async #openSegment(): Promise<void> {
+    const chain = randomUUID();
+    const key = randomBytes(KEY_BYTES);
+    try {
+      const sealed = await this.#sealer.seal(auditKeyObjectId(chain), 1, key);
+      const last = await lastRecord(this.#store);
+      const open = withHash({
+        at: this.#now(),
+        actor: this.#actor,
+        operation: OPEN_OPERATION,
+        objectId: undefined,
+        outcome: 'Success',
+        detail: {
+          kind: AuditKind.Open,
+          chain,
+          n: '0',
+          prev: last?.detail.hash ?? GENESIS,
+          kekId: sealed.kekId,
+          nonce: Buffer.from(sealed.nonce).toString('base64'),
+          sealedKey: Buffer.from(sealed.ciphertext).toString('base64'),
+          node: `${hostname()}:${process.pid}`,
+        },
+      });
+      await this.#store.appendAudit(open);
+      const old = this.#seg;
+      this.#seg = {
+        chain,
+        key,
+        n: 0,
+        head: open.detail.hash ?? GENESIS,
+        unsealed: 0,
+        lastSealAt: this.#now(),
+        broken: false,
+      };
+      old?.key.fill(0);
+    } catch (e: unknown) {
+      key.fill(0);
+      throw e;
+    }
+  }
+
+  #tick(): void {
+    const seg = this.#seg;
+    if (seg !== undefined && seg.unsealed > 0 && this.#now() - seg.lastSealAt >= this.#sealIntervalMs) {
+      this.#sealRequested = true;
+      this.#schedule();
+    } else if (this.#pending.length > 0) this.#schedule();
+  }
+
+  /** One flush per turn: every record submitted before it runs joins it. */
+  #schedule(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    queueMicrotask(() => {
+      this.#flushScheduled = false;
+      void this.#flushNow();
+    });
+  }
+
+  /** Never rejects: a failure rejects the records' own promises. */
+  async #flushNow(): Promise<void> {
+    if (this.#reopening) return;
+    if (this.#seg === undefined || this.#seg.broken) {
+      this.#reopening = true;
+      try {
+        await Promise.allSettled([...this.#inflight]);
+        await this.#openSegment();
+      } catch (e: unknown) {
+        this.#log.error('could not open a new audit segment', {
+          error: e instanceof Error ? e.message : String(e),
+        });
+        for (const p of this.#pending.splice(0)) p.reject(e);
+        this.#sealRequested = false;
+        return;
+      } finally {
+        this.#reopening = false;
+      }
+    }
+    const seg = this.#seg;
+    if (seg === undefined) return;
+    this.#issue(seg);
+  }
+
+  /** Chains what is pending onto the segment's head (moving it now) and writes it. */
+  #issue(seg: Segment): void {
+    const batch = this.#pending.splice(0);
+    const unsealed = seg.unsealed + batch.length;
+    // close() always ends the segment with a final seal: verify tells a clean stop from a crash
+    const sealNow =
+      (unsealed > 0 &&
+        (this.#sealRequested ||
+          unsealed >= this.#sealEvery ||
+          this.#now() - seg.lastSealAt >= this.#sealIntervalMs)) ||
+      (this.#final && this.#sealRequested);
+    if (batch.length === 0 && !sealNow) return;
+    const chained: AuditRecord[] = [];
+    const link = (r: AuditRecord): AuditRecord => {
+      seg.n++;
+      const rec = withHash({
+        ...r,
+        detail: { ...r.detail, chain: seg.chain, n: String(seg.n), prev: seg.head },
+      });
+      seg.head = rec.detail.hash ?? GENESIS;
+      chained.push(rec);
+      return rec;
+    };
+    for (const p of batch) link(p.record);
+    let anchor: AuditAnchor | undefined;
+    if (sealNow) {
+      const body: AuditRecord = {
+        at: this.#now(),
+        actor: this.#actor,
+        operation: SEAL_OPERATION,
+        objectId: undefined,
+        outcome: 'Success',
+        detail: {
+          kind: AuditKind.Seal,
+          chain: seg.chain,
+          n: String(seg.n + 1),
+          prev: seg.head,
+          records: String(unsealed),
+          ...(this.#final ? { final: 'true' } : {}),
+        },
+      };
+      const seal = link({ ...body, detail: { ...body.detail, mac: sealMac(body, seg.key) } });
+      anchor = { chain: seg.chain, n: seg.n, hash: seg.head, at: seal.at };
+      seg.unsealed = 0;
+      seg.lastSealAt = this.#now();
+      this.#sealRequested = false;
+    } else {
+      seg.unsealed = unsealed;
+    }
+    const ops = chained.map((record) => ({ kind: 'audit' as const, record }));
+    const write = this.#pipelined
+      ? this.#store.atomic(ops)
+      : this.#tail.then(() => {
+          if (seg.broken) throw new Error('an earlier audit write failed');
+          return this.#store.atomic(ops);
+        });
+    this.#tail = write.catch(() => undefined);
+    const done = write.then(
+      () => {
+        for (const p of batch) p.resolve();
+        for (const r of chained) if (isExported(r)) for (const s of this.#sinks) s.write(exportRecord(r));
+        if (anchor !== undefined) this.#writeAnchor(anchor);
+      },
+      (e: unknown) => {
+        if (!seg.broken) {
+          this.#log.error('audit records could not be written; a new audit segment will be opened', {
+            records: chained.length,
+            error: e instanceof Error ? e.message : String(e),
+          });
+        }
+        seg.broken = true;
+        // whatever this write would have sealed is unsealed again
+        if (anchor !== undefined) seg.unsealed = Math.max(seg.unsealed, 1);
+        for (const p of batch) p.reject(e);
+      },
+    );
+    this.#inflight.add(done);
+    void done.finally(() => this.#inflight.delete(done));
+  }
+
+  #writeAnchor(anchor: AuditAnchor): void {
+    const file = this.#anchorFile;
+    if (file === undefined) return;
+    this.#anchorWrite = this.#anchorWrite.then(async () => {
+      try {
+        const tmp = `${file}.tmp`;
+        await writeFile(tmp, `${JSON.stringify(anchor)}\n`, { mode: 0o600 });
+        await rename(tmp, file);
+      } catch (e: unknown) {
+        this.#log.warn('could not write the audit anchor file', {
+          file,
+          error: e instanceof Error ? e.message : String(e),
+        });
+      }
+    });
+  }
+}

@@ -1,0 +1,310 @@
+/**
+ * The access layer, plugged into the batch executor's hooks
+ * (src/kmip/server/executor.ts): resolvePrincipal (identity from the
+ * verified certificate, tenant, roles, groups, optional Credential as a
+ * second factor), scopeServices (the object service as the tenant sees it)
+ * and guards (roles, grants, dual control), in that order.
+ */
+import { createHash } from 'node:crypto';
+import type { AuthConfig, DualControlOperation, IdentityConfig } from '../config/auth.js';
+import { KmipError } from '../kmip/errors.js';
+import type { ManagedObject } from '../kmip/model/object.js';
+import { type AccessScope, type ObjectService, SYSTEM_OWNER_PREFIX } from '../kmip/model/service.js';
+import type { ClientIdentity, OperationServices, Principal } from '../kmip/operations/types.js';
+import type { ItemCheck, ItemGuard } from '../kmip/server/executor.js';
+import { CredentialType, enumNameOf, Operation, RevocationReasonCode, Tag } from '../kmip/spec/index.js';
+import { encodeTtlv } from '../kmip/ttlv/binary.js';
+import { child, childEnum, children, childStruct, childText } from '../kmip/ttlv/build.js';
+import type { TtlvStructure } from '../kmip/ttlv/types.js';
+import type { Logger } from '../log.js';
+import type { ObjectStore } from '../store/types.js';
+import { DualControl, payloadDigest } from './dual-control.js';
+import { identityFromNames } from './officer.js';
+import { verifyPassword } from './password.js';
+import { AccessRecords } from './records.js';
+import { mayRun, rolesAllowing } from './roles.js';
+import { type AccessSnapshot, AccessState, grantCovers } from './state.js';
+
+export interface AccessControlOptions {
+  readonly config: AuthConfig;
+  readonly store: ObjectStore;
+  /** the unscoped object service (to tell "another tenant's" from "absent") */
+  readonly objects: ObjectService;
+  /** the client CA bundle (PEM): officer approvals are verified against it */
+  readonly caPem: string;
+  readonly log: Logger;
+  readonly clock?: () => Date;
+  /** how stale the policy may be (ms); default 2000 */
+  readonly cacheMs?: number;
+}
+
+const CREDENTIAL_CACHE_MS = 5 * 60_000;
+const CREDENTIAL_CACHE_MAX = 10_000;
+
+const FOREIGN_EXPORT_OPERATIONS: ReadonlySet<number> = new Set([Operation.Get, Operation.Export]);
+
+const DEVICE_FIELDS = [
+  ['serialNumber', Tag.DeviceSerialNumber],
+  ['deviceIdentifier', Tag.DeviceIdentifier],
+  ['networkIdentifier', Tag.NetworkIdentifier],
+  ['machineIdentifier', Tag.MachineIdentifier],
+  ['mediaIdentifier', Tag.MediaIdentifier],
+] as const;
+
+function opName(operation: number): string {
+  return enumNameOf('Operation', operation) ?? `0x${operation.toString(16)}`;
+}
+
+function groupsOf(obj: ManagedObject): string[] {
+  const out: string[] = [];
+  for (const a of obj.attributes) {
+    if (a.key.kind === 'standard' && a.key.tag === Tag.ObjectGroup && a.value.type === 'TextString')
+      out.push(a.value.value);
+  }
+  return out;
+}
+
+/** Per message: the tenant, its snapshot of the policy, and the operation of the current item. */
+class TenantScope implements AccessScope {
+  operation: number | undefined;
+  readonly #createdSystem = new Set<string>();
+
+  constructor(
+    readonly principal: Principal,
+    readonly snapshot: AccessSnapshot,
+  ) {}
+
+  get owner(): string {
+    return this.principal.tenant;
+  }
+
+  permits(obj: ManagedObject, write: boolean): boolean {
+    if (obj.owner === this.principal.tenant) return true;
+    if (obj.owner?.startsWith(SYSTEM_OWNER_PREFIX)) return !write || this.#createdSystem.has(obj.id);
+    return this.grantFor(obj) === 'granted';
+  }
+
+  created(obj: ManagedObject): void {
+    if (obj.owner?.startsWith(SYSTEM_OWNER_PREFIX)) this.#createdSystem.add(obj.id);
+  }
+
+  /** another tenant's object: granted for the current operation, granted for others only, or not at all */
+  grantFor(obj: ManagedObject): 'granted' | 'other-operations' | 'none' {
+    const target = { id: obj.id, owner: obj.owner, objectGroups: groupsOf(obj) };
+    const covering = this.snapshot.grants.filter((g) => grantCovers(g, this.principal, target));
+    if (covering.length === 0) return 'none';
+    const name = this.operation === undefined ? undefined : opName(this.operation);
+    return covering.some((g) => name !== undefined && g.operations.includes(name))
+      ? 'granted'
+      : 'other-operations';
+  }
+}
+
+export class AccessControl {
+  readonly state: AccessState;
+  readonly dualControl: DualControl;
+  readonly guards: readonly ItemGuard[];
+  readonly #o: AccessControlOptions;
+  readonly #snapshots = new WeakMap<Principal, AccessSnapshot>();
+  /** sha256(identity, username, password) of credentials verified lately: scrypt costs ~50 ms */
+  readonly #verified = new Map<string, number>();
+
+  constructor(opts: AccessControlOptions) {
+    this.#o = opts;
+    const records = new AccessRecords(opts.store);
+    this.state = new AccessState(opts.config, records, opts.cacheMs);
+    this.dualControl = new DualControl({
+      config: opts.config.dualControl,
+      records,
+      caPem: opts.caPem,
+      identityFrom: opts.config.identityFrom,
+      isOfficer: async (identity) =>
+        (await this.state.snapshot()).identities.get(identity)?.roles.includes('security-officer') === true,
+      clock: opts.clock,
+    });
+    this.guards = [(c) => this.#roleGuard(c), (c) => this.#objectGuard(c), (c) => this.#dualControlGuard(c)];
+  }
+
+  readonly resolvePrincipal = async (
+    client: ClientIdentity,
+    authentication: TtlvStructure | undefined,
+  ): Promise<Principal> => {
+    const identity = identityFromNames(
+      this.#o.config.identityFrom,
+      client.commonName,
+      client.subjectAltNames,
+    );
+    if (identity === undefined) {
+      throw new KmipError(
+        'AuthenticationNotSuccessful',
+        `the client certificate has no ${this.#o.config.identityFrom} identity`,
+      );
+    }
+    const snapshot = await this.state.snapshot();
+    const entry = snapshot.identities.get(identity);
+    if (entry === undefined) {
+      this.#o.log.info('unknown identity refused', { identity, remoteAddress: client.remoteAddress });
+      throw new KmipError('AuthenticationNotSuccessful', `identity ${identity} is not assigned to a tenant`);
+    }
+    await this.#checkCredential(identity, entry, authentication);
+    const principal: Principal = {
+      identity,
+      tenant: entry.tenant,
+      roles: entry.roles,
+      groups: entry.groups,
+    };
+    this.#snapshots.set(principal, snapshot);
+    return principal;
+  };
+
+  readonly scopeServices = (services: OperationServices, principal: Principal): OperationServices => {
+    const snapshot = this.#snapshots.get(principal);
+    // A principal not from resolvePrincipal sees nothing but its tenant, with no grants.
+    const scope = new TenantScope(
+      principal,
+      snapshot ?? { tenants: new Set(), identities: new Map(), grants: [] },
+    );
+    return { ...services, objects: services.objects.scoped(scope) };
+  };
+
+  async #checkCredential(
+    identity: string,
+    entry: IdentityConfig,
+    authentication: TtlvStructure | undefined,
+  ): Promise<void> {
+    if (entry.credential === undefined && entry.device === undefined) return;
+    // KMIP 2.0 §2.1.10 allows several Credentials in one Authentication.
+    const credentials = children(authentication, Tag.Credential);
+    const ofType = (t: number) => credentials.filter((c) => childEnum(c, Tag.CredentialType) === t);
+    if (entry.credential !== undefined) {
+      const { username, passwordHash } = entry.credential;
+      let ok = false;
+      for (const c of ofType(CredentialType.UsernameAndPassword)) {
+        const value = child(c, Tag.CredentialValue);
+        const user = childText(value, Tag.Username);
+        const password = childText(value, Tag.Password);
+        if (user !== username || password === undefined) continue;
+        if (await this.#passwordOk(identity, user, password, passwordHash)) {
+          ok = true;
+          break;
+        }
+      }
+      if (!ok) {
+        this.#o.log.info('credential refused', { identity });
+        throw new KmipError(
+          'AuthenticationNotSuccessful',
+          'the Username and Password credential is missing or wrong',
+        );
+      }
+    }
+    if (entry.device !== undefined) {
+      const device = entry.device;
+      const ok = ofType(CredentialType.Device).some((c) => {
+        const value = childStruct(c, Tag.CredentialValue);
+        return DEVICE_FIELDS.every(([field, tag]) => {
+          const want = device[field];
+          return want === undefined || childText(value, tag) === want;
+        });
+      });
+      if (!ok) {
+        this.#o.log.info('device credential refused', { identity });
+        throw new KmipError('AuthenticationNotSuccessful', 'the Device credential is missing or wrong');
+      }
+    }
+  }
+
+  async #passwordOk(identity: string, user: string, password: string, hash: string): Promise<boolean> {
+    const key = createHash('sha256')
+      .update(JSON.stringify([identity, user, password, hash]))
+      .digest('hex');
+    const now = Date.now();
+    const at = this.#verified.get(key);
+    if (at !== undefined && now - at < CREDENTIAL_CACHE_MS) return true;
+    if (!(await verifyPassword(password, hash))) return false;
+    if (this.#verified.size >= CREDENTIAL_CACHE_MAX) this.#verified.clear();
+    this.#verified.set(key, now);
+    return true;
+  }
+
+  #scopeOf(check: ItemCheck): TenantScope | undefined {
+    const scope = check.ctx.services.objects.scope;
+    return scope instanceof TenantScope ? scope : undefined;
+  }
+
+  #roleGuard(check: ItemCheck): void {
+    const p = check.ctx.principal;
+    if (mayRun(p.roles, check.operation)) return;
+    const need = rolesAllowing(check.operation);
+    throw new KmipError(
+      'PermissionDenied',
+      `${opName(check.operation)} is not allowed for ${p.identity} (roles: ${p.roles.join(', ') || 'none'}); ` +
+        (need.length === 0 ? 'no role may run it' : `it needs the role ${need.join(' or ')}`),
+    );
+  }
+
+  /** The object the item names, as stored (before scoping), or undefined. */
+  async #target(check: ItemCheck): Promise<ManagedObject | undefined> {
+    const id = childText(check.payload, Tag.UniqueIdentifier);
+    return id === undefined ? undefined : this.#o.objects.get(id);
+  }
+
+  async #objectGuard(check: ItemCheck): Promise<void> {
+    const scope = this.#scopeOf(check);
+    if (scope === undefined) return;
+    scope.operation = check.operation;
+    const obj = await this.#target(check);
+    if (obj === undefined || obj.owner === scope.owner || obj.owner?.startsWith(SYSTEM_OWNER_PREFIX)) return;
+    const grant = scope.grantFor(obj);
+    // Same answer as for an object that does not exist: no existence oracle.
+    if (grant === 'none') throw new KmipError('ItemNotFound', `object ${obj.id} does not exist`);
+    if (grant === 'other-operations') {
+      throw new KmipError(
+        'PermissionDenied',
+        `${opName(check.operation)} on ${obj.id} is not granted to ${check.ctx.principal.identity}`,
+      );
+    }
+  }
+
+  #ruleFor(check: ItemCheck, foreign: boolean): DualControlOperation | undefined {
+    const op = check.operation;
+    if (op === Operation.Destroy) return 'destroy';
+    if (op === Operation.Revoke) {
+      const code = childEnum(childStruct(check.payload, Tag.RevocationReason), Tag.RevocationReasonCode);
+      if (code === RevocationReasonCode.KeyCompromise || code === RevocationReasonCode.CACompromise)
+        return 'revoke-compromise';
+    }
+    if (foreign && FOREIGN_EXPORT_OPERATIONS.has(op)) return 'export-foreign';
+    return undefined;
+  }
+
+  async #dualControlGuard(check: ItemCheck): Promise<void> {
+    const dc = this.dualControl;
+    if (this.#o.config.dualControl.operations.length === 0) return;
+    const obj = await this.#target(check);
+    const p = check.ctx.principal;
+    const foreign =
+      obj !== undefined && obj.owner !== p.tenant && !obj.owner?.startsWith(SYSTEM_OWNER_PREFIX);
+    const rule = this.#ruleFor(check, foreign);
+    if (rule === undefined || !dc.requires(rule)) return;
+    const action = opName(check.operation);
+    const result = await dc.authorize({
+      rule,
+      action,
+      requester: p.identity,
+      tenant: p.tenant,
+      objectId: obj?.id ?? childText(check.payload, Tag.UniqueIdentifier),
+      digest: payloadDigest(encodeTtlv(check.payload)),
+      summary: `${action} of ${obj?.id ?? 'an object'} by ${p.identity} (tenant ${p.tenant})`,
+    });
+    if (result.allowed) {
+      this.#o.log.info('dual control: approved request used', { identity: p.identity, action });
+      return;
+    }
+    const r = result.request;
+    throw new KmipError(
+      'PermissionDenied',
+      `dual control: ${action} needs ${dc.approvalsNeeded} officer approvals; ` +
+        `pending approval id ${r.id} (${result.approvals} of ${dc.approvalsNeeded}); retry once approved`,
+    );
+  }
+}

@@ -1,0 +1,155 @@
+/**
+ * Who gets in, against the live server: a client without a certificate, with
+ * one from another CA, or with a revoked one gets no answer; the CRL (made by
+ * the openssl CLI, signed by the development CA) is reloaded on SIGHUP without
+ * dropping the connections of clients still in good standing.
+ */
+
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import { promisify } from 'node:util';
+import { expect } from 'chai';
+import { loadConfig } from '../../src/config/index.js';
+import { type RunningServer, startServer } from '../../src/kmip/server/index.js';
+import { Operation, Tag } from '../../src/kmip/spec/index.js';
+import { encodeTtlv } from '../../src/kmip/ttlv/binary.js';
+import type { TtlvItem } from '../../src/kmip/ttlv/types.js';
+import { silentLogger } from '../../src/log.js';
+import { ensureDevPki, issueClientCertificate } from '../../src/pki/index.js';
+import { makeTestPki } from '../helpers/pki.js';
+import { type ClientPair, connectAs, tryRequest } from '../kmip/server/listener-pki.js';
+
+const run = promisify(execFile);
+const S = (tag: number, value: TtlvItem[]): TtlvItem => ({ tag, type: 'Structure', value });
+const I = (tag: number, value: number): TtlvItem => ({ tag, type: 'Integer', value });
+
+const DISCOVER = encodeTtlv(
+  S(Tag.RequestMessage, [
+    S(Tag.RequestHeader, [
+      S(Tag.ProtocolVersion, [I(Tag.ProtocolVersionMajor, 1), I(Tag.ProtocolVersionMinor, 4)]),
+      I(Tag.BatchCount, 1),
+    ]),
+    S(Tag.BatchItem, [
+      { tag: Tag.Operation, type: 'Enumeration', value: Operation.DiscoverVersions },
+      S(Tag.RequestPayload, []),
+    ]),
+  ]),
+);
+
+describe('client certificates against the live server (integration)', function () {
+  this.timeout(60_000);
+  let dataDir: string;
+  let server: RunningServer;
+  let port: number;
+  let ca: string;
+  let admin: ClientPair;
+  let mallory: ClientPair;
+  let crlFile: string;
+  let makeCrl: (revoke: string[]) => Promise<string>;
+
+  before(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'kmip-it-tls-'));
+    const { paths } = await ensureDevPki(dataDir);
+    await issueClientCertificate(dataDir, 'mallory');
+    const read = (p: string) => readFile(p, 'utf8');
+    ca = await read(paths.caCert);
+    admin = { cert: await read(paths.adminCert), key: await read(paths.adminKey) };
+    mallory = {
+      cert: await read(path.join(paths.dir, 'mallory.crt')),
+      key: await read(path.join(paths.dir, 'mallory.key')),
+    };
+    let generation = 0;
+    makeCrl = async (revoke) => {
+      const db = path.join(dataDir, `crl-db-${++generation}`);
+      await writeFile(`${db}.txt`, '');
+      await writeFile(`${db}.num`, '01\n');
+      const conf = [
+        '[ca]',
+        'default_ca = d',
+        '[d]',
+        `database = ${db}.txt`,
+        `crlnumber = ${db}.num`,
+        `certificate = ${paths.caCert}`,
+        `private_key = ${paths.caKey}`,
+        'default_md = sha256',
+        'default_crl_days = 1',
+      ].join('\n');
+      await writeFile(`${db}.cnf`, conf);
+      for (const name of revoke) {
+        await run('openssl', ['ca', '-config', `${db}.cnf`, '-revoke', path.join(paths.dir, `${name}.crt`)]);
+      }
+      await run('openssl', ['ca', '-config', `${db}.cnf`, '-gencrl', '-out', `${db}.crl`]);
+      return read(`${db}.crl`);
+    };
+    crlFile = path.join(dataDir, 'clients.crl');
+    await writeFile(crlFile, await makeCrl([]));
+    const config = loadConfig({
+      env: {},
+      cwd: dataDir,
+      overrides: { dataDir, listen: { host: '127.0.0.1', port: 0 }, tls: { crl: crlFile } },
+    });
+    server = await startServer(config, silentLogger);
+    port = server.address.port;
+  });
+
+  after(async () => {
+    await server?.close();
+    await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it('gives no answer to a client without a certificate or with one from another CA', async () => {
+    const other = await makeTestPki();
+    for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
+      const v = { minVersion: version, maxVersion: version };
+      expect(await tryRequest(port, ca, undefined, DISCOVER, v), `no certificate, ${version}`).to.equal(
+        'refused',
+      );
+      expect(
+        await tryRequest(
+          port,
+          ca,
+          { cert: other.otherCaClientCert, key: other.otherCaClientKey },
+          DISCOVER,
+          v,
+        ),
+        `another CA, ${version}`,
+      ).to.equal('refused');
+      expect(await tryRequest(port, ca, admin, DISCOVER, v), `admin, ${version}`).to.equal('answered');
+    }
+  });
+
+  it('reloads the CRL on SIGHUP: a revoked client is refused, good connections stay up', async () => {
+    const adminConn = await connectAs(port, ca, admin);
+    const malloryConn = await connectAs(port, ca, mallory);
+    adminConn.socket.write(DISCOVER);
+    malloryConn.socket.write(DISCOVER);
+    await Promise.all([adminConn.waitFor(1), malloryConn.waitFor(1)]);
+
+    await writeFile(crlFile, await makeCrl(['mallory']));
+    process.kill(process.pid, 'SIGHUP');
+    const deadline = Date.now() + 5000;
+    while ((await tryRequest(port, ca, mallory, DISCOVER)) === 'answered') {
+      if (Date.now() > deadline) throw new Error('the revoked certificate is still accepted after SIGHUP');
+      await delay(50);
+    }
+    // the open connection of the revoked client is closed too; the admin's is not
+    await malloryConn.closed;
+    adminConn.socket.write(DISCOVER);
+    await adminConn.waitFor(2);
+    expect(await tryRequest(port, ca, admin, DISCOVER)).to.equal('answered');
+    adminConn.socket.destroy();
+  });
+
+  it('keeps the previous certificates when the reloaded files are unusable', async () => {
+    await writeFile(crlFile, 'not a CRL');
+    await server.reloadTls().then(
+      () => expect.fail('reloadTls accepted a broken CRL file'),
+      (e: unknown) => expect(String(e)).to.match(/CRL/),
+    );
+    expect(await tryRequest(port, ca, admin, DISCOVER)).to.equal('answered');
+    expect(await tryRequest(port, ca, mallory, DISCOVER)).to.equal('refused');
+  });
+});
