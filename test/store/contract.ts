@@ -479,22 +479,20 @@ export function storeContract(name: string, open: () => Promise<OpenedStore>): v
         expect(await store.count(f)).to.equal(25);
       });
 
-      it('finds one of 1,000 objects quickly', async () => {
+      // Speed is measured by bench/store.ts (BENCHMARKS.md), not asserted here.
+      it('finds one of 1,000 objects by Name and by custom attribute', async () => {
         const records = Array.from({ length: 1000 }, (_, i) =>
           makeRecord({ names: [`bulk-${i}`], custom: { 'x-i': [String(i)] } }),
         );
         for (let i = 0; i < records.length; i += 100)
           await Promise.all(records.slice(i, i + 100).map((r) => store.insert(r)));
         expect(await store.count({})).to.equal(1000);
-        const started = performance.now();
         for (const i of [0, 123, 500, 999]) {
           expect(await store.locate({ name: `bulk-${i}` })).to.deep.equal([records[i]?.id]);
           expect(await store.locate({ custom: [{ name: 'x-i', value: String(i) }] })).to.deep.equal([
             records[i]?.id,
           ]);
         }
-        const perQuery = (performance.now() - started) / 8;
-        expect(perQuery, 'ms per locate').to.be.below(250);
         expect(await store.locate({}, { offset: 990, limit: 20 })).to.have.length(10);
       });
     });

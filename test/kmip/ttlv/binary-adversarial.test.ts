@@ -168,19 +168,17 @@ describe('ttlv/binary adversarial input', () => {
     expect(decodeError(b).message).to.match(/truncated/);
   });
 
-  it('rejects 10,000-deep nesting quickly without a stack overflow', () => {
+  it('rejects 10,000-deep nesting at the depth cap, without a stack overflow', () => {
     const depth = 10_000;
     const b = Buffer.alloc(depth * 8);
     for (let i = 0; i < depth; i++) {
       b.writeUInt32BE(0x42000101, i * 8);
       b.writeUInt32BE((depth - i - 1) * 8, i * 8 + 4);
     }
-    const t0 = process.hrtime.bigint();
     const err = decodeError(b);
-    const ms = Number(process.hrtime.bigint() - t0) / 1e6;
     expect(err.message).to.match(/nesting/);
+    // It stops reading at the cap (64 levels), not after walking all 10,000.
     expect(err.offset).to.equal(64 * 8);
-    expect(ms).to.be.lessThan(50);
   });
 
   it('honours a custom maxDepth and accepts nesting exactly at the cap', () => {
