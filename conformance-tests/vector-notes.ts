@@ -52,6 +52,11 @@ export const VECTOR_NOTES: readonly VectorNote[] = [
     reason:
       "ovh's variant of CS-BC-M-GCM-3-14 sends a 12-byte all-zero IV instead of the original 8-byte cafebabefacedbad but keeps the ciphertext and tag computed under the original IV (the original file passes)",
   },
+  {
+    match: 'cnd01/test-cases/kmip-v2.0/TC-STREAM-SIGN-1-20',
+    reason:
+      'the cnd01 draft has stray text "#   #   #" inside a request (line 79), so that step cannot be built; the cnd02 copy of the file passes',
+  },
   { match: 'CS-RNG-O-2-', reason: RNG_SEED_POLICY },
   { match: 'CS-RNG-O-3-', reason: RNG_SEED_POLICY },
   { match: 'CS-RNG-O-4-', reason: RNG_SEED_POLICY },
