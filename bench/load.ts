@@ -172,6 +172,9 @@ async function main(argv: readonly string[]): Promise<number> {
         dataDir,
         ...(storeUri === undefined ? {} : { storeUri, storeDatabase: `kmip_bench_${run}` }),
         ...(o.cpuProf === undefined ? {} : { cpuProfDir: path.resolve(o.cpuProf) }),
+        ...(o.workers === undefined ? {} : { workers: o.workers }),
+        auditDurability: o.auditDurability,
+        ...(o.hsm === undefined ? {} : { hsm: o.hsm }),
       };
       server = o.mode === 'spawn' ? await spawnLocal(local) : await startInProcess(local);
     }

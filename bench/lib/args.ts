@@ -24,11 +24,17 @@ export interface LoadOptions {
   cert: string | undefined;
   key: string | undefined;
   cpuProf: string | undefined;
+  /** server.workers of the spawned server; undefined: the server's default (one per core) */
+  workers: number | undefined;
+  /** audit.durability of the server started here */
+  auditDurability: 'sync' | 'batched';
   preloadTimeout: number;
   /** Get every preloaded object once before the warm-up */
   touch: boolean;
   json: boolean;
   label: string | undefined;
+  /** master-key provider of the server started here; pkcs11: a fresh SoftHSM2 token (BENCHMARKS.md "HSM provider") */
+  hsm?: 'software' | 'pkcs11';
 }
 
 export const USAGE = `usage: tsx bench/load.ts [options]
@@ -48,7 +54,10 @@ export const USAGE = `usage: tsx bench/load.ts [options]
   --spawn            run the server as a child process (default)
   --in-process       run the server in this process (shares the event loop)
   --server HOST:PORT --ca FILE --cert FILE --key FILE   load an existing server
-  --cpu-prof DIR     write a V8 CPU profile of the spawned server into DIR
+  --cpu-prof DIR     write a V8 CPU profile of the spawned server into DIR (one file per process)
+  --workers N        server.workers of the spawned server (default: the server's, one per core)
+  --audit-durability sync|batched   audit.durability of the server (default sync)
+  --hsm software|pkcs11   master-key provider of the server started here (pkcs11: a SoftHSM2 token)
   --label TEXT       store label in the markdown row
   --json             print the JSON result only`;
 
@@ -78,6 +87,8 @@ export function parseLoadArgs(argv: readonly string[]): LoadOptions {
     cert: undefined,
     key: undefined,
     cpuProf: undefined,
+    workers: undefined,
+    auditDurability: 'sync',
     preloadTimeout: 600,
     touch: false,
     json: false,
@@ -147,6 +158,15 @@ export function parseLoadArgs(argv: readonly string[]): LoadOptions {
       case '--key':
         o.key = value();
         break;
+      case '--workers':
+        o.workers = int(a, value(), 0, 64);
+        break;
+      case '--audit-durability': {
+        const v = value();
+        if (v !== 'sync' && v !== 'batched') throw new UsageError('--audit-durability takes sync or batched');
+        o.auditDurability = v;
+        break;
+      }
       case '--cpu-prof':
         o.cpuProf = value();
         break;
@@ -156,6 +176,12 @@ export function parseLoadArgs(argv: readonly string[]): LoadOptions {
       case '--touch':
         o.touch = true;
         break;
+      case '--hsm': {
+        const v = value();
+        if (v !== 'software' && v !== 'pkcs11') throw new UsageError('--hsm takes software or pkcs11');
+        o.hsm = v;
+        break;
+      }
       case '--json':
         o.json = true;
         break;

@@ -2,11 +2,12 @@
  * The server under load: spawned as a child process (`kmip-server start`,
  * the default, closer to a deployment) or started in this process (client
  * and server then share one event loop). Both use a fresh data directory
- * with the development PKI and the software master key.
+ * with the development PKI and the software master key, or (hsm: pkcs11)
+ * a master key in a fresh SoftHSM2 token.
  */
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -40,6 +41,22 @@ export interface LocalServerOptions {
   storeDatabase?: string;
   /** write a V8 CPU profile of the spawned server into this directory on exit */
   cpuProfDir?: string;
+  /** server.workers (spawned server only); default: the server's (one per core) */
+  workers?: number;
+  /** audit.durability; default sync */
+  auditDurability?: 'sync' | 'batched';
+  /** master-key provider; pkcs11: a fresh SoftHSM2 token (test/helpers/softhsm.ts) */
+  hsm?: 'software' | 'pkcs11';
+  /** further configuration of the spawned server (merged at the top level of its file) */
+  extraConfig?: Record<string, unknown>;
+}
+
+/** The hsm.* section for `opts.hsm`; a SoftHSM2 token shared with a spawned server through SOFTHSM2_CONF. */
+async function hsmSection(opts: LocalServerOptions): Promise<Record<string, unknown>> {
+  if (opts.hsm !== 'pkcs11') return {};
+  const { createSoftHsmToken } = await import('../../test/helpers/softhsm.js');
+  const token = createSoftHsmToken();
+  return { hsm: { provider: 'pkcs11', module: token.module, tokenLabel: token.tokenLabel, pin: token.pin } };
 }
 
 export async function startInProcess(opts: LocalServerOptions): Promise<ServerUnderTest> {
@@ -52,6 +69,8 @@ export async function startInProcess(opts: LocalServerOptions): Promise<ServerUn
       ...(opts.storeUri === undefined
         ? {}
         : { store: { uri: opts.storeUri, ...(opts.storeDatabase ? { database: opts.storeDatabase } : {}) } }),
+      ...(opts.auditDurability === undefined ? {} : { audit: { durability: opts.auditDurability } }),
+      ...(await hsmSection(opts)),
     },
   });
   const running = await startServer(config, silentLogger);
@@ -76,9 +95,13 @@ export async function spawnLocal(opts: LocalServerOptions): Promise<ServerUnderT
       dataDir: opts.dataDir,
       listen: { host: '127.0.0.1', port: 0 },
       log: { level: 'info' },
+      ...(opts.workers === undefined ? {} : { server: { workers: opts.workers } }),
+      ...(opts.auditDurability === undefined ? {} : { audit: { durability: opts.auditDurability } }),
+      ...(await hsmSection(opts)),
       ...(opts.storeUri === undefined
         ? {}
         : { store: { uri: opts.storeUri, ...(opts.storeDatabase ? { database: opts.storeDatabase } : {}) } }),
+      ...opts.extraConfig,
     }),
   );
   const nodeArgs = opts.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir];
@@ -160,29 +183,55 @@ export function externalServer(
   };
 }
 
+/** The process and its descendants (the cluster workers of `kmip-server start`). */
+function processTree(pid: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // exited meanwhile
+    }
+  }
+  const tree = [pid];
+  for (let i = 0; i < tree.length; i++)
+    for (const [p, parent] of parentOf) if (parent === tree[i]) tree.push(p);
+  return tree;
+}
+
 async function childRssMb(child: ChildProcess): Promise<number | undefined> {
   if (child.pid === undefined) return undefined;
-  try {
-    const status = await readFile(`/proc/${child.pid}/status`, 'utf8');
-    const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
-    return kb === undefined ? undefined : Number(kb) / 1024;
-  } catch {
-    return undefined;
+  let total = 0;
+  for (const pid of processTree(child.pid)) {
+    try {
+      const status = await readFile(`/proc/${pid}/status`, 'utf8');
+      const kb = /^VmRSS:\s+(\d+)\s+kB/m.exec(status)?.[1];
+      if (kb !== undefined) total += Number(kb) / 1024;
+    } catch {
+      // exited meanwhile
+    }
   }
+  return total === 0 ? undefined : total;
 }
 
 /** Linux clock ticks per second (USER_HZ), 100 on every common kernel configuration. */
 const USER_HZ = 100;
 
-/** utime + stime of /proc/PID/stat (fields 14 and 15, counted after the parenthesised command name). */
+/** utime + stime of /proc/PID/stat (fields 14 and 15, counted after the parenthesised command name), summed over the workers. */
 function childCpuSeconds(child: ChildProcess): number | undefined {
   if (child.pid === undefined) return undefined;
-  try {
-    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-    const ticks = Number(fields[11]) + Number(fields[12]);
-    return Number.isFinite(ticks) ? ticks / USER_HZ : undefined;
-  } catch {
-    return undefined;
+  let ticks = 0;
+  for (const pid of processTree(child.pid)) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const t = Number(fields[11]) + Number(fields[12]);
+      if (Number.isFinite(t)) ticks += t;
+    } catch {
+      // exited meanwhile
+    }
   }
+  return ticks / USER_HZ;
 }

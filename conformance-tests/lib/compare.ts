@@ -99,6 +99,15 @@ export const Rule = {
    * listings of the attribute-order rule only.
    */
   RngAttributeOptional: 'rng-attribute-optional',
+  /**
+   * Serial Number of the 1.x Certificate Identifier (KMIP 1.0 §3.9): a Text
+   * String whose format the specification does not define, and the vectors
+   * disagree (TC-PKCS12-2-14 and TC-CERTATTR-1-14: lower-case hex of the
+   * DER INTEGER's content octets, sign octet included; ovh TC_132/134/ECC_3:
+   * upper-case hex without the sign octet). Both texts must be hex naming
+   * the same non-negative integer.
+   */
+  CertificateSerialText: 'certificate-serial-text',
 } as const;
 export type RuleName = (typeof Rule)[keyof typeof Rule];
 
@@ -487,6 +496,11 @@ class Comparer {
       return { rule: Rule.HeaderTimeStamp };
     }
     if (name === 'ResultMessage' && exp.type === 'TextString') return { rule: Rule.ResultMessageText };
+    if (name === 'SerialNumber' && exp.type === 'TextString' && act.type === 'TextString') {
+      return sameHexInteger(exp.value, act.value)
+        ? { rule: Rule.CertificateSerialText }
+        : { rule: Rule.CertificateSerialText, fail: 'a different serial number' };
+    }
     if (
       name === 'AttributeName' &&
       exp.type === 'TextString' &&
@@ -863,4 +877,10 @@ export function deepEqual(a: TtlvItem, b: TtlvItem): boolean {
     );
   }
   return itemsEqual(a, b);
+}
+
+/** Two hex texts naming the same integer, whatever their case and leading zeros. */
+function sameHexInteger(a: string, b: string): boolean {
+  const hex = /^[0-9a-fA-F]+$/;
+  return hex.test(a) && hex.test(b) && BigInt(`0x${a}`) === BigInt(`0x${b}`);
 }

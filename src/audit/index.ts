@@ -19,10 +19,24 @@ export * from './sinks.js';
 export * from './trail.js';
 export * from './verify.js';
 
+/**
+ * The audit record of a batch item could not be written and audit.failClosed
+ * is on: the executor answers the item with General Failure instead.
+ */
+export class AuditUnavailableError extends Error {
+  override name = 'AuditUnavailableError';
+  readonly code = 'ERR_AUDIT_UNAVAILABLE';
+}
+
 export interface AuditService {
   readonly trail: AuditTrail;
   readonly policy: PurposePolicy;
-  /** ExecutorOptions.onItem: records the item; resolves once the record is durable */
+  /**
+   * ExecutorOptions.onItem: records the item; resolves once the record is
+   * durable. When it cannot be written: with audit.failClosed, rejects with
+   * AuditUnavailableError (the executor must then fail the item); without,
+   * logs the failure and resolves.
+   */
   onItem(event: ItemEvent): Promise<void>;
   /** ExecutorOptions.guards entry: the purpose policy */
   readonly guard: ItemGuard;
@@ -56,9 +70,29 @@ export async function startAudit(
   return {
     trail,
     policy,
-    onItem: (event) =>
-      trail.append(itemRecord(event, policy.purposeOf(event.principal, event.clientCorrelationValue))),
+    // batched (audit.durability): the item is answered at once; its record joins the next group commit
+    onItem:
+      config.durability === 'batched'
+        ? (event) => {
+            void recordItem(event).catch(() => undefined);
+            return Promise.resolve();
+          }
+        : recordItem,
     guard: policy.guard(),
     close: () => trail.close(),
   };
+
+  async function recordItem(event: ItemEvent): Promise<void> {
+    try {
+      await trail.append(itemRecord(event, policy.purposeOf(event.principal, event.clientCorrelationValue)));
+    } catch (e: unknown) {
+      const error = e instanceof Error ? e.message : String(e);
+      deps.log.error('could not write an audit record', {
+        identity: event.principal.identity,
+        failClosed: config.failClosed === true,
+        error,
+      });
+      if (config.failClosed === true) throw new AuditUnavailableError(`audit trail unavailable: ${error}`);
+    }
+  }
 }

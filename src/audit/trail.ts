@@ -353,7 +353,8 @@ export class AuditTrail {
     if (file === undefined) return;
     this.#anchorWrite = this.#anchorWrite.then(async () => {
       try {
-        const tmp = `${file}.tmp`;
+        // one per process: the workers of a cluster share the anchor file
+        const tmp = `${file}.${process.pid}.tmp`;
         await writeFile(tmp, `${JSON.stringify(anchor)}\n`, { mode: 0o600 });
         await rename(tmp, file);
       } catch (e: unknown) {

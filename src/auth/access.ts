@@ -6,6 +6,7 @@
  * and guards (roles, grants, dual control), in that order.
  */
 import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 import type { AuthConfig, DualControlOperation, IdentityConfig } from '../config/auth.js';
 import { KmipError } from '../kmip/errors.js';
 import type { ManagedObject } from '../kmip/model/object.js';
@@ -19,11 +20,13 @@ import type { TtlvStructure } from '../kmip/ttlv/types.js';
 import type { Logger } from '../log.js';
 import type { ObjectStore } from '../store/types.js';
 import { DualControl, payloadDigest } from './dual-control.js';
+import { foreignIds, withForeignLocate } from './locate.js';
 import { identityFromNames } from './officer.js';
 import { verifyPassword } from './password.js';
 import { AccessRecords } from './records.js';
-import { mayRun, rolesAllowing } from './roles.js';
-import { type AccessSnapshot, AccessState, grantCovers } from './state.js';
+import { mayRun, ROLE_OPERATIONS, rolesAllowing } from './roles.js';
+import { type AccessSnapshot, AccessState, grantCovers, grantedTo } from './state.js';
+import { administeredTenants, administers, officerActsFor } from './tenancy.js';
 
 export interface AccessControlOptions {
   readonly config: AuthConfig;
@@ -32,6 +35,11 @@ export interface AccessControlOptions {
   readonly objects: ObjectService;
   /** the client CA bundle (PEM): officer approvals are verified against it */
   readonly caPem: string;
+  /**
+   * tls.crl: an approval signed with a revoked officer certificate counts for
+   * nothing. Read when an approval is checked (rare), so a renewed CRL counts at once.
+   */
+  readonly crlFile?: string;
   readonly log: Logger;
   readonly clock?: () => Date;
   /** how stale the policy may be (ms); default 2000 */
@@ -51,6 +59,16 @@ const DEVICE_FIELDS = [
   ['mediaIdentifier', Tag.MediaIdentifier],
 ] as const;
 
+/** The file's text, reread when its modification time changes. */
+function fileReader(file: string): () => string {
+  let cached: { mtimeMs: number; text: string } | undefined;
+  return () => {
+    const { mtimeMs } = statSync(file);
+    if (cached?.mtimeMs !== mtimeMs) cached = { mtimeMs, text: readFileSync(file, 'utf8') };
+    return cached.text;
+  };
+}
+
 function opName(operation: number): string {
   return enumNameOf('Operation', operation) ?? `0x${operation.toString(16)}`;
 }
@@ -68,11 +86,14 @@ function groupsOf(obj: ManagedObject): string[] {
 class TenantScope implements AccessScope {
   operation: number | undefined;
   readonly #createdSystem = new Set<string>();
+  readonly #entry: IdentityConfig | undefined;
 
   constructor(
     readonly principal: Principal,
     readonly snapshot: AccessSnapshot,
-  ) {}
+  ) {
+    this.#entry = snapshot.identities.get(principal.identity);
+  }
 
   get owner(): string {
     return this.principal.tenant;
@@ -81,7 +102,31 @@ class TenantScope implements AccessScope {
   permits(obj: ManagedObject, write: boolean): boolean {
     if (obj.owner === this.principal.tenant) return true;
     if (obj.owner?.startsWith(SYSTEM_OWNER_PREFIX)) return !write || this.#createdSystem.has(obj.id);
-    return this.grantFor(obj) === 'granted';
+    if (this.grantFor(obj) === 'granted') return true;
+    return this.administers(obj.owner) && this.#adminOperation();
+  }
+
+  /** another tenant this key administrator administers (auth.identities.X.tenants) */
+  administers(owner: string | undefined): boolean {
+    return owner !== this.principal.tenant && administers(this.#entry, owner);
+  }
+
+  #adminOperation(): boolean {
+    return this.operation !== undefined && ROLE_OPERATIONS['key-administrator'].has(this.operation);
+  }
+
+  /** What Locate lists beyond the tenant: administered tenants, and grants that name Locate. */
+  foreign(): { tenants: string[]; grants: AccessSnapshot['grants'] } {
+    const locateName = opName(Operation.Locate);
+    return {
+      tenants: administeredTenants(this.#entry, this.snapshot.tenants),
+      grants: this.snapshot.grants.filter(
+        (g) =>
+          g.tenant !== this.principal.tenant &&
+          g.operations.includes(locateName) &&
+          grantedTo(g, this.principal),
+      ),
+    };
   }
 
   created(obj: ManagedObject): void {
@@ -117,9 +162,10 @@ export class AccessControl {
       config: opts.config.dualControl,
       records,
       caPem: opts.caPem,
+      ...(opts.crlFile === undefined ? {} : { crlPem: fileReader(opts.crlFile) }),
       identityFrom: opts.config.identityFrom,
-      isOfficer: async (identity) =>
-        (await this.state.snapshot()).identities.get(identity)?.roles.includes('security-officer') === true,
+      isOfficer: async (identity, tenant) =>
+        officerActsFor((await this.state.snapshot()).identities.get(identity), tenant),
       clock: opts.clock,
     });
     this.guards = [(c) => this.#roleGuard(c), (c) => this.#objectGuard(c), (c) => this.#dualControlGuard(c)];
@@ -164,7 +210,14 @@ export class AccessControl {
       principal,
       snapshot ?? { tenants: new Set(), identities: new Map(), grants: [] },
     );
-    return { ...services, objects: services.objects.scoped(scope) };
+    const scoped = services.objects.scoped(scope);
+    const foreign = scope.foreign();
+    if (foreign.tenants.length === 0 && foreign.grants.length === 0) return { ...services, objects: scoped };
+    const unscoped = this.#o.objects;
+    return {
+      ...services,
+      objects: withForeignLocate(scoped, (filter) => foreignIds(filter, unscoped, foreign)),
+    };
   };
 
   async #checkCredential(
@@ -255,6 +308,14 @@ export class AccessControl {
     const obj = await this.#target(check);
     if (obj === undefined || obj.owner === scope.owner || obj.owner?.startsWith(SYSTEM_OWNER_PREFIX)) return;
     const grant = scope.grantFor(obj);
+    if (grant === 'granted') return;
+    if (scope.administers(obj.owner)) {
+      if (ROLE_OPERATIONS['key-administrator'].has(check.operation)) return;
+      throw new KmipError(
+        'PermissionDenied',
+        `${opName(check.operation)} on ${obj.id}: ${check.ctx.principal.identity} administers the keys of tenant ${obj.owner ?? '?'}, it does not use them`,
+      );
+    }
     // Same answer as for an object that does not exist: no existence oracle.
     if (grant === 'none') throw new KmipError('ItemNotFound', `object ${obj.id} does not exist`);
     if (grant === 'other-operations') {
@@ -291,7 +352,8 @@ export class AccessControl {
       rule,
       action,
       requester: p.identity,
-      tenant: p.tenant,
+      // Officers of the object's tenant decide (a key administrator may act in several).
+      tenant: obj?.owner !== undefined && !obj.owner.startsWith(SYSTEM_OWNER_PREFIX) ? obj.owner : p.tenant,
       objectId: obj?.id ?? childText(check.payload, Tag.UniqueIdentifier),
       digest: payloadDigest(encodeTtlv(check.payload)),
       summary: `${action} of ${obj?.id ?? 'an object'} by ${p.identity} (tenant ${p.tenant})`,

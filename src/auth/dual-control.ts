@@ -78,9 +78,11 @@ export interface DualControlOptions {
   readonly records: AccessRecords;
   /** the client CA (PEM) officer certificates must come from */
   readonly caPem: string;
+  /** CRLs (PEM) of the client CA, or a function reading the current ones: revoked officers approve nothing */
+  readonly crlPem?: string | (() => string | undefined);
   readonly identityFrom: IdentitySource;
-  /** is this identity a security officer now? */
-  readonly isOfficer: (identity: string) => Promise<boolean>;
+  /** is this identity a security officer for `tenant` now? ('' : a service-wide change) */
+  readonly isOfficer: (identity: string, tenant: string) => Promise<boolean>;
   readonly clock?: () => Date;
 }
 
@@ -93,6 +95,11 @@ export class DualControl {
     this.#clock = opts.clock ?? (() => new Date());
   }
 
+  #crl(): string | undefined {
+    const c = this.#o.crlPem;
+    return typeof c === 'function' ? c() : c;
+  }
+
   get approvalsNeeded(): number {
     return this.#o.config.approvals;
   }
@@ -102,8 +109,9 @@ export class DualControl {
   }
 
   /**
-   * Approvals that count: signed by a current officer other than the
-   * requester, verified against the CA, one per officer.
+   * Approvals that count: signed by a current officer of the request's
+   * tenant other than the requester, verified against the CA and its CRL,
+   * one per officer.
    */
   async validApprovals(req: ApprovalRequest): Promise<string[]> {
     const now = this.#clock();
@@ -118,8 +126,9 @@ export class DualControl {
         this.#o.caPem,
         this.#o.identityFrom,
         now,
+        this.#crl(),
       );
-      if (ok && (await this.#o.isOfficer(d.officer))) seen.add(d.officer);
+      if (ok && (await this.#o.isOfficer(d.officer, req.tenant))) seen.add(d.officer);
     }
     return [...seen];
   }
@@ -205,12 +214,17 @@ export class DualControl {
     officer: { identity: string; certificatePem: string; sign(message: Uint8Array): string },
     decision: 'approve' | 'deny',
   ): Promise<{ request: ApprovalRequest; approvals: number }> {
-    if (!(await this.#o.isOfficer(officer.identity)))
-      throw new DualControlError(`${officer.identity} is not a security officer`);
     for (let attempt = 0; attempt < 5; attempt++) {
       const stored = await this.get(id);
       if (stored === undefined) throw new DualControlError(`no approval request ${id}`);
       const req = stored.body;
+      if (!(await this.#o.isOfficer(officer.identity, req.tenant))) {
+        throw new DualControlError(
+          req.tenant === ''
+            ? `${officer.identity} is not a security officer for service-wide changes`
+            : `${officer.identity} is not a security officer for tenant ${req.tenant}`,
+        );
+      }
       const now = this.#clock().getTime();
       if (req.status !== 'pending' && req.status !== 'approved')
         throw new DualControlError(`approval request ${id} is ${req.status}`);

@@ -8,6 +8,7 @@
  */
 import { createPrivateKey, type KeyObject, sign, verify, X509Certificate } from 'node:crypto';
 import type { IdentitySource } from '../config/auth.js';
+import { parseCrls } from '../pki/crl.js';
 
 export class OfficerProofError extends Error {
   override name = 'OfficerProofError';
@@ -43,8 +44,18 @@ export function identityOfCertificate(cert: X509Certificate, source: IdentitySou
   return identityFromNames(source, subjectCn(cert), sans);
 }
 
-/** The certificate chains (one level) to a CA of the bundle and is valid at `now`. */
-export function verifyClientCertificate(cert: X509Certificate, caPem: string, now: Date): void {
+/**
+ * The certificate chains (one level) to a CA of the bundle, is valid at
+ * `now`, and (given `crlPem`, i.e. tls.crl) is not revoked — the checks a
+ * TLS handshake makes of a client. A CRL past its next update refuses, as
+ * OpenSSL does at the handshake.
+ */
+export function verifyClientCertificate(
+  cert: X509Certificate,
+  caPem: string,
+  now: Date,
+  crlPem?: string,
+): void {
   const from = new Date(cert.validFrom);
   const to = new Date(cert.validTo);
   if (now < from || now > to) throw new OfficerProofError('the officer certificate is not valid now');
@@ -56,6 +67,18 @@ export function verifyClientCertificate(cert: X509Certificate, caPem: string, no
     }
   });
   if (!issued) throw new OfficerProofError('the officer certificate is not issued by the server client CA');
+  if (crlPem === undefined || crlPem.trim() === '') return;
+  let crls: ReturnType<typeof parseCrls>;
+  try {
+    crls = parseCrls(crlPem);
+  } catch (e: unknown) {
+    throw new OfficerProofError(`tls.crl cannot be read: ${e instanceof Error ? e.message : String(e)}`);
+  }
+  const stale = crls.expired(now);
+  if (stale.length > 0)
+    throw new OfficerProofError(`the CRL of ${stale.join('; ')} is out of date (next update passed)`);
+  if (crls.isRevoked(new Uint8Array(cert.raw)))
+    throw new OfficerProofError('the officer certificate is revoked (tls.crl)');
 }
 
 function digestFor(key: KeyObject): string | null {
@@ -76,10 +99,11 @@ export function loadOfficer(
   caPem: string,
   source: IdentitySource,
   now = new Date(),
+  crlPem?: string,
 ): Officer {
   const [cert] = certificatesIn(certPem);
   if (cert === undefined) throw new OfficerProofError('no certificate in the --cert file');
-  verifyClientCertificate(cert, caPem, now);
+  verifyClientCertificate(cert, caPem, now, crlPem);
   const key = createPrivateKey(keyPem);
   const challenge = Buffer.from(`kmip-server officer challenge ${now.toISOString()} ${Math.random()}`);
   const sig = sign(digestFor(key), challenge, key);
@@ -103,11 +127,12 @@ export function verifyOfficerSignature(
   caPem: string,
   source: IdentitySource,
   now: Date,
+  crlPem?: string,
 ): boolean {
   try {
     const [cert] = certificatesIn(certificatePem);
     if (cert === undefined) return false;
-    verifyClientCertificate(cert, caPem, now);
+    verifyClientCertificate(cert, caPem, now, crlPem);
     if (identityOfCertificate(cert, source) !== identity) return false;
     return verify(digestFor(cert.publicKey), message, cert.publicKey, Buffer.from(signature, 'base64'));
   } catch {

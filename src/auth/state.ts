@@ -20,6 +20,8 @@ export interface AssignmentRecord {
   readonly tenant: string;
   readonly roles: Role[];
   readonly groups: string[];
+  /** further tenants its administrative roles cover (IdentityConfig.tenants) */
+  readonly tenants?: string[];
   readonly createdBy: string;
   readonly createdAt: number;
 }
@@ -95,7 +97,14 @@ export class AccessState {
     const identities = new Map<string, IdentityConfig>(Object.entries(this.#config.identities));
     for (const { body } of assignments) {
       const base = identities.get(body.identity);
-      identities.set(body.identity, { ...base, tenant: body.tenant, roles: body.roles, groups: body.groups });
+      const { tenants: _previous, ...rest } = base ?? {};
+      identities.set(body.identity, {
+        ...rest,
+        tenant: body.tenant,
+        roles: body.roles,
+        groups: body.groups,
+        ...(body.tenants === undefined ? {} : { tenants: body.tenants }),
+      });
     }
     const names = new Set<string>(this.#config.tenants);
     for (const { body } of tenants) names.add(body.name);
@@ -138,6 +147,10 @@ export class AccessState {
     return body;
   }
 
+  async getGrant(id: string): Promise<Grant | undefined> {
+    return (await this.#records.get<Grant>('grant', id))?.body;
+  }
+
   async listGrants(): Promise<Grant[]> {
     return (await this.#records.list<Grant>('grant')).map((g) => g.body);
   }
@@ -153,8 +166,13 @@ export function grantCovers(
   const target =
     (grant.objectId !== undefined && grant.objectId === obj.id) ||
     (grant.objectGroup !== undefined && obj.objectGroups.includes(grant.objectGroup));
-  const grantee =
+  return target && grantedTo(grant, who);
+}
+
+/** Is (identity, groups) the grantee of `grant`? */
+export function grantedTo(grant: Grant, who: { identity: string; groups: readonly string[] }): boolean {
+  return (
     (grant.toIdentity !== undefined && grant.toIdentity === who.identity) ||
-    (grant.toGroup !== undefined && who.groups.includes(grant.toGroup));
-  return target && grantee;
+    (grant.toGroup !== undefined && who.groups.includes(grant.toGroup))
+  );
 }

@@ -1,17 +1,24 @@
 /**
  * What the access-control commands share: the configured server's store
- * seen as access records, the officer proof (--cert/--key), and dual
- * control of the command's own change.
+ * seen as access records, the officer proof (--cert/--key, checked against
+ * tls.ca and tls.crl), which tenants the officer may act for, dual control
+ * of the command's own change, and the audit trail every decision goes to.
  */
 import { readFile } from 'node:fs/promises';
+import { AuditKind } from '../audit/chain.js';
+import { AuditTrail } from '../audit/trail.js';
 import { DualControl, payloadDigest } from '../auth/dual-control.js';
 import { loadOfficer, type Officer } from '../auth/officer.js';
 import { AccessRecords } from '../auth/records.js';
 import { AccessState } from '../auth/state.js';
+import { officerActsFor } from '../auth/tenancy.js';
 import type { DualControlOperation } from '../config/auth.js';
 import { loadConfig, type ServerConfig } from '../config/index.js';
-import { createLogger } from '../log.js';
+import { openMasterKeyProvider } from '../hsm/index.js';
+import { createLogger, type Logger } from '../log.js';
 import { openStore } from '../store/index.js';
+import { Sealer } from '../store/sealing.js';
+import type { ObjectStore } from '../store/types.js';
 import { type ParsedArgs, stringOption, UsageError } from './args.js';
 import type { CliIo } from './run.js';
 
@@ -32,16 +39,42 @@ export function configOf(args: ParsedArgs): ServerConfig {
 
 export interface AccessAdmin {
   readonly config: ServerConfig;
+  readonly store: ObjectStore;
   readonly state: AccessState;
   readonly dualControl: DualControl;
   readonly caPem: string;
+  /** tls.crl, when configured */
+  readonly crlPem: string | undefined;
+  readonly log: Logger;
+  /** the Sealer (KEKs under the master key), opened on first use and closed with the command */
+  sealer(): Promise<Sealer>;
+  /**
+   * Writes an administrative record to the audit trail (its own hash-chained,
+   * sealed segment, closed with the command), so `audit verify` accepts it.
+   */
+  audit(record: AdminAuditRecord): Promise<void>;
+}
+
+export interface AdminAuditRecord {
+  readonly actor: string;
+  /** e.g. 'grants add', 'approvals approve' */
+  readonly operation: string;
+  readonly objectId?: string;
+  /** 'Success', or 'Pending' when dual control recorded a request instead */
+  readonly outcome: string;
+  /** the tenant concerned ('' or absent: service-wide) */
+  readonly tenant?: string;
+  readonly detail?: Readonly<Record<string, string>>;
 }
 
 export async function withAccess<T>(args: ParsedArgs, fn: (a: AccessAdmin) => Promise<T>): Promise<T> {
   const config = configOf(args);
   const log = createLogger({ level: 'warn' });
   const caPem = await readFile(config.tls.ca, 'utf8');
+  const crlPem = config.tls.crl === undefined ? undefined : await readFile(config.tls.crl, 'utf8');
   const store = await openStore(config.store.uri, { database: config.store.database, log });
+  // Closed in reverse order of opening: trail (final seal), sealer, provider, store.
+  const closers: (() => Promise<void>)[] = [() => store.close()];
   try {
     const records = new AccessRecords(store);
     const state = new AccessState(config.auth, records, 0);
@@ -49,14 +82,82 @@ export async function withAccess<T>(args: ParsedArgs, fn: (a: AccessAdmin) => Pr
       config: config.auth.dualControl,
       records,
       caPem,
+      ...(crlPem === undefined ? {} : { crlPem }),
       identityFrom: config.auth.identityFrom,
-      isOfficer: async (identity) =>
-        (await state.snapshot()).identities.get(identity)?.roles.includes('security-officer') === true,
+      isOfficer: async (identity, tenant) =>
+        officerActsFor((await state.snapshot()).identities.get(identity), tenant),
     });
-    return await fn({ config, state, dualControl, caPem });
-  } finally {
-    await store.close();
+    let sealer: Promise<Sealer> | undefined;
+    const openSealer = async (): Promise<Sealer> => {
+      const provider = await openMasterKeyProvider(config.hsm, log);
+      closers.push(() => provider.close());
+      const s = await Sealer.open(store, provider, { log });
+      closers.push(async () => s.close());
+      return s;
+    };
+    let trail: Promise<AuditTrail> | undefined;
+    const openTrail = async (actor: string): Promise<AuditTrail> => {
+      sealer ??= openSealer();
+      const t = await AuditTrail.open({
+        store,
+        sealer: await sealer,
+        anchorFile: config.audit.anchorFile,
+        actor: `cli:${actor}`,
+        log,
+      });
+      closers.push(() => t.close());
+      return t;
+    };
+    const audit = async (r: AdminAuditRecord): Promise<void> => {
+      trail ??= openTrail(r.actor);
+      await (await trail).append({
+        at: Date.now(),
+        actor: r.actor,
+        operation: r.operation,
+        objectId: r.objectId,
+        outcome: r.outcome,
+        detail: {
+          kind: AuditKind.Admin,
+          ...(r.tenant === undefined || r.tenant === '' ? {} : { tenant: r.tenant }),
+          ...r.detail,
+        },
+      });
+    };
+    const admin: AccessAdmin = {
+      config,
+      store,
+      state,
+      dualControl,
+      caPem,
+      crlPem,
+      log,
+      sealer: () => {
+        sealer ??= openSealer();
+        return sealer;
+      },
+      audit,
+    };
+    const result = await fn(admin);
+    const failed = await closeAll(closers);
+    if (failed !== undefined) throw failed.error;
+    return result;
+  } catch (e: unknown) {
+    await closeAll(closers);
+    throw e;
   }
+}
+
+/** Runs (once) every closer, newest first; the first error, if any. */
+async function closeAll(closers: (() => Promise<void>)[]): Promise<{ error: unknown } | undefined> {
+  let failed: { error: unknown } | undefined;
+  for (const close of closers.splice(0).reverse()) {
+    try {
+      await close();
+    } catch (e: unknown) {
+      failed ??= { error: e };
+    }
+  }
+  return failed;
 }
 
 /** The officer running the command, proven by --cert and --key (signature over a fresh challenge). */
@@ -70,11 +171,31 @@ export async function officerOf(args: ParsedArgs, a: AccessAdmin): Promise<Offic
     await readFile(key, 'utf8'),
     a.caPem,
     a.config.auth.identityFrom,
+    new Date(),
+    a.crlPem,
   );
   const entry = (await a.state.snapshot()).identities.get(officer.identity);
   if (entry?.roles.includes('security-officer') !== true)
     throw new Error(`${officer.identity} is not a security officer`);
   return officer;
+}
+
+/** Refuses unless `officer` may act for each tenant ('' : a service-wide change, global officers only). */
+export async function requireActsFor(
+  a: AccessAdmin,
+  officer: { identity: string },
+  ...tenants: string[]
+): Promise<void> {
+  const entry = (await a.state.snapshot()).identities.get(officer.identity);
+  for (const t of tenants) {
+    if (!officerActsFor(entry, t)) {
+      throw new Error(
+        t === ''
+          ? `${officer.identity} is a tenant security officer; this change needs a security officer of the service (no auth.identities.${officer.identity}.tenants list)`
+          : `${officer.identity} is not a security officer for tenant ${t}`,
+      );
+    }
+  }
 }
 
 /**
@@ -88,17 +209,27 @@ export async function cliApproved(
   action: string,
   requester: { identity: string },
   params: unknown,
+  tenant = '',
 ): Promise<boolean> {
   if (!a.dualControl.requires(rule)) return true;
   const result = await a.dualControl.authorize({
     rule,
     action,
     requester: requester.identity,
-    tenant: '',
+    tenant,
     digest: payloadDigest(JSON.stringify(params)),
     summary: `${action} ${JSON.stringify(params)} by ${requester.identity}`,
   });
   if (result.allowed) return true;
+  if (result.created) {
+    await a.audit({
+      actor: requester.identity,
+      operation: action,
+      outcome: 'Pending',
+      tenant,
+      detail: { approvalId: result.request.id, params: JSON.stringify(params) },
+    });
+  }
   const n = a.dualControl.approvalsNeeded;
   io.err(
     `dual control: ${action} needs ${n} officer approvals; pending approval id ${result.request.id} ` +
@@ -120,5 +251,9 @@ export async function cliActionApproved(
   params: unknown,
 ): Promise<boolean> {
   if (!configOf(args).auth.dualControl.operations.includes(rule)) return true;
-  return withAccess(args, async (a) => cliApproved(a, io, rule, action, await officerOf(args, a), params));
+  return withAccess(args, async (a) => {
+    const officer = await officerOf(args, a);
+    await requireActsFor(a, officer, '');
+    return cliApproved(a, io, rule, action, officer, params);
+  });
 }

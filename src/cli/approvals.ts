@@ -32,6 +32,20 @@ export async function approvalsCommand(args: ParsedArgs, io: CliIo): Promise<num
     return withAccess(args, async (a) => {
       const officer = await officerOf(args, a);
       const { request, approvals } = await a.dualControl.decide(id, officer, sub);
+      await a.audit({
+        actor: officer.identity,
+        operation: `approvals ${sub}`,
+        ...(request.objectId === undefined ? {} : { objectId: request.objectId }),
+        outcome: 'Success',
+        tenant: request.tenant,
+        detail: {
+          approvalId: request.id,
+          action: request.action,
+          requester: request.requester,
+          status: request.status,
+          approvals: `${approvals}/${a.dualControl.approvalsNeeded}`,
+        },
+      });
       io.out(
         `${request.id}: ${sub === 'approve' ? 'approved' : 'denied'} by ${officer.identity}; ` +
           `status ${request.status} (${approvals} of ${a.dualControl.approvalsNeeded} approvals)\n`,

@@ -7,7 +7,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Grant } from '../auth/state.js';
 import { Operation } from '../kmip/spec/index.js';
-import { cliApproved, officerOf, withAccess } from './access-common.js';
+import { cliApproved, officerOf, requireActsFor, withAccess } from './access-common.js';
 import { type ParsedArgs, stringOption, UsageError } from './args.js';
 import type { CliIo } from './run.js';
 
@@ -57,7 +57,9 @@ export async function grantsCommand(args: ParsedArgs, io: CliIo): Promise<number
     };
     return withAccess(args, async (a) => {
       const officer = await officerOf(args, a);
-      if (!(await cliApproved(a, io, 'grants', 'grants add', officer, spec))) return 1;
+      // Opening a tenant's keys to others is that tenant's officers' (or the service's) decision.
+      await requireActsFor(a, officer, tenant);
+      if (!(await cliApproved(a, io, 'grants', 'grants add', officer, spec, tenant))) return 1;
       const grant: Grant = {
         id: randomBytes(8).toString('hex'),
         ...spec,
@@ -65,6 +67,14 @@ export async function grantsCommand(args: ParsedArgs, io: CliIo): Promise<number
         createdAt: Date.now(),
       };
       await a.state.addGrant(grant);
+      await a.audit({
+        actor: officer.identity,
+        operation: 'grants add',
+        ...(objectId === undefined ? {} : { objectId }),
+        outcome: 'Success',
+        tenant,
+        detail: { grantId: grant.id, grant: JSON.stringify(spec) },
+      });
       io.out(`grant ${grant.id} added\n`);
       return 0;
     });
@@ -74,8 +84,19 @@ export async function grantsCommand(args: ParsedArgs, io: CliIo): Promise<number
     if (id === undefined || extra.length > 0) throw new UsageError('grants revoke needs exactly one ID');
     return withAccess(args, async (a) => {
       const officer = await officerOf(args, a);
-      if (!(await cliApproved(a, io, 'grants', 'grants revoke', officer, { id }))) return 1;
+      const existing = await a.state.getGrant(id);
+      if (existing === undefined) throw new Error(`no grant ${id}`);
+      await requireActsFor(a, officer, existing.tenant);
+      if (!(await cliApproved(a, io, 'grants', 'grants revoke', officer, { id }, existing.tenant))) return 1;
       await a.state.revokeGrant(id, officer.identity);
+      await a.audit({
+        actor: officer.identity,
+        operation: 'grants revoke',
+        ...(existing.objectId === undefined ? {} : { objectId: existing.objectId }),
+        outcome: 'Success',
+        tenant: existing.tenant,
+        detail: { grantId: id },
+      });
       io.out(`grant ${id} revoked\n`);
       return 0;
     });

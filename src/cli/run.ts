@@ -34,8 +34,9 @@ Commands:
   hsm migrate               Move KEKs from the software master key to the pkcs11 provider.
   audit verify              Check the audit trail's hash chain, seals and anchor; exit 1 naming the first bad record.
   audit export              Print the audit trail as JSON lines (--since T, --until T: ISO 8601 or epoch seconds).
-  tenants list|add NAME|assign IDENTITY TENANT|hash-password
+  tenants list|add NAME|assign IDENTITY TENANT|adopt|hash-password
                             Tenants and their identities (docs/access-control.md).
+                            adopt: give objects created with auth off (owner = a CN) to a tenant.
   grants list|add|revoke ID Let another tenant's identity or group use objects.
   approvals list|approve ID|deny ID
                             Officers decide on dual-control requests.
@@ -78,6 +79,10 @@ Options of tenants, grants and approvals:
   --config FILE, --data-dir DIR   Which server's store and access policy (as for start).
   --cert FILE, --key FILE   The officer's client certificate and key (changes and decisions).
   --roles R1,R2 --groups G1,G2    tenants assign: roles and groups of the identity.
+  --tenants T1,T2|*         tenants assign: further tenants a key administrator administers,
+                            or the only ones a tenant security officer acts for.
+  --owner CN --tenant T [--dry-run]
+                            tenants adopt: objects owned by CN (auth was off) become tenant T's.
   --tenant T (--object ID | --object-group G) (--to-identity I | --to-group G) --operations Get,Encrypt
                             grants add: what the grant opens, to whom.
 
@@ -126,7 +131,18 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     },
     run: auditCommand,
   },
-  tenants: { flags: { ...ACCESS_FLAGS, roles: 'string', groups: 'string' }, run: tenantsCommand },
+  tenants: {
+    flags: {
+      ...ACCESS_FLAGS,
+      roles: 'string',
+      groups: 'string',
+      tenants: 'string',
+      owner: 'string',
+      tenant: 'string',
+      'dry-run': 'boolean',
+    },
+    run: tenantsCommand,
+  },
   grants: {
     flags: {
       ...ACCESS_FLAGS,

@@ -5,7 +5,11 @@
 import path from 'node:path';
 import { enumValueOf } from '../kmip/spec/index.js';
 
+export type AuditDurability = 'sync' | 'batched';
+
 export interface AuditConfig {
+  /** sync (absent): answer once the record is durable; batched: answer at once, the record follows in the next commit */
+  durability?: AuditDurability;
   /** seal after this many records */
   sealEveryRecords: number;
   /** seal unsealed records at least this often */
@@ -20,6 +24,8 @@ export interface AuditConfig {
   file?: string;
   /** udp://HOST:PORT or tcp://HOST:PORT: RFC 5424 syslog copy of the trail */
   syslog?: string;
+  /** a batch item whose audit record cannot be written fails (General Failure) instead of being answered */
+  failClosed?: boolean;
 }
 
 export function checkRequirePurpose(value: unknown): string[] {
@@ -45,6 +51,7 @@ export function checkSyslog(value: unknown): string[] {
 
 export function buildAuditConfig(v: {
   dataDir: string;
+  durability?: string;
   sealEveryRecords: number;
   sealIntervalSeconds: number;
   anchorFile: string | undefined;
@@ -52,8 +59,10 @@ export function buildAuditConfig(v: {
   defaultPurpose: unknown;
   file: string | undefined;
   syslog: string | undefined;
+  failClosed?: boolean;
 }): AuditConfig {
   return {
+    ...(v.durability === 'batched' ? { durability: 'batched' as const } : {}),
     sealEveryRecords: v.sealEveryRecords,
     sealIntervalSeconds: v.sealIntervalSeconds,
     anchorFile: v.anchorFile ?? path.join(v.dataDir, 'audit-anchor.json'),
@@ -64,5 +73,6 @@ export function buildAuditConfig(v: {
         : {},
     ...(v.file === undefined ? {} : { file: v.file }),
     ...(v.syslog === undefined ? {} : { syslog: v.syslog }),
+    ...(v.failClosed === true ? { failClosed: true } : {}),
   };
 }

@@ -38,6 +38,13 @@ export interface IdentityConfig {
   /** second factor: a Username and Password Credential; the password only as a scrypt hash (src/auth/password.ts) */
   credential?: { username: string; passwordHash: string };
   device?: DeviceCredentialConfig;
+  /**
+   * Further tenants the identity's administrative roles cover ('*': every
+   * tenant): a key administrator administers their keys too; a security
+   * officer with this list acts only for `tenant` and these (without it, for
+   * every tenant: the service team). See src/auth/tenancy.ts.
+   */
+  tenants?: string[];
 }
 
 export interface DualControlConfig {
@@ -56,6 +63,9 @@ export interface AuthConfig {
   identities: Record<string, IdentityConfig>;
   dualControl: DualControlConfig;
 }
+
+/** In `tenants`: every tenant. */
+export const ALL_TENANTS = '*';
 
 /** The development PKI's client certificate (src/pki/dev-pki.ts issues CN=admin). */
 export const DEV_ADMIN_IDENTITY = 'admin';
@@ -106,7 +116,7 @@ export function parseIdentities(v: unknown, problems: string[]): Record<string, 
       continue;
     }
     for (const k of Object.keys(raw)) {
-      if (!['tenant', 'roles', 'groups', 'credential', 'device'].includes(k))
+      if (!['tenant', 'roles', 'groups', 'credential', 'device', 'tenants'].includes(k))
         problems.push(`${where}: unknown key '${k}'`);
     }
     const tenant = raw.tenant;
@@ -122,6 +132,14 @@ export function parseIdentities(v: unknown, problems: string[]): Record<string, 
       roles: roles.filter((r): r is Role => (ROLES as readonly string[]).includes(r)),
       groups: stringList(raw.groups, `${where}.groups`, problems),
     };
+    if (raw.tenants !== undefined) {
+      const list = Array.isArray(raw.tenants) ? raw.tenants.filter((t) => t !== ALL_TENANTS) : raw.tenants;
+      const tenants = stringList(list, `${where}.tenants`, problems);
+      if (!identity.roles.includes('key-administrator') && !identity.roles.includes('security-officer'))
+        problems.push(`${where}.tenants: only for a key-administrator or security-officer`);
+      identity.tenants =
+        Array.isArray(raw.tenants) && raw.tenants.includes(ALL_TENANTS) ? [ALL_TENANTS] : tenants;
+    }
     if (raw.credential !== undefined) {
       const c = raw.credential;
       if (!isMapping(c) || typeof c.username !== 'string' || typeof c.passwordHash !== 'string') {

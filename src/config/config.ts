@@ -8,6 +8,8 @@ import { CONFIG_FILE_ENV, OPTIONS, type OptionSpec } from './options.js';
 
 export interface ServerConfig {
   dataDir: string;
+  /** `workers`: server processes of `kmip-server start` (0: one per CPU core) */
+  server: { workers: number };
   listen: { host: string; port: number };
   tls: {
     /** absolute file paths */
@@ -168,6 +170,7 @@ function build(settings: Map<string, Setting>): ServerConfig {
   const logFile = settings.get('log.file');
   return {
     dataDir,
+    server: { workers: int('server.workers') },
     listen: { host: str('listen.host'), port: int('listen.port') },
     tls: {
       cert: devPki ? pki.serverCert : str('tls.cert'),
@@ -226,6 +229,7 @@ function build(settings: Map<string, Setting>): ServerConfig {
     }),
     audit: buildAuditConfig({
       dataDir,
+      durability: str('audit.durability'),
       sealEveryRecords: int('audit.sealEveryRecords'),
       sealIntervalSeconds: int('audit.sealIntervalSeconds'),
       anchorFile: settings.has('audit.anchorFile') ? str('audit.anchorFile') : undefined,
@@ -233,6 +237,7 @@ function build(settings: Map<string, Setting>): ServerConfig {
       defaultPurpose: settings.get('audit.defaultPurpose')?.value,
       file: settings.has('audit.file') ? str('audit.file') : undefined,
       syslog: settings.has('audit.syslog') ? str('audit.syslog') : undefined,
+      failClosed: settings.get('audit.failClosed')?.value === true,
     }),
     log:
       logFile === undefined

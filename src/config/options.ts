@@ -69,6 +69,15 @@ export const OPTIONS: readonly OptionSpec[] = [
     doc: 'TCP port (5696 is the IANA port for KMIP over TLS; 0 picks a free port).',
   },
   {
+    key: 'server.workers',
+    env: 'KMIP_SERVER_WORKERS',
+    kind: 'int',
+    default: 0,
+    min: 0,
+    max: 256,
+    doc: '`kmip-server start` runs this many server processes sharing the listening socket (node:cluster); 0: one per CPU core. Limits (connections, handshakes, per-identity caps and rates) and multi-part stream state are per process.',
+  },
+  {
     key: 'tls.cert',
     env: 'KMIP_TLS_CERT',
     kind: 'path',
@@ -355,7 +364,7 @@ export const OPTIONS: readonly OptionSpec[] = [
     kind: 'data',
     default: undefined,
     check: checkIdentities,
-    doc: 'Identity name → { tenant, roles, groups, credential: { username, passwordHash }, device: { serialNumber, ... } }. Unknown identities are refused.',
+    doc: 'Identity name → { tenant, roles, groups, tenants, credential: { username, passwordHash }, device: { serialNumber, ... } }. Unknown identities are refused. tenants: further tenants a key-administrator administers (* = all); on a security-officer it limits it to tenant and those (docs/access-control.md).',
   },
   {
     key: 'auth.dualControl',
@@ -373,6 +382,14 @@ export const OPTIONS: readonly OptionSpec[] = [
     min: 1,
     max: 1_000_000,
     doc: 'The audit trail is sealed (an HMAC under a key protected by the master key) after this many records. Records after the last seal are hash-chained only (docs/audit.md).',
+  },
+  {
+    key: 'audit.durability',
+    env: 'KMIP_AUDIT_DURABILITY',
+    kind: 'enum',
+    default: 'sync',
+    values: ['sync', 'batched'],
+    doc: 'sync: a response is sent once its audit record is durable. batched: the response does not wait; the record is written in the next group commit (normally within a few milliseconds), so a crash can lose the records of the last few milliseconds of answered requests.',
   },
   {
     key: 'audit.sealIntervalSeconds',
@@ -420,6 +437,13 @@ export const OPTIONS: readonly OptionSpec[] = [
     default: undefined,
     check: checkSyslog,
     doc: 'Also send every audit record to syslog: udp://HOST:PORT or tcp://HOST:PORT (RFC 5424, facility 13 "log audit", message = the JSON line; TCP uses RFC 6587 octet counting). Best effort.',
+  },
+  {
+    key: 'audit.failClosed',
+    env: 'KMIP_AUDIT_FAIL_CLOSED',
+    kind: 'boolean',
+    default: false,
+    doc: 'A batch item whose audit record cannot be written to the store answers General Failure ("audit trail unavailable") instead of its result. The operation has run by then: this withholds results, it does not undo them. Off: the failure is logged and the client gets its answer.',
   },
   {
     key: 'log.level',

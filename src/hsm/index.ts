@@ -5,6 +5,11 @@ import { MasterKeyError, type MasterKeyProvider } from './types.js';
 
 export { openSoftwareProvider, rotateSoftwareMasterKey } from './software/index.js';
 export {
+  type HsmCipher,
+  type HsmKeyPairSpec,
+  type HsmKeyService,
+  type HsmModuleInfo,
+  type HsmSignScheme,
   HsmUnavailableError,
   isHsmUnavailable,
   MasterKeyError,

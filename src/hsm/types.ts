@@ -23,6 +23,66 @@ export interface MasterKeyProvider {
   refresh?(): Promise<void>;
   /** reachability, for providers that can lose their HSM; absent means always available */
   health?(): ProviderHealth;
+  /** keys generated and used inside the HSM (per-object option); absent for the software provider */
+  readonly residentKeys?: HsmKeyService;
+}
+
+/**
+ * Keys that never leave the HSM: generated in the token (token object,
+ * sensitive, never extractable) and used there. A key is named by its
+ * CKA_LABEL, `kmip:<object id>`, which binds the token object to exactly one
+ * managed object. HsmUnavailableError when the HSM is gone; MasterKeyError
+ * when the token refuses (a bad GCM tag, a mechanism it lacks).
+ */
+export interface HsmKeyService {
+  /** the token's label, for the object's reference attribute */
+  readonly tokenLabel: string;
+  generateSecretKey(label: string, spec: { readonly algorithm: 'aes'; readonly bits: number }): Promise<void>;
+  /** returns the public key as DER SubjectPublicKeyInfo */
+  generateKeyPair(label: string, spec: HsmKeyPairSpec): Promise<Uint8Array>;
+  encrypt(
+    label: string,
+    cipher: HsmCipher,
+    data: Uint8Array,
+  ): Promise<{ data: Uint8Array; tag?: Uint8Array }>;
+  decrypt(label: string, cipher: HsmCipher, data: Uint8Array, tag?: Uint8Array): Promise<Uint8Array>;
+  /** signs a digest the host computed (DigestInfo-prefixed for PKCS#1 v1.5 by the caller); ECDSA answers r || s */
+  sign(label: string, scheme: HsmSignScheme, digest: Uint8Array): Promise<Uint8Array>;
+  /** destroys every token object under the label (private and public halves); how many */
+  destroy(label: string): Promise<number>;
+  /** C_GetInfo of the module (the KMIP PKCS#11 operation) */
+  moduleInfo(): Promise<HsmModuleInfo>;
+  /** HSM round trips made for resident keys */
+  readonly calls: number;
+}
+
+export type HsmKeyPairSpec =
+  | { readonly kind: 'rsa'; readonly bits: number }
+  | { readonly kind: 'ec'; readonly curve: 'P-256' | 'P-384' | 'P-521' };
+
+export type HsmCipher =
+  | { readonly mode: 'gcm'; readonly iv: Uint8Array; readonly aad?: Uint8Array; readonly tagBytes: number }
+  | { readonly mode: 'cbc'; readonly iv: Uint8Array; readonly pad: boolean }
+  | { readonly mode: 'ecb' };
+
+export type HsmSignScheme =
+  | { readonly kind: 'rsa-pkcs1' }
+  | {
+      readonly kind: 'rsa-pss';
+      readonly hash: string;
+      readonly mgf1Hash: string;
+      readonly saltLength: number;
+    }
+  | { readonly kind: 'ecdsa' };
+
+export interface HsmModuleInfo {
+  readonly cryptokiVersion: { readonly major: number; readonly minor: number };
+  /** 32 bytes, blank padded */
+  readonly manufacturerID: string;
+  readonly flags: number;
+  /** 32 bytes, blank padded */
+  readonly libraryDescription: string;
+  readonly libraryVersion: { readonly major: number; readonly minor: number };
 }
 
 export interface MasterKeyVersionInfo {
@@ -62,5 +122,15 @@ export function isHsmUnavailable(e: unknown): boolean {
     e !== null &&
     (e as Record<symbol, unknown>)[kBrand] === true &&
     (e as { code?: unknown }).code === 'ERR_HSM_UNAVAILABLE'
+  );
+}
+
+/** A MasterKeyError of any copy of this module (tsx may load the pkcs11 provider's copy apart). */
+export function isMasterKeyError(e: unknown): e is Error {
+  return (
+    e instanceof Error &&
+    (e as unknown as Record<symbol, unknown>)[kBrand] === true &&
+    ((e as { code?: unknown }).code === 'ERR_MASTER_KEY' ||
+      (e as { code?: unknown }).code === 'ERR_HSM_UNAVAILABLE')
   );
 }

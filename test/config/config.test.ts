@@ -45,6 +45,7 @@ describe('config/loadConfig', () => {
     const config = loadConfig({ env: {}, cwd });
     const expected: ServerConfig = {
       dataDir: '/srv/kmip/data',
+      server: { workers: 0 },
       listen: { host: '127.0.0.1', port: 5696 },
       tls: {
         cert: '/srv/kmip/data/pki/server.crt',
@@ -203,11 +204,15 @@ describe('config/loadConfig', () => {
       KMIP_AUDIT_DEFAULT_PURPOSE: '{"*":"unspecified"}',
       KMIP_AUDIT_FILE: '/var/log/kmip-audit.jsonl',
       KMIP_AUDIT_SYSLOG: 'udp://127.0.0.1:514',
+      KMIP_AUDIT_DURABILITY: 'batched',
+      KMIP_AUDIT_FAIL_CLOSED: 'true',
+      KMIP_SERVER_WORKERS: '3',
     };
     expect(Object.keys(env).sort()).to.deep.equal(OPTIONS.map((o) => o.env).sort());
     const config = loadConfig({ env, cwd });
     expect(config).to.deep.equal({
       dataDir: '/srv/kmip/var/kmip',
+      server: { workers: 3 },
       listen: { host: '::', port: 6000 },
       tls: {
         cert: '/etc/kmip/cert.pem',
@@ -256,6 +261,8 @@ describe('config/loadConfig', () => {
         dualControl: { approvals: 3, operations: ['destroy'], expiryHours: 24 },
       },
       audit: {
+        durability: 'batched',
+        failClosed: true,
         sealEveryRecords: 50,
         sealIntervalSeconds: 5,
         anchorFile: '/srv/kmip/anchor.json',

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Logger } from '../../log.js';
 import { silentLogger } from '../../log.js';
 import {
+  type HsmKeyService,
   HsmUnavailableError,
   MasterKeyError,
   type MasterKeyProvider,
@@ -22,6 +23,7 @@ import {
   trimLabel,
 } from './library.js';
 import { resolvePin } from './pin.js';
+import { ResidentKeys, type SessionRunner } from './resident.js';
 
 export { resolvePin } from './pin.js';
 
@@ -86,11 +88,14 @@ const SESSION_FLAGS = P.CKF_SERIAL_SESSION | P.CKF_RW_SESSION;
 // CKM_AES_KEY_WRAP_KWP is its PKCS#11 3.0 name.
 const CKM_AES_KEY_WRAP_KWP = 0x210b;
 
-let processCalls = 0;
+// On globalThis: the provider is loaded with a dynamic import, and a loader
+// (tsx) may give that import its own copy of this module.
+const CALLS = Symbol.for('kmip-server.pkcs11-calls');
+const counter = globalThis as unknown as Record<symbol, number | undefined>;
 
 /** HSM round trips made by every pkcs11 provider of this process (BENCHMARKS.md: calls per 1,000 Get). */
 export function pkcs11CallCount(): number {
-  return processCalls;
+  return counter[CALLS] ?? 0;
 }
 
 function versionOf(idText: string): number | undefined {
@@ -116,7 +121,7 @@ function newest(keys: readonly KeyVersion[]): KeyVersion | undefined {
  * fallback), a timer probes and reconnects, and health() tells the Sealer how
  * long its cached KEKs may keep serving.
  */
-class Pkcs11MasterKeyProvider implements MasterKeyProvider {
+class Pkcs11MasterKeyProvider implements MasterKeyProvider, SessionRunner {
   readonly kind = 'pkcs11' as const;
   readonly #lib: Pkcs11;
   readonly #pin: string;
@@ -133,6 +138,9 @@ class Pkcs11MasterKeyProvider implements MasterKeyProvider {
   #lastError = '';
   #closed = false;
   #timer: NodeJS.Timeout | undefined;
+  /** bumped on every (re)connection: object handles of an older one are stale */
+  #generation = 0;
+  #resident: ResidentKeys | undefined;
   /** HSM round trips made (wrap, unwrap, generate, find); for BENCHMARKS.md */
   calls = 0;
 
@@ -153,6 +161,29 @@ class Pkcs11MasterKeyProvider implements MasterKeyProvider {
 
   get keyLabel(): string {
     return this.#keyLabel;
+  }
+
+  get generation(): number {
+    return this.#generation;
+  }
+
+  get tokenLabel(): string {
+    return this.#opts.tokenLabel ?? `slot ${String(this.#opts.slot)}`;
+  }
+
+  get residentKeys(): HsmKeyService {
+    this.#resident ??= new ResidentKeys(this);
+    return this.#resident;
+  }
+
+  /** Runs fn on a pooled session, with the loss and reconnection handling of master-key calls. */
+  run<T>(what: string, fn: (lib: Pkcs11, s: Handle) => Promise<T> | T): Promise<T> {
+    this.#checkOpen();
+    return this.#call(what, async (s) => fn(this.#lib, s));
+  }
+
+  count(): void {
+    this.#count();
   }
 
   /** First connection: errors are configuration errors and stop the start. */
@@ -269,6 +300,7 @@ class Pkcs11MasterKeyProvider implements MasterKeyProvider {
     initialize(lib);
     const slot = this.#findSlot();
     const first = lib.C_OpenSession(slot, SESSION_FLAGS);
+    this.#generation++;
     const conn: Connection = { slot, idle: [first], waiters: [], open: 1, keys: [] };
     this.#conn = conn;
     try {
@@ -657,7 +689,7 @@ class Pkcs11MasterKeyProvider implements MasterKeyProvider {
 
   #count(): void {
     this.calls++;
-    processCalls++;
+    counter[CALLS] = (counter[CALLS] ?? 0) + 1;
   }
 
   #checkOpen(): void {

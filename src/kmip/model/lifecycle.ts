@@ -130,6 +130,14 @@ export function newObjectAttributes(input: NewObjectInput): ModelAttribute[] {
   if (input.length !== undefined && !has(Tag.CryptographicLength)) {
     attrs = setStandard(attrs, integer(Tag.CryptographicLength, input.length));
   }
+  // A 1.x Template is not a cryptographic object: State, Fresh, Sensitive,
+  // Extractable, Digest apply to "All Cryptographic Objects" only (KMIP 1.2
+  // §3.22, §3.34); Initial and Last Change Date to every object (§3.23,
+  // §3.38). The reference server lists neither State nor Fresh (TC_312_12).
+  if (input.objectType === ObjectType.Template) {
+    attrs = setStandard(attrs, dateTime(Tag.InitialDate, now));
+    return setStandard(attrs, dateTime(Tag.LastChangeDate, now));
+  }
   const seconds = BigInt(Math.floor(now.getTime() / 1000));
   const activation = findDate(attrs, Tag.ActivationDate);
   const deactivation = findDate(attrs, Tag.DeactivationDate);

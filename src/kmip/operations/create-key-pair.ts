@@ -46,6 +46,7 @@ import { childEnum, enumeration, structure, textString } from '../ttlv/build.js'
 import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
 import { checkNameUnique, isV2 } from './common.js';
 import { refuseTemplateNames } from './create.js';
+import { createResidentKeyPair, residentRequested } from './hsm-resident.js';
 import type { OperationContext, OperationDefinition } from './types.js';
 
 const A = CryptographicAlgorithm;
@@ -184,7 +185,9 @@ export const createKeyPair: OperationDefinition = {
   needsObject: false,
   async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
     const req = await readPairAttributes(payload, ctx);
-    const pair = await createKeyPairObjects(ctx, req);
+    const pair = residentRequested(req.privateAttributes)
+      ? await createResidentKeyPair(ctx, req)
+      : await createKeyPairObjects(ctx, req);
     ctx.idPlaceholder = pair.privateId;
     return pairResponse(pair);
   },

@@ -13,6 +13,7 @@
  */
 import { createSecretKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { keyFromBlock } from '../../crypto/formats.js';
+import type { HsmKeyService } from '../../hsm/types.js';
 import { KmipError } from '../errors.js';
 import { findDate, findEnum, findInteger, findValue, setStandard } from '../model/attributes.js';
 import { isArchived } from '../model/lifecycle.js';
@@ -22,6 +23,7 @@ import { child, childBytes, childStruct, longInteger, structure } from '../ttlv/
 import type { TtlvStructure } from '../ttlv/types.js';
 import { usageRemaining } from './check.js';
 import { isDestroyed, notFound, reason, stateName, stateOf, targetId, wrongState } from './common.js';
+import { hsmLabel, hsmOf, isResident } from './hsm-resident.js';
 import type { OperationContext } from './types.js';
 
 /** Applying protection (encrypt, sign, MAC) or processing protected data (decrypt, verify). */
@@ -44,6 +46,11 @@ export interface CryptoTarget {
   /** Cryptographic Algorithm attribute of the object */
   readonly algorithm: number | undefined;
   readonly length: number | undefined;
+  /**
+   * Set for a key kept inside the HSM (hsm-resident.ts): the operation runs
+   * there, and `content` is an empty structure with no key material.
+   */
+  readonly hsm?: { readonly service: HsmKeyService; readonly label: string };
 }
 
 /** Checks the object's state and dates allow `use` now. */
@@ -108,7 +115,8 @@ export async function loadCryptoObject(
   if (isArchived(obj.attributes)) {
     throw new KmipError('ObjectArchived', `object ${id} is archived; Recover it first`);
   }
-  if (isDestroyed(stateOf(obj)) || obj.sealed === undefined) {
+  const resident = isResident(obj);
+  if (isDestroyed(stateOf(obj)) || (obj.sealed === undefined && !resident)) {
     throw new KmipError(reason(ctx, 'ObjectDestroyed', 'ItemNotFound'), `object ${id} has no key material`);
   }
   checkUsableState(ctx, obj, usage.use, usage.what);
@@ -122,18 +130,20 @@ export async function loadCryptoObject(
       `object ${id} has used up its Usage Limits`,
     );
   }
+  const own = findValue(obj.attributes, Tag.CryptographicParameters);
+  const params = requestParams ?? (own?.type === 'Structure' ? own : undefined);
+  const algorithm = findEnum(obj.attributes, Tag.CryptographicAlgorithm);
+  const length = findInteger(obj.attributes, Tag.CryptographicLength);
+  if (resident) {
+    const tag = obj.objectType === ObjectType.PrivateKey ? Tag.PrivateKey : Tag.SymmetricKey;
+    const hsm = { service: hsmOf(ctx), label: hsmLabel(obj.id) };
+    return { obj, content: structure(tag, []), params, algorithm, length, hsm };
+  }
   const content = await ctx.services.objects.content(obj);
   if (content === undefined) {
     throw new KmipError(reason(ctx, 'ObjectDestroyed', 'ItemNotFound'), `object ${id} has no key material`);
   }
-  const own = findValue(obj.attributes, Tag.CryptographicParameters);
-  return {
-    obj,
-    content,
-    params: requestParams ?? (own?.type === 'Structure' ? own : undefined),
-    algorithm: findEnum(obj.attributes, Tag.CryptographicAlgorithm),
-    length: findInteger(obj.attributes, Tag.CryptographicLength),
-  };
+  return { obj, content, params, algorithm, length };
 }
 
 /**

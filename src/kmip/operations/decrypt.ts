@@ -35,6 +35,7 @@ import { targetId } from './common.js';
 import { type CryptoUsage, loadCryptoObject } from './crypto-common.js';
 import {
   asKmipError,
+  hsmCipher,
   nonEmpty,
   type PartRequest,
   partRequest,
@@ -44,6 +45,7 @@ import {
   type StreamState,
   streamOwner,
 } from './encrypt.js';
+import { hsmFailure } from './hsm-resident.js';
 import type { OperationContext, OperationDefinition } from './types.js';
 
 export const DECRYPT_USAGE: CryptoUsage = {
@@ -111,6 +113,23 @@ async function decryptHandler(payload: TtlvStructure, ctx: OperationContext): Pr
       iv: needsIv(plan.spec) ? childBytes(payload, Tag.IVCounterNonce) : undefined,
       aad: childBytes(payload, Tag.AuthenticatedEncryptionAdditionalData),
     };
+    if (target.hsm !== undefined) {
+      const mech = hsmCipher(ctx, spec, streaming);
+      if (mech.mode === 'gcm' && childBytes(payload, Tag.AuthenticatedEncryptionTag) === undefined) {
+        throw new KmipError('InvalidField', 'AES-GCM decryption needs the Authenticated Encryption Tag');
+      }
+      try {
+        const out = await target.hsm.service.decrypt(
+          target.hsm.label,
+          mech,
+          data,
+          childBytes(payload, Tag.AuthenticatedEncryptionTag),
+        );
+        return responseItems(target.obj.id, { data: out });
+      } catch (e) {
+        throw hsmFailure(e);
+      }
+    }
     if (streaming) {
       const cipher = openPartCipher(spec, 'decrypt');
       const out = cipher.update(data);

@@ -12,6 +12,7 @@ import { Operation, State, Tag } from '../spec/index.js';
 import { dateTime, enumeration } from '../ttlv/build.js';
 import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
 import { isDestroyed, stateName, stateOf, targetId, uidItem, wrongState } from './common.js';
+import { destroyHsmKey } from './hsm-resident.js';
 import type { OperationContext, OperationDefinition } from './types.js';
 
 export const destroy: OperationDefinition = {
@@ -22,6 +23,11 @@ export const destroy: OperationDefinition = {
   allowedStates: ['PreActive', 'Deactivated', 'Compromised'],
   async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
     const id = targetId(payload);
+    const before = await ctx.services.objects.get(id);
+    if (before !== undefined && !isDestroyed(stateOf(before)) && stateOf(before) !== State.Active) {
+      // A key inside the HSM is destroyed in the token first (hsm-resident.ts).
+      await destroyHsmKey(ctx, before);
+    }
     await ctx.services.objects.update(id, (obj) => {
       const state = stateOf(obj);
       if (state === State.Active || isDestroyed(state)) {

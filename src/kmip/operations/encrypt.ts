@@ -47,6 +47,7 @@ import {
   rsaEncrypt,
   type SymmetricAlgorithm,
 } from '../../crypto/cipher.js';
+import type { HsmCipher } from '../../hsm/types.js';
 import { KmipError } from '../errors.js';
 import {
   BlockCipherMode,
@@ -78,6 +79,7 @@ import {
   loadCryptoObject,
   secretBytes,
 } from './crypto-common.js';
+import { hsmFailure } from './hsm-resident.js';
 import type { OperationContext, OperationDefinition } from './types.js';
 
 export const ENCRYPT_USAGE: CryptoUsage = {
@@ -246,10 +248,35 @@ export function planCipher(ctx: OperationContext, target: CryptoTarget): CipherP
     algorithm: alg,
     mode,
     padding,
-    key: secretBytes(target),
+    // A key inside the HSM is used there (hsmCipher): no bytes here.
+    key: target.hsm === undefined ? secretBytes(target) : EMPTY,
     tagLength: childInteger(params, Tag.TagLength),
   };
   return { kind: 'symmetric', spec, ivLength: ivBits === undefined ? defaultIvLength(spec) : ivBits / 8 };
+}
+
+/**
+ * The PKCS#11 mechanism for a key inside the HSM (docs/hsm.md): AES-GCM
+ * (CKM_AES_GCM), AES-CBC with PKCS#5 padding (CKM_AES_CBC_PAD) or without
+ * (CKM_AES_CBC), AES-ECB without padding (CKM_AES_ECB); one part only.
+ */
+export function hsmCipher(ctx: OperationContext, spec: CipherSpec, streaming: boolean): HsmCipher {
+  if (streaming) throw unsupported(ctx, 'a key inside the HSM encrypts and decrypts in one part only');
+  if ((spec.mode === 'gcm' || spec.mode === 'cbc') && spec.iv === undefined) {
+    // CS-BC-M-11/12/13: a missing IV is Invalid Message, as for keys in the store.
+    throw new KmipError('InvalidMessage', 'the Block Cipher Mode needs an IV/Counter/Nonce');
+  }
+  if (spec.algorithm === 'aes') {
+    if (spec.mode === 'gcm' && spec.iv !== undefined) {
+      return { mode: 'gcm', iv: spec.iv, aad: spec.aad, tagBytes: spec.tagLength ?? 16 };
+    }
+    if (spec.mode === 'cbc' && spec.iv !== undefined) {
+      if (spec.iv.length !== 16) throw new KmipError('InvalidField', 'AES-CBC takes a 16-byte IV');
+      return { mode: 'cbc', iv: spec.iv, pad: spec.padding === 'pkcs5' };
+    }
+    if (spec.mode === 'ecb' && spec.padding === 'none') return { mode: 'ecb' };
+  }
+  throw unsupported(ctx, 'a key inside the HSM takes AES GCM, CBC (PKCS5 or no padding) or ECB (no padding)');
 }
 
 export function streamOwner(ctx: OperationContext): string {
@@ -391,6 +418,17 @@ async function encryptHandler(payload: TtlvStructure, ctx: OperationContext): Pr
       iv: needsIv(plan.spec) ? (given ?? generated) : undefined,
       aad: childBytes(payload, Tag.AuthenticatedEncryptionAdditionalData),
     };
+    if (target.hsm !== undefined) {
+      const mech = hsmCipher(ctx, spec, streaming);
+      let out: { data: Uint8Array; tag?: Uint8Array };
+      try {
+        out = await target.hsm.service.encrypt(target.hsm.label, mech, data);
+      } catch (e) {
+        throw hsmFailure(e);
+      }
+      await consumeUsage(ctx, target.obj, data.length);
+      return responseItems(target.obj.id, { data: out.data, iv: generated, tag: out.tag });
+    }
     if (streaming) {
       const cipher = openPartCipher(spec, 'encrypt');
       const out = cipher.update(data);

@@ -28,6 +28,7 @@ import { mac } from './mac.js';
 import { macVerify } from './mac-verify.js';
 import { modifyAttribute } from './modify-attribute.js';
 import { obtainLease } from './obtain-lease.js';
+import { pkcs11 } from './pkcs11.js';
 import { query } from './query.js';
 import { recertify } from './recertify.js';
 import { recover } from './recover.js';
@@ -97,4 +98,5 @@ export const OPERATIONS: readonly OperationDefinition[] = [
   rngSeed,
   createSplitKey,
   joinSplitKey,
+  pkcs11,
 ];

@@ -9,7 +9,8 @@
  * object is missing → Invalid Field / Missing Data; an unknown Template
  * name → Item Not Found; a Template in 2.x → Feature Not Supported; a
  * server-managed attribute supplied → Invalid Field (1.x) / Attribute Read
- * Only (2.x).
+ * Only (2.x); Quantum Safe True for a key that is not → General Failure
+ * (model/quantum-safe.ts).
  */
 import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
 import { algorithmOf, keyFromBlock, materialFromKey } from '../../crypto/formats.js';
@@ -18,6 +19,8 @@ import { KmipError } from '../errors.js';
 import { readRequestAttributes } from '../messages/attributes.js';
 import {
   addInstance,
+  findEnum,
+  findInteger,
   findValue,
   type ModelAttribute,
   setStandard,
@@ -25,6 +28,7 @@ import {
 } from '../model/attributes.js';
 import { checkClientAttributes, newObjectAttributes } from '../model/lifecycle.js';
 import { contentTagOf, keyBlockOf, SUPPORTED_OBJECT_TYPES } from '../model/object.js';
+import { checkQuantumSafe } from '../model/quantum-safe.js';
 import { withTemplates } from '../model/templates.js';
 import {
   CertificateType,
@@ -103,6 +107,12 @@ export const register: OperationDefinition = {
       algorithm: childEnum(block, Tag.CryptographicAlgorithm) ?? derived?.algorithm,
       length: childInteger(block, Tag.CryptographicLength) ?? derived?.length,
     });
+    // A registered key is as quantum safe as its algorithm and length, as a created one (create.ts).
+    checkQuantumSafe(
+      initial,
+      findEnum(initial, Tag.CryptographicAlgorithm),
+      findInteger(initial, Tag.CryptographicLength),
+    );
     const obj = await ctx.services.objects.create({
       objectType,
       attributes: isV2(ctx.version) ? withPkcs1Digest(initial, objectType, block) : initial,
@@ -134,6 +144,7 @@ async function registerPkcs12(
     throw new KmipError('InvalidField', 'the PKCS#12 private key cannot be read');
   }
   const alg = algorithmOf(key);
+  checkQuantumSafe(clientAttrs, alg?.algorithm, alg?.length);
   const given = findValue(clientAttrs, Tag.PKCS_12FriendlyName);
   const name =
     given?.type === 'TextString'

@@ -64,6 +64,7 @@ import {
   loadCryptoObject,
   loadCryptoTarget,
 } from './crypto-common.js';
+import { linkedPublicKey, signInHsm } from './hsm-resident.js';
 import type { OperationContext, OperationDefinition } from './types.js';
 
 const H = HashingAlgorithm;
@@ -289,13 +290,17 @@ class SignStream {
 
 const SIGN_USAGE: CryptoUsage = { use: 'protect', mask: CryptographicUsageMask.Sign, what: 'sign' };
 
-function privateKeyOf(ctx: OperationContext, target: CryptoTarget): KeyObject {
+function checkPrivateKey(ctx: OperationContext, target: CryptoTarget): void {
   if (target.obj.objectType !== ObjectType.PrivateKey) {
     throw new KmipError(
       reason(ctx, 'InvalidObjectType', 'InvalidField'),
       `object ${target.obj.id} is not a Private Key; only a Private Key signs`,
     );
   }
+}
+
+function privateKeyOf(ctx: OperationContext, target: CryptoTarget): KeyObject {
+  checkPrivateKey(ctx, target);
   return asymmetricKeyOf(target);
 }
 
@@ -341,10 +346,28 @@ export const sign: OperationDefinition = {
     if (part.correlation !== undefined) return continueSign(payload, ctx, part.correlation, part.final);
     const { data, digested } = signedInput(payload);
     const target = await loadCryptoTarget(payload, ctx, SIGN_USAGE);
-    const key = privateKeyOf(ctx, target);
     const fromRequest = childStruct(payload, Tag.CryptographicParameters) !== undefined;
-    const scheme = resolveScheme(ctx, key, target.params, fromRequest);
     const id = target.obj.id;
+    if (target.hsm !== undefined) {
+      // A private key inside the HSM: the scheme is resolved on its public key, the token signs.
+      checkPrivateKey(ctx, target);
+      const pub = await linkedPublicKey(ctx, target.obj);
+      const scheme = resolveScheme(ctx, pub, target.params, fromRequest);
+      const kind = signatureKind(pub);
+      if (part.init && !part.final) throw unsupported(ctx, 'a key inside the HSM signs in one part only');
+      if (kind !== 'rsa' && kind !== 'ec')
+        throw unsupported(ctx, 'a key inside the HSM signs with RSA or ECDSA');
+      let signature: Uint8Array;
+      if (digested !== undefined)
+        signature = await signInHsm(ctx, target.hsm, kind, scheme.digest, { digested });
+      else if (data !== undefined)
+        signature = await signInHsm(ctx, target.hsm, kind, scheme.message, { data });
+      else throw new KmipError('InvalidField', 'Sign needs Data or Digested Data');
+      await consumeUsage(ctx, target.obj, (data ?? digested)?.length ?? 0);
+      return [uidItem(id), byteString(Tag.SignatureData, signature)];
+    }
+    const key = privateKeyOf(ctx, target);
+    const scheme = resolveScheme(ctx, key, target.params, fromRequest);
     if (part.init && !part.final) {
       if (digested !== undefined) {
         throw new KmipError('InvalidField', 'Digested Data cannot be given in parts; send Data');

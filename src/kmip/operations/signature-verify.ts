@@ -38,6 +38,7 @@ import {
   loadCryptoObject,
   loadCryptoTarget,
 } from './crypto-common.js';
+import { linkedPublicKey } from './hsm-resident.js';
 import {
   checkStreamTarget,
   correlationReason,
@@ -137,7 +138,9 @@ export const signatureVerify: OperationDefinition = {
     const { data, digested } = signedInput(payload);
     const signature = childBytes(payload, Tag.SignatureData);
     const target = await loadCryptoTarget(payload, ctx, VERIFY_USAGE);
-    const key = verifyingKeyOf(ctx, target);
+    // A private key inside the HSM verifies with its public key (verification needs no secret).
+    const key =
+      target.hsm === undefined ? verifyingKeyOf(ctx, target) : await linkedPublicKey(ctx, target.obj);
     const scheme = resolveScheme(ctx, key, target.params, false);
     const id = target.obj.id;
     if (part.init && !part.final) {

@@ -1,3 +1,4 @@
+import type { HsmKeyService } from '../../hsm/types.js';
 import type { ObjectService } from '../model/service.js';
 import type { KmipVersion } from '../spec/index.js';
 import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
@@ -49,6 +50,8 @@ export interface OperationServices {
   readonly streams: StreamRegistry;
   /** what the server's configuration allows of the cryptographic operations; absent: the defaults */
   readonly policy?: CryptoPolicy;
+  /** keys kept inside the HSM (pkcs11 provider only; docs/hsm.md); absent: the option is refused */
+  readonly hsm?: HsmKeyService;
 }
 
 /** Configurable limits on cryptography (config section `crypto`). */

@@ -1,6 +1,6 @@
 import type { Logger } from '../../log.js';
 import { StoreUnavailableError, storeErrorCode } from '../../store/types.js';
-import { isKmipError } from '../errors.js';
+import { isKmipError, type KmipError } from '../errors.js';
 import {
   buildResponseBatchItem,
   buildResponseHeader,
@@ -13,6 +13,7 @@ import {
   type RequestMessage,
   resolveVersion,
 } from '../messages/index.js';
+import { criticalExtensionErrors } from '../messages/message-extension.js';
 import { UndoJournal } from '../model/service.js';
 import type {
   ClientIdentity,
@@ -248,6 +249,13 @@ export function createBatchExecutor(opts: ExecutorOptions): BatchExecutor {
     const def = byOperation.get(b.operation);
     if (def === undefined || compareVersions(def.since, version) > 0) {
       const name = enumNameOf('Operation', b.operation) ?? `0x${b.operation.toString(16).padStart(8, '0')}`;
+      if (b.operation === Operation.Poll || b.operation === Operation.Cancel) {
+        // KMIP 1.0 §4.26-4.27: only asynchronous (Operation Pending) requests can be polled or cancelled.
+        return fail(
+          'OperationNotSupported',
+          `${name}: this server completes every operation within its request and never answers Operation Pending, so there is nothing to ${name === 'Poll' ? 'poll' : 'cancel'}`,
+        );
+      }
       if (b.operation === Operation.Notify || b.operation === Operation.Put) {
         // KMIP 1.0 §5: Notify and Put are server-to-client operations.
         return fail(
@@ -293,6 +301,7 @@ export function createBatchExecutor(opts: ExecutorOptions): BatchExecutor {
     req: RequestMessage,
     client: ClientIdentity,
     signal: AbortSignal,
+    extensionErrors: readonly (KmipError | undefined)[] = [],
   ): Promise<Buffer> {
     const h = req.header;
     const resolved = resolveVersion(h.protocolVersion);
@@ -352,7 +361,15 @@ export function createBatchExecutor(opts: ExecutorOptions): BatchExecutor {
     const items: TtlvStructure[] = [];
     for (const [index, b] of req.batchItems.entries()) {
       if (signal.aborted) break;
-      let outcome = await runItem(b, ctx, h.clientCorrelationValue);
+      // KMIP 1.0 §6.16: an item with a critical Message Extension the server does not understand fails.
+      const extension = extensionErrors[index];
+      let outcome: Outcome =
+        extension === undefined
+          ? await runItem(b, ctx, h.clientCorrelationValue)
+          : {
+              item: failure(version, b.operation, b.uniqueBatchItemId, extension.reason, extension.message),
+              failed: true,
+            };
       if (maxSize !== undefined) {
         const encodedSize = (item: TtlvStructure) => {
           const shaped = pruneForVersion(item, version);
@@ -375,8 +392,23 @@ export function createBatchExecutor(opts: ExecutorOptions): BatchExecutor {
         size += itemSize;
       }
       items.push(outcome.item);
-      if (opts.onItem !== undefined)
-        await report(opts.onItem, b, outcome.item, ctx, h.clientCorrelationValue, index);
+      if (
+        opts.onItem !== undefined &&
+        !(await report(opts.onItem, b, outcome.item, ctx, h.clientCorrelationValue, index))
+      ) {
+        // audit.failClosed (src/audit/index.ts): no answer the audit trail does not hold.
+        outcome = {
+          item: failure(
+            version,
+            b.operation,
+            b.uniqueBatchItemId,
+            'GeneralFailure',
+            'audit trail unavailable',
+          ),
+          failed: true,
+        };
+        items[items.length - 1] = outcome.item;
+      }
       if (outcome.failed && continuation !== BatchErrorContinuationOption.Continue) {
         if (journal !== undefined) return encodeResponse(version, await undoBatch(journal, items));
         break;
@@ -392,7 +424,7 @@ export function createBatchExecutor(opts: ExecutorOptions): BatchExecutor {
     ctx: OperationContext,
     clientCorrelationValue: string | undefined,
     index: number,
-  ): Promise<void> {
+  ): Promise<boolean> {
     const objectIds: string[] = [];
     idsIn(b.payload, objectIds);
     idsIn(
@@ -414,8 +446,10 @@ export function createBatchExecutor(opts: ExecutorOptions): BatchExecutor {
         resultReason: reasonItem?.type === 'Enumeration' ? reasonItem.value : undefined,
         index,
       });
+      return true;
     } catch (e: unknown) {
       log.error('recording a batch item failed', { error: e instanceof Error ? e.message : String(e) });
+      return false;
     }
   }
 
@@ -463,7 +497,7 @@ export function createBatchExecutor(opts: ExecutorOptions): BatchExecutor {
           const text = isKmipError(e) ? e.message : 'malformed request message';
           return messageFailure(peekProtocolVersion(message), 'InvalidMessage', text);
         }
-        return await runMessage(req, client, signal);
+        return await runMessage(req, client, signal, criticalExtensionErrors(message));
       } catch (e: unknown) {
         log.error('request failed unexpectedly', { error: e instanceof Error ? e.stack : String(e) });
         return messageFailure(sniffProtocolVersion(frame), 'GeneralFailure', GENERIC_FAILURE_MESSAGE);

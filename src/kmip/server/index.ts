@@ -1,5 +1,6 @@
 import { type AuditService, startAudit } from '../../audit/index.js';
 import { AccessControl } from '../../auth/access.js';
+import { listenerIdentityOf } from '../../auth/identity.js';
 import { type ServerConfig, tlsCipherList } from '../../config/index.js';
 import { openMasterKeyProvider } from '../../hsm/index.js';
 import type { Logger } from '../../log.js';
@@ -71,6 +72,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       clock,
       streams: new StreamRegistry(),
       policy: { allowTripleDes: config.crypto.allowTripleDes },
+      ...(provider.residentKeys === undefined ? {} : { hsm: provider.residentKeys }),
     };
   } catch (e: unknown) {
     await closeAll();
@@ -83,6 +85,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
         store,
         objects: services.objects,
         caPem: tls.material.ca.toString(),
+        ...(config.tls.crl === undefined ? {} : { crlFile: config.tls.crl }),
         log,
       })
     : undefined;
@@ -122,6 +125,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       maxConnectionsPerIdentity: config.limits.maxConnectionsPerIdentity,
       requestsPerSecondPerIdentity: config.limits.requestsPerSecondPerIdentity,
       requestBurstPerIdentity: config.limits.requestBurstPerIdentity,
+      identityOf: listenerIdentityOf(config.auth),
     },
     (message, conn, signal) =>
       executor.execute(

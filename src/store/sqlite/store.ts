@@ -1,5 +1,8 @@
 import { chmod, mkdir, open } from 'node:fs/promises';
+import { createRequire } from 'node:module';
 import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import { type Logger, silentLogger } from '../../log.js';
 import {
@@ -18,11 +21,26 @@ import {
   type WriteOp,
 } from '../types.js';
 import { migrate, SchemaTooNewError } from './schema.js';
+import {
+  type BatchResult,
+  BatchWriter,
+  configureWriteConnection,
+  type FromWriter,
+  type ToWriter,
+  type WriterData,
+  type WriterError,
+  type WriterJob,
+} from './writer.js';
 
 export interface SqliteStoreOptions {
   log?: Logger;
   /** how long a write waits for a lock held by another connection (ms); default 5000 */
   busyTimeoutMs?: number;
+  /**
+   * 'thread' (default): writes run on their own connection in a worker thread, so
+   * the COMMIT's fsync does not hold the event loop; 'inline': on the main thread.
+   */
+  writer?: 'thread' | 'inline';
 }
 
 /** Counters for tests and metrics. */
@@ -70,15 +88,22 @@ interface KekRow {
 }
 
 interface Job {
-  readonly run: () => void;
+  readonly job: WriterJob;
   readonly resolve: () => void;
   readonly reject: (e: unknown) => void;
 }
 
+/** Where batches are written: a worker thread, or this thread (BatchWriter on a second connection). */
+interface WriterHandle {
+  /** writes the batch; calls back with the result (at once when inline) */
+  send(jobs: readonly WriterJob[], done: (r: BatchResult) => void): void;
+  close(): Promise<void>;
+}
+
 /**
- * Upper bound on operations per group-commit transaction: better-sqlite3 is
- * synchronous, so a flush holds the event loop; a bounded batch keeps that
- * pause to a few milliseconds while still sharing one fsync among many writes.
+ * Upper bound on operations per group-commit transaction: an inline flush holds
+ * the event loop, and a bounded batch keeps that pause to a few milliseconds
+ * while still sharing one fsync among many writes.
  */
 const MAX_BATCH = 256;
 const READ_BATCH = 256;
@@ -100,13 +125,6 @@ function checkVersion(record: ObjectRecord, expectedVersion: number): void {
 function prepareStatements(db: Database.Database) {
   const p = <R = unknown>(sql: string) => db.prepare<unknown[], R>(sql);
   return {
-    begin: p('BEGIN IMMEDIATE'),
-    commit: p('COMMIT'),
-    rollback: p('ROLLBACK'),
-    savepoint: p('SAVEPOINT op'),
-    release: p('RELEASE op'),
-    rollbackTo: p('ROLLBACK TO op'),
-    exists: p<{ version: number }>('SELECT version FROM objects WHERE id = ?'),
     getObject: p<ObjectRow>(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE id = ?`),
     objectsAfter: p<ObjectRow>(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE seq > ? ORDER BY seq LIMIT ?`),
     names: p<{ name: string }>('SELECT name FROM object_names WHERE oid = ? ORDER BY pos'),
@@ -117,39 +135,11 @@ function prepareStatements(db: Database.Database) {
     custom: p<{ name: string; value: string }>(
       'SELECT name, value FROM object_custom WHERE oid = ? ORDER BY rowid',
     ),
-    insertObject: p(
-      `INSERT INTO objects (id, version, object_type, state, owner, algorithm, length, created_at, updated_at,
-         tombstoned, attributes, sealed_kek, sealed_nonce, sealed_ct)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
-    updateObject: p<{ seq: number }>(
-      `UPDATE objects SET version = ?, object_type = ?, state = ?, owner = ?, algorithm = ?, length = ?,
-         created_at = ?, updated_at = ?, tombstoned = ?, attributes = ?, sealed_kek = ?, sealed_nonce = ?,
-         sealed_ct = ?
-       WHERE id = ? AND version = ?
-       RETURNING seq`,
-    ),
-    deleteNames: p('DELETE FROM object_names WHERE oid = ?'),
-    deleteGroups: p('DELETE FROM object_groups WHERE oid = ?'),
-    deleteDates: p('DELETE FROM object_dates WHERE oid = ?'),
-    deleteCustom: p('DELETE FROM object_custom WHERE oid = ?'),
-    insertName: p('INSERT INTO object_names (oid, pos, name) VALUES (?, ?, ?)'),
-    insertGroup: p('INSERT INTO object_groups (oid, pos, grp) VALUES (?, ?, ?)'),
-    insertDate: p('INSERT INTO object_dates (oid, field, value) VALUES (?, ?, ?)'),
-    insertCustom: p('INSERT INTO object_custom (oid, name, pos, value) VALUES (?, ?, ?, ?)'),
-    insertAudit: p(
-      'INSERT INTO audit (at, actor, operation, object_id, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)',
-    ),
     auditAfter: p<AuditRow>(
       'SELECT seq, at, actor, operation, object_id, outcome, detail FROM audit WHERE seq > ? ORDER BY seq LIMIT ?',
     ),
     lastAudit: p<AuditRow>(
       'SELECT seq, at, actor, operation, object_id, outcome, detail FROM audit ORDER BY seq DESC LIMIT 1',
-    ),
-    putKek: p(
-      `INSERT INTO keks (id, master_key_id, wrapped, created_at, active) VALUES (?, ?, ?, ?, ?)
-       ON CONFLICT (id) DO UPDATE SET master_key_id = excluded.master_key_id, wrapped = excluded.wrapped,
-         created_at = excluded.created_at, active = excluded.active`,
     ),
     getKek: p<KekRow>('SELECT id, master_key_id, wrapped, created_at, active FROM keks WHERE id = ?'),
     listKeks: p<KekRow>(
@@ -167,22 +157,28 @@ export class SqliteStore implements ObjectStore {
 
   readonly #db: Database.Database;
   readonly #log: Logger;
+  readonly #writer: WriterHandle;
   #queue: Job[] = [];
   #scheduled = false;
+  /** the batch being written (one at a time: the next one gathers meanwhile and shares the next fsync) */
+  #inflight = false;
+  #drained: (() => void) | undefined;
   #closed = false;
   #closing: Promise<void> | undefined;
   readonly #backups = new Set<Promise<unknown>>();
   readonly #locateCache = new Map<string, Database.Statement>();
   readonly #s: Statements;
 
-  constructor(db: Database.Database, file: string, log: Logger) {
+  /** @internal use openSqliteStore */
+  constructor(db: Database.Database, file: string, log: Logger, writer: WriterHandle) {
     this.#db = db;
     this.file = file;
     this.#log = log;
+    this.#writer = writer;
     this.#s = prepareStatements(db);
   }
 
-  // ---- reads: run directly; a group commit is synchronous, so a read never sees half of one
+  // ---- reads: run directly on this connection; in WAL mode a read sees only committed transactions
 
   async get(id: string, opts: GetOptions = {}): Promise<ObjectRecord | undefined> {
     return this.#read('get', () => {
@@ -267,7 +263,7 @@ export class SqliteStore implements ObjectStore {
   // ---- writes: queued and group-committed
 
   insert(record: ObjectRecord): Promise<void> {
-    return this.#write(() => this.#insert(record));
+    return this.#write({ kind: 'insert', record: ownRecord(record) });
   }
 
   update(record: ObjectRecord, expectedVersion: number): Promise<void> {
@@ -276,11 +272,11 @@ export class SqliteStore implements ObjectStore {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.#write(() => this.#update(record, expectedVersion));
+    return this.#write({ kind: 'update', record: ownRecord(record), expectedVersion });
   }
 
   appendAudit(record: AuditRecord): Promise<void> {
-    return this.#write(() => this.#audit(record));
+    return this.#write({ kind: 'audit', record });
   }
 
   atomic(ops: readonly WriteOp[]): Promise<void> {
@@ -289,26 +285,12 @@ export class SqliteStore implements ObjectStore {
     } catch (e) {
       return Promise.reject(e);
     }
-    const list = [...ops];
-    return this.#write(() => {
-      for (const op of list) {
-        if (op.kind === 'insert') this.#insert(op.record);
-        else if (op.kind === 'update') this.#update(op.record, op.expectedVersion);
-        else this.#audit(op.record);
-      }
-    });
+    const list = ops.map((op) => (op.kind === 'audit' ? op : { ...op, record: ownRecord(op.record) }));
+    return this.#write({ kind: 'atomic', ops: list });
   }
 
   putKek(kek: KekRecord): Promise<void> {
-    return this.#write(() => {
-      this.#s.putKek.run(
-        kek.id,
-        kek.masterKeyId,
-        Buffer.from(kek.wrapped),
-        kek.createdAt,
-        kek.active ? 1 : 0,
-      );
-    });
+    return this.#write({ kind: 'kek', kek: { ...kek, wrapped: own(kek.wrapped) } });
   }
 
   /**
@@ -345,13 +327,25 @@ export class SqliteStore implements ObjectStore {
 
   async #close(): Promise<void> {
     this.#closed = true;
-    while (this.#queue.length > 0) this.#flush();
+    if (this.#queue.length > 0 || this.#inflight) {
+      await new Promise<void>((resolve) => {
+        this.#drained = resolve;
+        this.#pump();
+      });
+    }
     await Promise.allSettled([...this.#backups]);
+    let failure: unknown;
+    try {
+      await this.#writer.close();
+    } catch (e) {
+      failure = e;
+    }
     try {
       this.#db.close();
     } catch (e) {
-      throw this.#mapError(e, 'close');
+      failure ??= e;
     }
+    if (failure !== undefined) throw this.#mapError(failure, 'close');
   }
 
   #read<T>(what: string, fn: () => T): T {
@@ -363,11 +357,11 @@ export class SqliteStore implements ObjectStore {
     }
   }
 
-  #write(run: () => void): Promise<void> {
+  #write(job: WriterJob): Promise<void> {
     if (this.#closed)
       return Promise.reject(new StoreUnavailableError('storage unavailable: the store is closed'));
     return new Promise<void>((resolve, reject) => {
-      this.#queue.push({ run, resolve, reject });
+      this.#queue.push({ job, resolve, reject });
       this.#schedule();
     });
   }
@@ -379,125 +373,49 @@ export class SqliteStore implements ObjectStore {
     // I/O callbacks of this loop turn) joins the same transaction and fsync.
     setImmediate(() => {
       this.#scheduled = false;
-      this.#flush();
+      this.#pump();
     });
   }
 
-  /** One transaction for up to MAX_BATCH queued writes; each write in its own savepoint. */
-  #flush(): void {
+  /** Sends the next batch of up to MAX_BATCH queued writes, unless one is being written. */
+  #pump(): void {
+    if (this.#inflight) return;
     const batch = this.#queue.splice(0, MAX_BATCH);
-    if (this.#queue.length > 0) this.#schedule();
-    if (batch.length === 0) return;
+    if (batch.length === 0) {
+      this.#drained?.();
+      this.#drained = undefined;
+      return;
+    }
+    this.#inflight = true;
     this.stats.ops += batch.length;
-    const outcomes: unknown[] = [];
-    const ok = Symbol('ok');
-    try {
-      this.#s.begin.run();
-      for (const job of batch) {
-        this.#s.savepoint.run();
-        try {
-          job.run();
-          this.#s.release.run();
-          outcomes.push(ok);
-        } catch (e) {
-          // only this caller's writes are undone; the others in the batch still commit
-          this.#s.rollbackTo.run();
-          this.#s.release.run();
-          outcomes.push(e);
+    this.#writer.send(
+      batch.map((j) => j.job),
+      (result) => {
+        this.#inflight = false;
+        this.#settle(batch, result);
+        if (this.#closed) this.#pump();
+        else if (this.#queue.length > 0) this.#schedule();
+        else {
+          this.#drained?.();
+          this.#drained = undefined;
         }
-      }
-      this.#s.commit.run();
-      this.stats.commits++;
-    } catch (e) {
-      // the transaction itself failed (I/O error, disk full, lock timeout): nothing was
-      // committed, so nobody in the batch may be told otherwise
-      try {
-        if (this.#db.inTransaction) this.#s.rollback.run();
-      } catch (rollbackError) {
-        this.#log.debug('sqlite rollback failed', { error: String(rollbackError) });
-      }
-      const err = this.#mapError(e, 'commit');
+      },
+    );
+  }
+
+  #settle(batch: readonly Job[], result: BatchResult): void {
+    if (!result.committed) {
+      // nothing was committed, so nobody in the batch may be told otherwise
+      const err = this.#mapError(fromWriterError(result.error), 'commit');
       for (const job of batch) job.reject(err);
       return;
     }
+    this.stats.commits++;
     batch.forEach((job, i) => {
-      const outcome = outcomes[i];
-      if (outcome === ok) job.resolve();
-      else job.reject(this.#mapError(outcome, 'write'));
+      const outcome = result.outcomes[i];
+      if (outcome === null || outcome === undefined) job.resolve();
+      else job.reject(this.#mapError(fromWriterError(outcome), 'write'));
     });
-  }
-
-  #insert(r: ObjectRecord): void {
-    if (this.#s.exists.get(r.id) !== undefined) throw new DuplicateIdError(`object ${r.id} already exists`);
-    const { lastInsertRowid } = this.#s.insertObject.run(
-      r.id,
-      r.version,
-      r.objectType,
-      r.state,
-      r.owner ?? null,
-      r.algorithm ?? null,
-      r.length ?? null,
-      r.createdAt,
-      r.updatedAt,
-      r.tombstoned ? 1 : 0,
-      Buffer.from(r.attributes),
-      r.sealed?.kekId ?? null,
-      r.sealed === undefined ? null : Buffer.from(r.sealed.nonce),
-      r.sealed === undefined ? null : Buffer.from(r.sealed.ciphertext),
-    );
-    this.#insertIndexRows(Number(lastInsertRowid), r);
-  }
-
-  #update(r: ObjectRecord, expectedVersion: number): void {
-    const updated = this.#s.updateObject.get(
-      r.version,
-      r.objectType,
-      r.state,
-      r.owner ?? null,
-      r.algorithm ?? null,
-      r.length ?? null,
-      r.createdAt,
-      r.updatedAt,
-      r.tombstoned ? 1 : 0,
-      Buffer.from(r.attributes),
-      r.sealed?.kekId ?? null,
-      r.sealed === undefined ? null : Buffer.from(r.sealed.nonce),
-      r.sealed === undefined ? null : Buffer.from(r.sealed.ciphertext),
-      r.id,
-      expectedVersion,
-    );
-    if (updated === undefined) {
-      const current = this.#s.exists.get(r.id);
-      if (current === undefined) throw new NotFoundError(`object ${r.id} not found`);
-      throw new VersionConflictError(
-        `object ${r.id} is at version ${current.version}, not ${expectedVersion}`,
-      );
-    }
-    const { seq } = updated;
-    this.#s.deleteNames.run(seq);
-    this.#s.deleteGroups.run(seq);
-    this.#s.deleteDates.run(seq);
-    this.#s.deleteCustom.run(seq);
-    this.#insertIndexRows(seq, r);
-  }
-
-  #insertIndexRows(seq: number, r: ObjectRecord): void {
-    for (const [i, name] of r.names.entries()) this.#s.insertName.run(seq, i, name);
-    for (const [i, grp] of r.objectGroups.entries()) this.#s.insertGroup.run(seq, i, grp);
-    for (const [field, value] of Object.entries(r.dates)) this.#s.insertDate.run(seq, field, value);
-    for (const [name, values] of Object.entries(r.custom))
-      for (const [i, value] of values.entries()) this.#s.insertCustom.run(seq, name, i, value);
-  }
-
-  #audit(a: AuditRecord): void {
-    this.#s.insertAudit.run(
-      a.at,
-      a.actor ?? null,
-      a.operation,
-      a.objectId ?? null,
-      a.outcome,
-      JSON.stringify(a.detail),
-    );
   }
 
   #toRecord(row: ObjectRow, indexFields = true): ObjectRecord {
@@ -624,6 +542,135 @@ function toKek(row: KekRow): KekRecord {
   };
 }
 
+/** A copy when the view shares its ArrayBuffer (Node's pool): a postMessage clones the whole buffer. */
+function own(u: Uint8Array): Uint8Array {
+  return u.byteOffset === 0 && u.byteLength === u.buffer.byteLength ? u : Uint8Array.prototype.slice.call(u);
+}
+
+function ownRecord(r: ObjectRecord): ObjectRecord {
+  return {
+    ...r,
+    attributes: own(r.attributes),
+    sealed:
+      r.sealed === undefined
+        ? undefined
+        : { kekId: r.sealed.kekId, nonce: own(r.sealed.nonce), ciphertext: own(r.sealed.ciphertext) },
+  };
+}
+
+/** The error a writer reported, as the class its code names (class identity does not cross threads). */
+function fromWriterError(w: WriterError): Error {
+  if (w.range === true) return new RangeError(w.message);
+  switch (w.code) {
+    case 'ERR_STORE_DUPLICATE_ID':
+      return new DuplicateIdError(w.message);
+    case 'ERR_STORE_NOT_FOUND':
+      return new NotFoundError(w.message);
+    case 'ERR_STORE_VERSION_CONFLICT':
+      return new VersionConflictError(w.message);
+    case 'ERR_STORE_UNAVAILABLE':
+      return new StoreUnavailableError(w.message);
+    default:
+      return Object.assign(new Error(w.message), w.code === undefined ? {} : { code: w.code });
+  }
+}
+
+const WRITER_THREAD = new URL(
+  `./writer-thread${path.extname(fileURLToPath(import.meta.url))}`,
+  import.meta.url,
+);
+
+/** tsx's ESM register API (its package exports resolve to the CommonJS build from a transpiled module). */
+function tsxApi(): string {
+  const pkg = createRequire(import.meta.url).resolve('tsx/package.json');
+  return pathToFileURL(path.join(path.dirname(pkg), 'dist/esm/api/index.mjs')).href;
+}
+
+/** A worker thread running writer-thread.ts; its failure fails the pending batch and every later write. */
+async function startWriterThread(file: string, busyTimeoutMs: number, log: Logger): Promise<WriterHandle> {
+  const data: WriterData = { file, busyTimeoutMs };
+  // Under tsx (tests, `node --import tsx`) the worker's loader is not inherited: register it first.
+  const worker = WRITER_THREAD.pathname.endsWith('.ts')
+    ? new Worker(
+        `import(${JSON.stringify(tsxApi())}).then((t) => { t.register(); return import(${JSON.stringify(WRITER_THREAD.href)}); })`,
+        { eval: true, workerData: data },
+      )
+    : new Worker(WRITER_THREAD, { workerData: data });
+  const pending = new Map<number, (r: BatchResult) => void>();
+  let nextId = 1;
+  let dead: WriterError | undefined;
+  let onClosed: (() => void) | undefined;
+  const fail = (error: WriterError) => {
+    dead ??= error;
+    for (const done of pending.values()) done({ committed: false, error });
+    pending.clear();
+  };
+  const ready = new Promise<void>((resolve, reject) => {
+    worker.on('message', (m: FromWriter) => {
+      if (m.type === 'ready') resolve();
+      else if (m.type === 'open-failed') reject(new Error(m.error.message));
+      else if (m.type === 'done') {
+        const done = pending.get(m.id);
+        pending.delete(m.id);
+        // idle: let the process exit if nothing else holds it
+        if (pending.size === 0) worker.unref();
+        done?.(m);
+      } else onClosed?.();
+    });
+    worker.on('error', (e) => {
+      log.error('sqlite writer thread failed', { error: e.message });
+      fail({ message: e.message, code: 'ERR_STORE_UNAVAILABLE' });
+      reject(e);
+    });
+    worker.on('exit', () => {
+      fail({ message: 'the sqlite writer thread exited', code: 'ERR_STORE_UNAVAILABLE' });
+      onClosed?.();
+      reject(new Error('the sqlite writer thread exited'));
+    });
+  });
+  try {
+    await ready;
+  } catch (e) {
+    await worker.terminate();
+    throw e;
+  }
+  worker.unref();
+  return {
+    send(jobs, done) {
+      if (dead !== undefined) {
+        done({ committed: false, error: dead });
+        return;
+      }
+      const id = nextId++;
+      pending.set(id, done);
+      worker.ref();
+      const m: ToWriter = { type: 'batch', id, jobs };
+      worker.postMessage(m);
+    },
+    async close() {
+      if (dead !== undefined) return;
+      const closed = new Promise<void>((resolve) => {
+        onClosed = resolve;
+      });
+      worker.ref();
+      const m: ToWriter = { type: 'close' };
+      worker.postMessage(m);
+      await closed;
+      await worker.terminate();
+    },
+  };
+}
+
+function inlineWriter(db: Database.Database): WriterHandle {
+  const writer = new BatchWriter(db);
+  return {
+    send: (jobs, done) => done(writer.run(jobs)),
+    close: async () => {
+      db.close();
+    },
+  };
+}
+
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => setImmediate(resolve));
 }
@@ -646,6 +693,7 @@ export async function openSqliteStore(file: string, opts: SqliteStoreOptions = {
   // gives its -wal and -shm files the mode of the database file
   await createPrivateFile(abs);
   let db: Database.Database | undefined;
+  let writer: WriterHandle | undefined;
   try {
     db = new Database(abs, { timeout: opts.busyTimeoutMs ?? 5000 });
     const mode = db.pragma('journal_mode = WAL', { simple: true });
@@ -664,8 +712,15 @@ export async function openSqliteStore(file: string, opts: SqliteStoreOptions = {
     db.pragma('wal_autocheckpoint = 10000');
     const { from, to } = migrate(db);
     if (from !== to) log.info('store schema migrated', { file: abs, from, to });
-    return new SqliteStore(db, abs, log);
+    const busyTimeoutMs = opts.busyTimeoutMs ?? 5000;
+    if (opts.writer === 'inline') {
+      const wdb = new Database(abs, { timeout: busyTimeoutMs });
+      configureWriteConnection(wdb);
+      writer = inlineWriter(wdb);
+    } else writer = await startWriterThread(abs, busyTimeoutMs, log);
+    return new SqliteStore(db, abs, log, writer);
   } catch (e) {
+    await writer?.close().catch(() => undefined);
     db?.close();
     if (e instanceof SchemaTooNewError) throw new StoreUnavailableError(e.message);
     log.debug('cannot open the sqlite store', {
