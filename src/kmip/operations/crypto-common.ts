@@ -11,7 +11,7 @@
  * failure is Wrong Key Lifecycle State (2.x) / Permission Denied (1.x), as
  * CS-BC-M-14 and CS-AC-M-8 expect.
  */
-import { createSecretKey, type KeyObject, X509Certificate } from 'node:crypto';
+import { type KeyObject, X509Certificate } from 'node:crypto';
 import { keyFromBlock } from '../../crypto/formats.js';
 import type { HsmKeyService } from '../../hsm/types.js';
 import { KmipError } from '../errors.js';
@@ -189,10 +189,6 @@ export function secretBytes(target: Pick<CryptoTarget, 'obj' | 'content'>): Uint
     'InvalidField',
     `object ${target.obj.id} has no usable key material (wrapped, or not a symmetric key)`,
   );
-}
-
-export function secretKeyOf(target: Pick<CryptoTarget, 'obj' | 'content'>): KeyObject {
-  return createSecretKey(secretBytes(target));
 }
 
 /**
