@@ -217,13 +217,29 @@ class Pkcs11MasterKeyProvider implements MasterKeyProvider, SessionRunner {
   async wrap(kek: Uint8Array): Promise<{ masterKeyId: string; wrapped: Uint8Array }> {
     this.#checkOpen();
     if (kek.length === 0) throw new MasterKeyError('cannot wrap an empty key');
-    return this.#call('wrap', async (s, conn) => {
-      const key = conn.keys.find((k) => k.masterKeyId === this.#current) ?? newest(conn.keys);
-      if (key === undefined) throw new MasterKeyError('the token holds no master key');
-      const wrapped =
-        key.mode === 'kwp' ? await this.#kwpWrap(s, key, kek) : await this.#gcmWrap(s, key, kek);
-      return { masterKeyId: key.masterKeyId, wrapped: new Uint8Array(wrapped) };
-    });
+    const attempt = () =>
+      this.#call('wrap', async (s, conn) => {
+        const key = conn.keys.find((k) => k.masterKeyId === this.#current) ?? newest(conn.keys);
+        if (key === undefined) throw new MasterKeyError('the token holds no master key');
+        const wrapped =
+          key.mode === 'kwp' ? await this.#kwpWrap(s, key, kek) : await this.#gcmWrap(s, key, kek);
+        return { masterKeyId: key.masterKeyId, wrapped: new Uint8Array(wrapped) };
+      });
+    // Nodes starting together each generate a v1 (connect()); SoftHSM2 can
+    // refuse (CKR_GENERAL_ERROR) while another session is still writing the
+    // token: look the keys up again and retry a few times before giving up.
+    for (let tries = 1; ; tries++) {
+      try {
+        return await attempt();
+      } catch (e: unknown) {
+        const refused = e instanceof MasterKeyError && e.message.startsWith('the HSM refused');
+        if (!refused || tries >= 4) throw e;
+        await new Promise((resolve) => setTimeout(resolve, 25 * tries));
+        await this.#call('list', async (s, conn) => {
+          this.#reloadKeys(s, conn);
+        }).catch(() => undefined);
+      }
+    }
   }
 
   async unwrap(masterKeyId: string, wrapped: Uint8Array): Promise<Uint8Array> {
