@@ -6,20 +6,12 @@
  * node:crypto signs and verifies, so every key type OpenSSL knows works
  * without WebCrypto imports. Knows nothing of the store or of KMIP messages.
  */
-import {
-  createHash,
-  createPublicKey,
-  type KeyObject,
-  randomBytes,
-  sign,
-  verify,
-  X509Certificate,
-} from 'node:crypto';
+import { createPublicKey, type KeyObject, sign, verify, X509Certificate } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
 import { KmipError } from '../kmip/errors.js';
 import { CryptographicUsageMask, DigitalSignatureAlgorithm } from '../kmip/spec/index.js';
-import { KeyUsageBit } from '../pki/x509.js';
+import { extension, KeyUsageBit, keyIdentifier, keyUsageBits, serialNumber, timeOf } from '../pki/x509.js';
 
 /** A certificate request that does not parse, is not PKCS#10, or whose signature does not verify. */
 export class CertificateRequestError extends Error {
@@ -539,38 +531,6 @@ function nameOf(der: Uint8Array): pkijs.RelativeDistinguishedNames {
   }
 }
 
-function extension(extnID: string, critical: boolean, value: ArrayBuffer): pkijs.Extension {
-  return new pkijs.Extension({ extnID, critical, extnValue: value });
-}
-
 function bufferOf(bytes: Uint8Array): ArrayBuffer {
   return bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength) as ArrayBuffer;
-}
-
-// RFC 5280 §4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050.
-function timeOf(date: Date): pkijs.Time {
-  return new pkijs.Time({ type: date.getUTCFullYear() < 2050 ? 0 : 1, value: date });
-}
-
-// RFC 5280 §4.1.2.2: positive, at most 20 octets; 16 random bytes with the top bit cleared.
-function serialNumber(): ArrayBuffer {
-  const bytes = randomBytes(16);
-  bytes[0] = ((bytes[0] ?? 0) & 0x7f) | 0x01;
-  return bufferOf(bytes);
-}
-
-// RFC 5280 §4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING value.
-function keyIdentifier(spki: pkijs.PublicKeyInfo): ArrayBuffer {
-  return bufferOf(createHash('sha1').update(spki.subjectPublicKey.valueBlock.valueHexView).digest());
-}
-
-// DER named bit list: trailing zero bits are dropped (X.690 §11.2.2).
-function keyUsageBits(bits: readonly KeyUsageBit[]): asn1js.BitString {
-  const highest = Math.max(...bits);
-  const bytes = new Uint8Array(Math.floor(highest / 8) + 1);
-  for (const bit of bits) {
-    const index = Math.floor(bit / 8);
-    bytes[index] = (bytes[index] ?? 0) | (0x80 >> (bit % 8));
-  }
-  return new asn1js.BitString({ valueHex: bytes.buffer, unusedBits: 7 - (highest % 8) });
 }

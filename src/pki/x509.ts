@@ -172,7 +172,7 @@ export async function createCertificate(
   return cert;
 }
 
-function extension(extnID: string, critical: boolean, value: ArrayBuffer): pkijs.Extension {
+export function extension(extnID: string, critical: boolean, value: ArrayBuffer): pkijs.Extension {
   return new pkijs.Extension({ extnID, critical, extnValue: value });
 }
 
@@ -183,19 +183,19 @@ function setCommonName(name: pkijs.RelativeDistinguishedNames, cn: string): void
 }
 
 // RFC 5280 4.1.2.5: UTCTime through 2049, GeneralizedTime from 2050.
-function timeOf(date: Date): pkijs.Time {
+export function timeOf(date: Date): pkijs.Time {
   return new pkijs.Time({ type: date.getUTCFullYear() < 2050 ? 0 : 1, value: date });
 }
 
 // RFC 5280 4.1.2.2: positive, at most 20 octets; 16 random bytes with the top bit cleared.
-function serialNumber(): ArrayBuffer {
+export function serialNumber(): ArrayBuffer {
   const bytes = randomBytes(16);
   bytes[0] = ((bytes[0] ?? 0) & 0x7f) | 0x01;
   return new Uint8Array(bytes).buffer;
 }
 
 // RFC 5280 4.2.1.2 method (1): SHA-1 of the subjectPublicKey BIT STRING value.
-function keyIdentifier(spki: pkijs.PublicKeyInfo): ArrayBuffer {
+export function keyIdentifier(spki: pkijs.PublicKeyInfo): ArrayBuffer {
   const digest = createHash('sha1')
     .update(new Uint8Array(spki.subjectPublicKey.valueBlock.valueHexView))
     .digest();
@@ -203,7 +203,7 @@ function keyIdentifier(spki: pkijs.PublicKeyInfo): ArrayBuffer {
 }
 
 // DER named bit list: trailing zero bits are dropped (X.690 11.2.2).
-function keyUsageBits(bits: readonly KeyUsageBit[]): asn1js.BitString {
+export function keyUsageBits(bits: readonly KeyUsageBit[]): asn1js.BitString {
   const highest = Math.max(...bits);
   const bytes = new Uint8Array(Math.floor(highest / 8) + 1);
   for (const bit of bits) {
