@@ -143,6 +143,11 @@ async function idle(o: Options, server: ServerUnderTest, t: TlsTarget): Promise<
     openSeconds: Number(openSecs.toFixed(1)),
     rssBeforeMb: mb(before),
     rssHeldMb: mb(held),
+    // what one more idle connection costs; the process baseline is rssBeforeMb
+    kbPerConnection:
+      before === undefined || held === undefined || o.connections === 0
+        ? undefined
+        : Math.round(((held - before) * 1024) / o.connections),
   };
 }
 

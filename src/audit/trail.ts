@@ -21,8 +21,10 @@ import type { AuditRecord, ObjectStore, SealedBlob } from '../store/types.js';
 import {
   AuditKind,
   auditKeyObjectId,
+  copyDetail,
   GENESIS,
   OPEN_OPERATION,
+  recordHash,
   SEAL_OPERATION,
   sealMac,
   withHash,
@@ -70,11 +72,24 @@ interface Segment {
   broken: boolean;
 }
 
-interface Pending {
-  readonly record: AuditRecord;
-  readonly resolve: () => void;
-  readonly reject: (e: unknown) => void;
+/**
+ * The records submitted since the last flush. They are always written (or
+ * failed) together, so they share one promise: none per record.
+ */
+class Pending {
+  readonly records: AuditRecord[] = [];
+  readonly done: Promise<void>;
+  resolve: () => void = noop;
+  reject: (e: unknown) => void = noop;
+  constructor() {
+    this.done = new Promise<void>((resolve, reject) => {
+      this.resolve = resolve;
+      this.reject = reject;
+    });
+  }
 }
+
+function noop(): void {}
 
 const KEY_BYTES = 32;
 export const DEFAULT_SEAL_EVERY = 1000;
@@ -101,7 +116,7 @@ export class AuditTrail {
   /** SQLite runs queued writes in order: flushes need not wait for each other */
   readonly #pipelined: boolean;
   #seg: Segment | undefined;
-  #pending: Pending[] = [];
+  #pending: Pending | undefined;
   #flushScheduled = false;
   #reopening = false;
   #sealRequested = false;
@@ -143,10 +158,10 @@ export class AuditTrail {
   /** Appends a record (its chain fields are added here); resolves once it is durable. */
   append(record: AuditRecord): Promise<void> {
     if (this.#closed) return Promise.reject(new Error('the audit trail is closed'));
-    return new Promise<void>((resolve, reject) => {
-      this.#pending.push({ record, resolve, reject });
-      this.#schedule();
-    });
+    this.#pending ??= new Pending();
+    this.#pending.records.push(record);
+    this.#schedule();
+    return this.#pending.done;
   }
 
   /** Seals what is unsealed now; resolves once the seal is durable. */
@@ -154,7 +169,7 @@ export class AuditTrail {
     this.#sealRequested = true;
     await this.#flushNow();
     await this.#settled();
-    if ((this.#seg?.unsealed ?? 0) > 0 || this.#pending.length > 0)
+    if ((this.#seg?.unsealed ?? 0) > 0 || this.#pending !== undefined)
       throw new Error('the audit trail could not be sealed');
   }
 
@@ -167,11 +182,11 @@ export class AuditTrail {
       this.#final = true;
       await this.#flushNow();
       await this.#settled();
-      if ((this.#seg?.unsealed ?? 0) > 0 || this.#pending.length > 0)
+      if ((this.#seg?.unsealed ?? 0) > 0 || this.#pending !== undefined)
         this.#log.error('could not seal the audit trail at close', { unsealed: this.#seg?.unsealed });
     } finally {
       this.#closed = true;
-      for (const p of this.#pending.splice(0)) p.reject(new Error('the audit trail is closed'));
+      this.#takePending()?.reject(new Error('the audit trail is closed'));
       await this.#anchorWrite;
       await Promise.allSettled(this.#sinks.map((s) => s.close()));
       this.#seg?.key.fill(0);
@@ -231,7 +246,7 @@ export class AuditTrail {
     if (seg !== undefined && seg.unsealed > 0 && this.#now() - seg.lastSealAt >= this.#sealIntervalMs) {
       this.#sealRequested = true;
       this.#schedule();
-    } else if (this.#pending.length > 0) this.#schedule();
+    } else if (this.#pending !== undefined) this.#schedule();
   }
 
   /** One flush per turn: every record submitted before it runs joins it. */
@@ -256,7 +271,7 @@ export class AuditTrail {
         this.#log.error('could not open a new audit segment', {
           error: e instanceof Error ? e.message : String(e),
         });
-        for (const p of this.#pending.splice(0)) p.reject(e);
+        this.#takePending()?.reject(e);
         this.#sealRequested = false;
         return;
       } finally {
@@ -268,10 +283,17 @@ export class AuditTrail {
     this.#issue(seg);
   }
 
+  #takePending(): Pending | undefined {
+    const p = this.#pending;
+    this.#pending = undefined;
+    return p;
+  }
+
   /** Chains what is pending onto the segment's head (moving it now) and writes it. */
   #issue(seg: Segment): void {
-    const batch = this.#pending.splice(0);
-    const unsealed = seg.unsealed + batch.length;
+    const batch = this.#takePending();
+    const records = batch?.records ?? [];
+    const unsealed = seg.unsealed + records.length;
     // close() always ends the segment with a final seal: verify tells a clean stop from a crash
     const sealNow =
       (unsealed > 0 &&
@@ -279,19 +301,30 @@ export class AuditTrail {
           unsealed >= this.#sealEvery ||
           this.#now() - seg.lastSealAt >= this.#sealIntervalMs)) ||
       (this.#final && this.#sealRequested);
-    if (batch.length === 0 && !sealNow) return;
-    const chained: AuditRecord[] = [];
+    if (records.length === 0 && !sealNow) return;
+    const ops: { readonly kind: 'audit'; readonly record: AuditRecord }[] = [];
     const link = (r: AuditRecord): AuditRecord => {
       seg.n++;
-      const rec = withHash({
-        ...r,
-        detail: { ...r.detail, chain: seg.chain, n: String(seg.n), prev: seg.head },
-      });
-      seg.head = rec.detail.hash ?? GENESIS;
-      chained.push(rec);
+      // the stored key order stays that of { ...r.detail, chain, n, prev, hash }
+      const detail = copyDetail(r.detail);
+      detail.chain = seg.chain;
+      detail.n = String(seg.n);
+      detail.prev = seg.head;
+      const rec: AuditRecord = {
+        at: r.at,
+        actor: r.actor,
+        operation: r.operation,
+        objectId: r.objectId,
+        outcome: r.outcome,
+        detail,
+      };
+      const hash = recordHash(rec);
+      detail.hash = hash;
+      seg.head = hash;
+      ops.push({ kind: 'audit', record: rec });
       return rec;
     };
-    for (const p of batch) link(p.record);
+    for (const r of records) link(r);
     let anchor: AuditAnchor | undefined;
     if (sealNow) {
       const body: AuditRecord = {
@@ -317,7 +350,6 @@ export class AuditTrail {
     } else {
       seg.unsealed = unsealed;
     }
-    const ops = chained.map((record) => ({ kind: 'audit' as const, record }));
     const write = this.#pipelined
       ? this.#store.atomic(ops)
       : this.#tail.then(() => {
@@ -327,21 +359,23 @@ export class AuditTrail {
     this.#tail = write.catch(() => undefined);
     const done = write.then(
       () => {
-        for (const p of batch) p.resolve();
-        for (const r of chained) if (isExported(r)) for (const s of this.#sinks) s.write(exportRecord(r));
+        batch?.resolve();
+        if (this.#sinks.length > 0)
+          for (const { record } of ops)
+            if (isExported(record)) for (const s of this.#sinks) s.write(exportRecord(record));
         if (anchor !== undefined) this.#writeAnchor(anchor);
       },
       (e: unknown) => {
         if (!seg.broken) {
           this.#log.error('audit records could not be written; a new audit segment will be opened', {
-            records: chained.length,
+            records: ops.length,
             error: e instanceof Error ? e.message : String(e),
           });
         }
         seg.broken = true;
         // whatever this write would have sealed is unsealed again
         if (anchor !== undefined) seg.unsealed = Math.max(seg.unsealed, 1);
-        for (const p of batch) p.reject(e);
+        batch?.reject(e);
       },
     );
     this.#inflight.add(done);

@@ -22,6 +22,7 @@ export interface ServerConfig {
     ciphersuites: string;
     minVersion: 'TLSv1.2' | 'TLSv1.3';
     sessionTimeoutSeconds: number;
+    sessionTickets: boolean;
     /** absolute path of a PEM file with the CRL(s) client certificates are checked against */
     crl?: string;
     /** true when tls.* were not set: the paths point into DATA/pki and are created on first start */
@@ -180,6 +181,7 @@ function build(settings: Map<string, Setting>): ServerConfig {
       ciphersuites: str('tls.ciphersuites'),
       minVersion: str('tls.minVersion') === 'TLSv1.3' ? 'TLSv1.3' : 'TLSv1.2',
       sessionTimeoutSeconds: int('tls.sessionTimeoutSeconds'),
+      sessionTickets: settings.get('tls.sessionTickets')?.value !== false,
       ...(settings.has('tls.crl') ? { crl: str('tls.crl') } : {}),
       devPki,
     },

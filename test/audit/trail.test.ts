@@ -22,6 +22,7 @@ import {
   Tag,
 } from '../../src/kmip/spec/index.js';
 import type { TtlvItem } from '../../src/kmip/ttlv/types.js';
+import { auditFileFor } from '../../src/store/sqlite/schema.js';
 import type { AuditRecord } from '../../src/store/types.js';
 import { B, E, I, S, T, text } from '../kmip/operations/harness.js';
 import { type AuditEnv, CLIENT, openAuditEnv } from './env.js';
@@ -67,6 +68,8 @@ async function register(env: AuditEnv, version: KmipVersion = '1.4'): Promise<st
 /** Runs SQL on the closed store file directly, as an attacker with file access would. */
 function tamper(env: AuditEnv, fn: (db: Database.Database) => void): void {
   const db = new Database(env.dbFile);
+  // the trail is in the audit file: attached, `audit` names its table
+  db.prepare('ATTACH DATABASE ? AS audit').run(auditFileFor(env.dbFile));
   try {
     fn(db);
   } finally {

@@ -181,14 +181,15 @@ describe('kmip-server audit verify | export', function () {
     expect(ok.out).to.match(
       /audit trail OK: \d+ record\(s\) in 1 segment\(s\); 0 record\(s\) after the last seal/,
     );
-    const db = new Database(path.join(server.dataDir, 'kmip.db'));
+    // the audit trail's own file (src/store/sqlite/schema.ts, auditFileFor)
+    const db = new Database(path.join(server.dataDir, 'kmip-audit.db'));
     try {
       db.prepare("UPDATE audit SET actor = 'nobody' WHERE operation = 'GetAttributes'").run();
     } finally {
       db.close();
     }
     const seq = (() => {
-      const d = new Database(path.join(server.dataDir, 'kmip.db'), { readonly: true });
+      const d = new Database(path.join(server.dataDir, 'kmip-audit.db'), { readonly: true });
       try {
         return (d.prepare("SELECT seq FROM audit WHERE operation = 'GetAttributes'").get() as { seq: number })
           .seq;

@@ -55,6 +55,7 @@ describe('config/loadConfig', () => {
         ciphersuites: DEFAULT_TLS13_CIPHERSUITES,
         minVersion: 'TLSv1.2',
         sessionTimeoutSeconds: 300,
+        sessionTickets: true,
         devPki: true,
       },
       limits: {
@@ -165,6 +166,7 @@ describe('config/loadConfig', () => {
       KMIP_TLS_CIPHERSUITES: 'TLS_AES_256_GCM_SHA384',
       KMIP_TLS_MIN_VERSION: 'TLSv1.3',
       KMIP_TLS_SESSION_TIMEOUT_SECONDS: '60',
+      KMIP_TLS_SESSION_TICKETS: 'false',
       KMIP_TLS_CRL: '/etc/kmip/crl.pem',
       KMIP_LIMITS_MAX_HANDSHAKES: '4',
       KMIP_LIMITS_HANDSHAKE_TIMEOUT_MS: '700',
@@ -222,6 +224,7 @@ describe('config/loadConfig', () => {
         ciphersuites: 'TLS_AES_256_GCM_SHA384',
         minVersion: 'TLSv1.3',
         sessionTimeoutSeconds: 60,
+        sessionTickets: false,
         crl: '/etc/kmip/crl.pem',
         devPki: false,
       },

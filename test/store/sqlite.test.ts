@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
-import { MIGRATIONS, SCHEMA_VERSION, schemaVersion } from '../../src/store/sqlite/schema.js';
+import { auditFileFor, MIGRATIONS, SCHEMA_VERSION, schemaVersion } from '../../src/store/sqlite/schema.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/store.js';
-import { storeErrorCode } from '../../src/store/types.js';
+import { type ObjectRecord, storeErrorCode } from '../../src/store/types.js';
 import { expectSameRecord, makeRecord, storeContract } from './contract.js';
 
 async function tempDir(): Promise<string> {
@@ -39,6 +39,59 @@ describe('sqlite store', () => {
     await rm(dir, { recursive: true, force: true });
   });
 
+  describe('decoded records of recent Gets', () => {
+    const lean = { indexFields: false } as const;
+    const withoutIndex = (r: ObjectRecord): ObjectRecord => ({
+      ...r,
+      names: [],
+      objectGroups: [],
+      dates: {},
+      custom: {},
+    });
+    let other: SqliteStore | undefined;
+    afterEach(async () => {
+      await other?.close();
+      other = undefined;
+    });
+
+    it('answers a repeated Get from memory while only audit records are committed', async () => {
+      store = await openSqliteStore(file);
+      const r = makeRecord({ id: 'k1' });
+      await store.insert(r);
+      expectSameRecord(await store.get('k1', lean), withoutIndex(r));
+      const before = store.stats.recentHits;
+      await store.appendAudit({
+        at: 1,
+        actor: 'alice',
+        operation: 'Get',
+        objectId: 'k1',
+        outcome: 'Success',
+        detail: {},
+      });
+      expectSameRecord(await store.get('k1', lean), withoutIndex(r));
+      expect(store.stats.recentHits).to.equal(before + 1);
+    });
+
+    it('sees a change committed by its own writer and by another process at the next Get', async () => {
+      store = await openSqliteStore(file);
+      other = await openSqliteStore(file);
+      const v1 = makeRecord({ id: 'k2' });
+      await store.insert(v1);
+      expect((await store.get('k2', lean))?.version).to.equal(1);
+      const v2 = { ...v1, version: 2, state: 'Active' };
+      await store.update(v2, 1);
+      expectSameRecord(await store.get('k2', lean), withoutIndex(v2));
+      expect((await store.get('k2', lean))?.state).to.equal('Active');
+      // another process (here another connection pair) changes it: no stale answer
+      const v3 = { ...v2, version: 3, state: 'Deactivated' };
+      await other.update(v3, 2);
+      expectSameRecord(await store.get('k2', lean), withoutIndex(v3));
+      const v4 = { ...v3, version: 4, tombstoned: true, sealed: undefined };
+      await other.update(v4, 3);
+      expect((await store.get('k2', lean))?.tombstoned).to.equal(true);
+    });
+  });
+
   it('uses WAL, synchronous FULL, foreign keys and a busy timeout', async () => {
     store = await openSqliteStore(file);
     expect(store.pragma('journal_mode')).to.equal('wal');
@@ -53,6 +106,16 @@ describe('sqlite store', () => {
     expect((await stat(path.dirname(file))).mode & 0o777).to.equal(0o700);
     expect((await stat(file)).mode & 0o777).to.equal(0o600);
     expect((await stat(`${file}-wal`)).mode & 0o777).to.equal(0o600);
+    await store.appendAudit({
+      at: 1,
+      actor: undefined,
+      operation: 'Get',
+      objectId: undefined,
+      outcome: 'Success',
+      detail: {},
+    });
+    expect((await stat(auditFileFor(file))).mode & 0o777).to.equal(0o600);
+    expect((await stat(`${auditFileFor(file)}-wal`)).mode & 0o777).to.equal(0o600);
   });
 
   it('group-commits concurrent writes: 200 inserts in far fewer than 200 transactions', async () => {
@@ -147,12 +210,15 @@ describe('sqlite store', () => {
     await store.close();
     const db = new Database(file, { readonly: true });
     expect(schemaVersion(db)).to.equal(SCHEMA_VERSION);
-    expect(SCHEMA_VERSION).to.be.at.least(2);
-    const index = db
+    expect(SCHEMA_VERSION).to.be.at.least(3);
+    db.close();
+    // since version 3 the audit table and its index live in the audit file
+    const audit = new Database(auditFileFor(file), { readonly: true });
+    const index = audit
       .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name = 'audit_object'")
       .get();
     expect(index).to.not.equal(undefined);
-    db.close();
+    audit.close();
 
     store = await openSqliteStore(file);
     expect(await store.locate({ name: 'old-name' })).to.deep.equal(['legacy']);
@@ -201,6 +267,7 @@ describe('sqlite store', () => {
     await store.backup(dest);
     await during;
     expect((await stat(dest)).mode & 0o777).to.equal(0o600);
+    expect((await stat(auditFileFor(dest))).mode & 0o777).to.equal(0o600);
     const copy = await openSqliteStore(dest);
     try {
       for (const r of records) expectSameRecord(await copy.get(r.id), r);

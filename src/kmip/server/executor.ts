@@ -105,9 +105,25 @@ export interface ItemEvent {
   readonly index: number;
 }
 
+/**
+ * A message whose operations have run and whose answer waits for its audit
+ * records to become durable (ExecutorOptions.onItem).
+ */
+export interface StagedResponse {
+  /** never rejects */
+  readonly response: Promise<Buffer>;
+}
+
 export interface BatchExecutor {
   /** Never rejects: every problem becomes a KMIP response. */
   execute(frame: Uint8Array, client: ClientIdentity, signal: AbortSignal): Promise<Buffer>;
+  /**
+   * Runs the message's operations and resolves as soon as they are done, so
+   * that the connection can start its next message while this one's audit
+   * record is committed (pipelining clients then share group commits); the
+   * answer is `response`, ready only once onItem resolved. Never rejects.
+   */
+  stage(frame: Uint8Array, client: ClientIdentity, signal: AbortSignal): Promise<Buffer | StagedResponse>;
 }
 
 type ReasonName = keyof typeof ResultReason;
@@ -302,7 +318,7 @@ export function createBatchExecutor(opts: ExecutorOptions): BatchExecutor {
     client: ClientIdentity,
     signal: AbortSignal,
     extensionErrors: readonly (KmipError | undefined)[] = [],
-  ): Promise<Buffer> {
+  ): Promise<Buffer | StagedResponse> {
     const h = req.header;
     const resolved = resolveVersion(h.protocolVersion);
     if (!resolved.supported) {
@@ -392,22 +408,31 @@ export function createBatchExecutor(opts: ExecutorOptions): BatchExecutor {
         size += itemSize;
       }
       items.push(outcome.item);
-      if (
-        opts.onItem !== undefined &&
-        !(await report(opts.onItem, b, outcome.item, ctx, h.clientCorrelationValue, index))
-      ) {
-        // audit.failClosed (src/audit/index.ts): no answer the audit trail does not hold.
-        outcome = {
-          item: failure(
-            version,
-            b.operation,
-            b.uniqueBatchItemId,
-            'GeneralFailure',
-            'audit trail unavailable',
-          ),
-          failed: true,
-        };
-        items[items.length - 1] = outcome.item;
+      // audit.failClosed (src/audit/index.ts): no answer the audit trail does not hold.
+      const auditFailure = () =>
+        failure(version, b.operation, b.uniqueBatchItemId, 'GeneralFailure', 'audit trail unavailable');
+      if (opts.onItem !== undefined) {
+        const reported = report(opts.onItem, b, outcome.item, ctx, h.clientCorrelationValue, index);
+        const last =
+          index === req.batchItems.length - 1 ||
+          (outcome.failed && continuation !== BatchErrorContinuationOption.Continue);
+        if (last && journal === undefined) {
+          // Nothing after this item depends on its record: the message is done, its answer waits.
+          const at = items.length - 1;
+          return {
+            response: reported.then(
+              (ok) => {
+                if (!ok) items[at] = auditFailure();
+                return encodeResponse(version, items);
+              },
+              () => messageFailure(versionPair(version), 'GeneralFailure', GENERIC_FAILURE_MESSAGE),
+            ),
+          };
+        }
+        if (!(await reported)) {
+          outcome = { item: auditFailure(), failed: true };
+          items[items.length - 1] = outcome.item;
+        }
       }
       if (outcome.failed && continuation !== BatchErrorContinuationOption.Continue) {
         if (journal !== undefined) return encodeResponse(version, await undoBatch(journal, items));
@@ -473,35 +498,41 @@ export function createBatchExecutor(opts: ExecutorOptions): BatchExecutor {
     );
   }
 
-  return {
-    async execute(frame, client, signal) {
+  async function stage(
+    frame: Uint8Array,
+    client: ClientIdentity,
+    signal: AbortSignal,
+  ): Promise<Buffer | StagedResponse> {
+    try {
+      let message: TtlvItem;
       try {
-        let message: TtlvItem;
-        try {
-          message = decodeTtlv(frame, { maxDepth: opts.maxDepth });
-        } catch (e: unknown) {
-          log.info('undecodable request', {
-            client: client.commonName,
-            error: e instanceof Error ? e.message : 'unknown',
-          });
-          return messageFailure(
-            sniffProtocolVersion(frame),
-            'InvalidMessage',
-            'the message is not valid TTLV',
-          );
-        }
-        let req: RequestMessage;
-        try {
-          req = parseRequestMessage(message);
-        } catch (e: unknown) {
-          const text = isKmipError(e) ? e.message : 'malformed request message';
-          return messageFailure(peekProtocolVersion(message), 'InvalidMessage', text);
-        }
-        return await runMessage(req, client, signal, criticalExtensionErrors(message));
+        message = decodeTtlv(frame, { maxDepth: opts.maxDepth });
       } catch (e: unknown) {
-        log.error('request failed unexpectedly', { error: e instanceof Error ? e.stack : String(e) });
-        return messageFailure(sniffProtocolVersion(frame), 'GeneralFailure', GENERIC_FAILURE_MESSAGE);
+        log.info('undecodable request', {
+          client: client.commonName,
+          error: e instanceof Error ? e.message : 'unknown',
+        });
+        return messageFailure(sniffProtocolVersion(frame), 'InvalidMessage', 'the message is not valid TTLV');
       }
+      let req: RequestMessage;
+      try {
+        req = parseRequestMessage(message);
+      } catch (e: unknown) {
+        const text = isKmipError(e) ? e.message : 'malformed request message';
+        return messageFailure(peekProtocolVersion(message), 'InvalidMessage', text);
+      }
+      return await runMessage(req, client, signal, criticalExtensionErrors(message));
+    } catch (e: unknown) {
+      log.error('request failed unexpectedly', { error: e instanceof Error ? e.stack : String(e) });
+      return messageFailure(sniffProtocolVersion(frame), 'GeneralFailure', GENERIC_FAILURE_MESSAGE);
+    }
+  }
+
+  return {
+    stage,
+    async execute(frame, client, signal) {
+      const staged = await stage(frame, client, signal);
+      return Buffer.isBuffer(staged) ? staged : staged.response;
     },
   };
 }

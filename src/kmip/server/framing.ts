@@ -51,7 +51,11 @@ export interface FrameReaderOptions {
  */
 export class FrameReader {
   readonly #maxBody: number;
-  readonly #header = Buffer.alloc(FRAME_HEADER_LENGTH);
+  /**
+   * A header split across chunks; allocated on first need, since an idle
+   * connection (issue 8: thousands of them) never needs it.
+   */
+  #header: Buffer | undefined;
   #headerFilled = 0;
   #frame: Buffer | undefined;
   #frameFilled = 0;
@@ -93,14 +97,16 @@ export class FrameReader {
           frame = this.#start(chunk.subarray(off, off + FRAME_HEADER_LENGTH), bodyLength);
           off += FRAME_HEADER_LENGTH;
         } else {
+          this.#header ??= Buffer.allocUnsafeSlow(FRAME_HEADER_LENGTH);
+          const header = this.#header;
           const n = Math.min(FRAME_HEADER_LENGTH - this.#headerFilled, chunk.length - off);
-          chunk.copy(this.#header, this.#headerFilled, off, off + n);
+          chunk.copy(header, this.#headerFilled, off, off + n);
           this.#headerFilled += n;
           off += n;
           if (this.#headerFilled < FRAME_HEADER_LENGTH) break;
-          const bodyLength = this.#check(this.#header, 0);
+          const bodyLength = this.#check(header, 0);
           this.#headerFilled = 0;
-          frame = this.#start(this.#header, bodyLength);
+          frame = this.#start(header, bodyLength);
         }
       }
       const n = Math.min(frame.length - this.#frameFilled, chunk.length - off);

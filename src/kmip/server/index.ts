@@ -116,6 +116,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       ciphers: tlsCipherList(config.tls),
       minVersion: config.tls.minVersion,
       sessionTimeoutSeconds: config.tls.sessionTimeoutSeconds,
+      sessionTickets: config.tls.sessionTickets,
       maxMessageBytes: config.limits.maxMessageBytes,
       maxConnections: config.limits.maxConnections,
       idleTimeoutMs: config.limits.idleTimeoutMs,
@@ -128,7 +129,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       identityOf: listenerIdentityOf(config.auth),
     },
     (message, conn, signal) =>
-      executor.execute(
+      executor.stage(
         message,
         {
           commonName: firstValue(conn.peerCertificate?.subject?.CN),

@@ -1,6 +1,7 @@
 /**
  * The KMIP listener: mutually authenticated TLS (KMIP 1.x/2.x "TLS profiles"),
- * message framing, one message at a time per connection, timeouts, a
+ * message framing, one message at a time per connection (its answer may
+ * still be pending while the next one runs; answers leave in order), timeouts, a
  * connection cap, backpressure and graceful shutdown. It knows nothing of what
  * a message means: each frame goes to the MessageHandler and the Buffer it
  * returns is written back in order.
@@ -17,15 +18,38 @@ export interface ConnectionInfo {
   id: number;
   remoteAddress: string;
   remotePort: number;
-  peerCertificate: tls.DetailedPeerCertificate | undefined;
+  peerCertificate: PeerCertificate | undefined;
   tlsProtocol: string | null;
   sessionReused: boolean;
   /** whom the per-identity limits count this connection against (see ListenerOptions.identityOf) */
   identity: string;
 }
 
+/**
+ * A message that has run but whose answer is not ready yet (its audit record
+ * is being committed): the connection goes on with its next message and
+ * writes this answer, in order, when `response` resolves.
+ */
+export interface DeferredAnswer {
+  readonly response: Promise<Buffer>;
+}
+
+/**
+ * What a connection keeps of the client certificate. Not the whole
+ * getPeerCertificate() object: with its issuer chain it costs ~2.5 KB of heap
+ * per connection, and thousands of idle connections hold one each (issue 8).
+ */
+export type PeerCertificate = Pick<
+  tls.PeerCertificate,
+  'subject' | 'subjectaltname' | 'fingerprint256' | 'serialNumber' | 'raw'
+>;
+
 /** Answers one request message. Should never reject: a rejection closes the connection. */
-export type MessageHandler = (message: Buffer, conn: ConnectionInfo, signal: AbortSignal) => Promise<Buffer>;
+export type MessageHandler = (
+  message: Buffer,
+  conn: ConnectionInfo,
+  signal: AbortSignal,
+) => Promise<Buffer | DeferredAnswer>;
 
 /** What the TLS context is made of; {@link KmipListener.reloadTls} replaces it. */
 export interface TlsMaterial {
@@ -50,6 +74,13 @@ export interface ListenerOptions extends TlsMaterial {
   ciphersuites?: string;
   minVersion: 'TLSv1.2' | 'TLSv1.3';
   sessionTimeoutSeconds: number;
+  /**
+   * Session tickets (default true). false saves ~11 KB per idle connection
+   * (issue 8) but leaves TLS 1.3 clients without resumption: node cannot serve
+   * TLS 1.3 stateful tickets from the session cache. TLS 1.2 clients still
+   * resume through session IDs.
+   */
+  sessionTickets?: boolean;
   /** largest accepted request message, header included */
   maxMessageBytes: number;
   maxConnections: number;
@@ -96,6 +127,8 @@ const DEFAULT_DRAIN_TIMEOUT_MS = 10_000;
 const SESSION_ID_CONTEXT = 'kmip-server';
 /** Pipelined messages held per connection before reading pauses. */
 const MAX_QUEUED_MESSAGES = 16;
+/** Messages run whose answers are still pending, per connection, before the next waits. */
+const MAX_UNANSWERED = 16;
 /** Grace for the peer to answer our close_notify before the socket is destroyed. */
 const END_GRACE_MS = 2_000;
 const SESSION_CACHE_MAX = 10_000;
@@ -138,7 +171,9 @@ export function createKmipListener(
     honorCipherOrder: true,
     // Renegotiation is refused by OpenSSL here and by node per socket (disableRenegotiation):
     // a client-initiated renegotiation is a CPU-exhaustion lever and no KMIP client needs it.
-    secureOptions: cryptoConstants.SSL_OP_NO_RENEGOTIATION,
+    secureOptions:
+      cryptoConstants.SSL_OP_NO_RENEGOTIATION |
+      (opts.sessionTickets === false ? cryptoConstants.SSL_OP_NO_TICKET : 0),
     // Session resumption (Veeam and others rely on it): stateless tickets with a
     // per-process key, plus TLS 1.2 session IDs for clients that send no ticket.
     // The fixed session-id context keeps sessions from being resumed by another
@@ -177,7 +212,10 @@ export function createKmipListener(
   };
 
   server.on('newSession', (id: Buffer, data: Buffer, cb: () => void) => {
-    sessions.set(id.toString('hex'), data);
+    // OpenSSL reports every TLS 1.3 ticket here too (two per connection, each with
+    // the client certificate) under a dummy ID no client ever sends back: TLS 1.3
+    // resumes from the stateless ticket alone. Kept, they cost ~2 KB per connection.
+    if (!isTls13Session(data)) sessions.set(id.toString('hex'), data);
     cb();
   });
   server.on('resumeSession', (id: Buffer, cb: (err: Error | null, data: Buffer | null) => void) => {
@@ -231,12 +269,12 @@ export function createKmipListener(
     handshaking.delete(socketKey(socket.remoteAddress, socket.remotePort));
     // RFC 5746 secure renegotiation is still renegotiation: refuse it (issue 7, TLS hardening).
     socket.disableRenegotiation();
-    const cert = socket.getPeerCertificate(true);
+    const cert = socket.getPeerCertificate(false);
     const base = {
       id: ++nextId,
       remoteAddress: socket.remoteAddress ?? '',
       remotePort: socket.remotePort ?? 0,
-      peerCertificate: cert && Object.keys(cert).length > 0 ? cert : undefined,
+      peerCertificate: cert && Object.keys(cert).length > 0 ? keptCertificate(cert) : undefined,
       tlsProtocol: socket.getProtocol(),
       sessionReused: socket.isSessionReused(),
     };
@@ -362,8 +400,12 @@ export function createKmipListener(
 class Connection {
   readonly #reader: FrameReader;
   readonly #queue: Buffer[] = [];
-  readonly #abort = new AbortController();
+  /** created when a message first needs a signal: an idle connection never does */
+  #abort: AbortController | undefined;
   #busy = false;
+  /** answers not yet written, in request order */
+  #unanswered = 0;
+  #answers: Promise<void> = Promise.resolve();
   #closed = false;
   #draining = false;
   #peerEnded = false;
@@ -400,13 +442,21 @@ class Connection {
     socket.on('close', () => this.#onClosed());
   }
 
+  #signal(): AbortSignal {
+    if (!this.#abort) {
+      this.#abort = new AbortController();
+      if (this.#closed) this.#abort.abort();
+    }
+    return this.#abort.signal;
+  }
+
   /** Graceful shutdown: finish the message in progress, read no more, then end. */
   drain(): void {
     if (this.#closed || this.#draining) return;
     this.#draining = true;
     this.#queue.length = 0;
     this.#setPaused(true);
-    if (!this.#busy) this.#end();
+    this.#endWhenIdle();
   }
 
   destroy(): void {
@@ -448,33 +498,65 @@ class Connection {
           // Delaying, not refusing: KMIP 1.x has no result reason for it (Server Limit
           // Exceeded is KMIP 2.0+), and a delayed client backs off by itself.
           try {
-            await sleep(waitMs, undefined, { signal: this.#abort.signal });
+            await sleep(waitMs, undefined, { signal: this.#signal() });
           } catch {
             return;
           }
           if (this.#closed || this.#draining) return;
         }
-        let response: Buffer;
+        let answer: Buffer | DeferredAnswer;
         try {
-          response = await this.handler(message, this.info, this.#abort.signal);
+          answer = await this.handler(message, this.info, this.#signal());
         } catch (e) {
-          if (!this.#closed) {
-            this.log.error('message handler failed; closing connection', {
-              conn: this.info.id,
-              code: errorCode(e),
-              error: e instanceof Error ? e.message : String(e),
-            });
-          }
-          this.destroy();
+          this.#handlerFailed(e);
           return;
         }
         if (this.#closed) return;
-        this.#send(response);
+        if (Buffer.isBuffer(answer) && this.#unanswered === 0) this.#send(answer);
+        else this.#answerInOrder(Buffer.isBuffer(answer) ? answer : answer.response);
+        if (this.#unanswered >= MAX_UNANSWERED) await this.#answers;
       }
     } finally {
       this.#busy = false;
-      if ((this.#draining || this.#peerEnded) && !this.#closed) this.#end();
+      this.#endWhenIdle();
     }
+  }
+
+  #answerInOrder(response: Buffer | Promise<Buffer>): void {
+    this.#unanswered++;
+    this.#answers = this.#answers
+      .then(() => response)
+      .then(
+        (buf) => {
+          this.#unanswered--;
+          if (this.#closed) return;
+          this.#send(buf);
+          this.#endWhenIdle();
+        },
+        (e: unknown) => {
+          this.#unanswered--;
+          this.#handlerFailed(e);
+        },
+      );
+  }
+
+  #handlerFailed(e: unknown): void {
+    // the answers already written this tick still go out
+    if (this.#corked) this.socket.uncork();
+    if (!this.#closed) {
+      this.log.error('message handler failed; closing connection', {
+        conn: this.info.id,
+        code: errorCode(e),
+        error: e instanceof Error ? e.message : String(e),
+      });
+    }
+    this.destroy();
+  }
+
+  /** After a drain or the peer's end: close once every message read has been answered. */
+  #endWhenIdle(): void {
+    if ((this.#draining || this.#peerEnded) && !this.#busy && this.#unanswered === 0 && !this.#closed)
+      this.#end();
   }
 
   #send(response: Buffer): void {
@@ -542,11 +624,18 @@ class Connection {
   #onPeerEnd(): void {
     this.#peerEnded = true;
     this.#clearReadTimer();
-    if (!this.#busy) this.#end();
+    this.#endWhenIdle();
   }
 
   #onIdle(): void {
-    if (this.#busy || this.#queue.length > 0 || this.#reader.inMessage || this.#closed) return;
+    if (
+      this.#busy ||
+      this.#unanswered > 0 ||
+      this.#queue.length > 0 ||
+      this.#reader.inMessage ||
+      this.#closed
+    )
+      return;
     this.log.debug('closing idle connection', { conn: this.info.id });
     this.#end();
   }
@@ -571,7 +660,7 @@ class Connection {
     this.#closed = true;
     this.#clearReadTimer();
     if (this.#endTimer) clearTimeout(this.#endTimer);
-    this.#abort.abort();
+    this.#abort?.abort();
     this.#queue.length = 0;
     const drained = this.#drained;
     this.#drained = undefined;
@@ -706,10 +795,28 @@ class SessionCache {
   }
 }
 
+function keptCertificate(cert: tls.PeerCertificate): PeerCertificate {
+  const { subject, subjectaltname, fingerprint256, serialNumber, raw } = cert;
+  return { subject, subjectaltname, fingerprint256, serialNumber, raw };
+}
+
 function defaultIdentity(conn: Omit<ConnectionInfo, 'identity'>): string {
   const cn = conn.peerCertificate?.subject?.CN;
   const first = Array.isArray(cn) ? cn[0] : cn;
   return first ?? conn.peerCertificate?.fingerprint256 ?? conn.remoteAddress;
+}
+
+/** A serialized SSL_SESSION (DER: SEQUENCE { INTEGER 1, INTEGER protocol version, ... }) of TLS 1.3. */
+export function isTls13Session(der: Buffer): boolean {
+  if (der[0] !== 0x30 || der.length < 4) return false;
+  const lengthByte = der[1] ?? 0;
+  const off = 2 + (lengthByte & 0x80 ? lengthByte & 0x7f : 0) + 3; // past the length and INTEGER 1
+  return (
+    der[off] === 0x02 &&
+    der[off + 1] === 0x02 &&
+    der.length >= off + 4 &&
+    der.readUInt16BE(off + 2) === 0x0304
+  );
 }
 
 function socketKey(address: string | undefined, port: number | undefined): string {

@@ -1,4 +1,4 @@
-import { chmod, mkdir, open } from 'node:fs/promises';
+import { chmod, mkdir, open, stat } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -20,7 +20,15 @@ import {
   VersionConflictError,
   type WriteOp,
 } from '../types.js';
-import { migrate, SchemaTooNewError } from './schema.js';
+import {
+  AUDIT_FILE_SINCE,
+  AUDIT_SCHEMA,
+  attachAuditFile,
+  auditFileFor,
+  migrate,
+  SchemaTooNewError,
+  schemaVersion,
+} from './schema.js';
 import {
   type BatchResult,
   BatchWriter,
@@ -49,6 +57,8 @@ export interface SqliteStoreStats {
   commits: number;
   /** write operations (insert, update, atomic, audit, KEK) acknowledged or failed */
   ops: number;
+  /** Gets answered from the decoded records of recent Gets */
+  recentHits: number;
 }
 
 interface ObjectRow {
@@ -107,6 +117,8 @@ interface WriterHandle {
  */
 const MAX_BATCH = 256;
 const READ_BATCH = 256;
+/** Decoded objects kept for repeated Gets (see SqliteStore.get): a few MB. */
+const RECENT_MAX = 16_384;
 const STATEMENT_CACHE = 128;
 
 const OBJECT_COLUMNS =
@@ -126,6 +138,7 @@ function prepareStatements(db: Database.Database) {
   const p = <R = unknown>(sql: string) => db.prepare<unknown[], R>(sql);
   return {
     getObject: p<ObjectRow>(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE id = ?`),
+    dataVersion: db.prepare<[], number>('PRAGMA main.data_version').pluck(),
     objectsAfter: p<ObjectRow>(`SELECT ${OBJECT_COLUMNS} FROM objects WHERE seq > ? ORDER BY seq LIMIT ?`),
     names: p<{ name: string }>('SELECT name FROM object_names WHERE oid = ? ORDER BY pos'),
     groups: p<{ grp: string }>('SELECT grp FROM object_groups WHERE oid = ? ORDER BY pos'),
@@ -136,10 +149,10 @@ function prepareStatements(db: Database.Database) {
       'SELECT name, value FROM object_custom WHERE oid = ? ORDER BY rowid',
     ),
     auditAfter: p<AuditRow>(
-      'SELECT seq, at, actor, operation, object_id, outcome, detail FROM audit WHERE seq > ? ORDER BY seq LIMIT ?',
+      `SELECT seq, at, actor, operation, object_id, outcome, detail FROM ${AUDIT_SCHEMA}.audit WHERE seq > ? ORDER BY seq LIMIT ?`,
     ),
     lastAudit: p<AuditRow>(
-      'SELECT seq, at, actor, operation, object_id, outcome, detail FROM audit ORDER BY seq DESC LIMIT 1',
+      `SELECT seq, at, actor, operation, object_id, outcome, detail FROM ${AUDIT_SCHEMA}.audit ORDER BY seq DESC LIMIT 1`,
     ),
     getKek: p<KekRow>('SELECT id, master_key_id, wrapped, created_at, active FROM keks WHERE id = ?'),
     listKeks: p<KekRow>(
@@ -152,8 +165,10 @@ type Statements = ReturnType<typeof prepareStatements>;
 
 export class SqliteStore implements ObjectStore {
   readonly kind = 'sqlite' as const;
-  readonly stats: SqliteStoreStats = { commits: 0, ops: 0 };
+  readonly stats: SqliteStoreStats = { commits: 0, ops: 0, recentHits: 0 };
   readonly file: string;
+  /** the audit trail's own file beside `file` (auditFileFor: kmip.db → kmip-audit.db) */
+  readonly auditFile: string;
 
   readonly #db: Database.Database;
   readonly #log: Logger;
@@ -168,11 +183,15 @@ export class SqliteStore implements ObjectStore {
   readonly #backups = new Set<Promise<unknown>>();
   readonly #locateCache = new Map<string, Database.Statement>();
   readonly #s: Statements;
+  /** records of recent Gets, valid while the objects file's data_version is #recentVersion */
+  readonly #recent = new Map<string, ObjectRecord>();
+  #recentVersion = -1;
 
   /** @internal use openSqliteStore */
-  constructor(db: Database.Database, file: string, log: Logger, writer: WriterHandle) {
+  constructor(db: Database.Database, file: string, auditFile: string, log: Logger, writer: WriterHandle) {
     this.#db = db;
     this.file = file;
+    this.auditFile = auditFile;
     this.#log = log;
     this.#writer = writer;
     this.#s = prepareStatements(db);
@@ -182,8 +201,34 @@ export class SqliteStore implements ObjectStore {
 
   async get(id: string, opts: GetOptions = {}): Promise<ObjectRecord | undefined> {
     return this.#read('get', () => {
+      const indexFields = opts.indexFields ?? true;
+      if (indexFields) {
+        const row = this.#s.getObject.get(id);
+        return row === undefined ? undefined : this.#toRecord(row, true);
+      }
+      // PRAGMA data_version changes with every commit to the objects file by any other
+      // connection (the writer thread's, another worker's), never with the audit file's:
+      // while it holds, the decoded record is current. Read before the row, so a commit
+      // in between can only make the cached record newer than the version it is filed under.
+      const dataVersion = this.#s.dataVersion.get();
+      if (dataVersion !== this.#recentVersion) {
+        this.#recent.clear();
+        this.#recentVersion = dataVersion ?? -1;
+      }
+      const hit = this.#recent.get(id);
+      if (hit !== undefined) {
+        this.stats.recentHits++;
+        return hit;
+      }
       const row = this.#s.getObject.get(id);
-      return row === undefined ? undefined : this.#toRecord(row, opts.indexFields ?? true);
+      if (row === undefined) return undefined;
+      const record = this.#toRecord(row, false);
+      if (this.#recent.size >= RECENT_MAX) {
+        const oldest = this.#recent.keys().next();
+        if (oldest.done !== true) this.#recent.delete(oldest.value);
+      }
+      this.#recent.set(id, record);
+      return record;
     });
   }
 
@@ -294,16 +339,27 @@ export class SqliteStore implements ObjectStore {
   }
 
   /**
-   * Online, consistent copy of the whole database into `destFile` (mode 0600),
-   * page by page without blocking the event loop for long. Not part of
-   * ObjectStore: see src/store/backup.ts for the backend-independent form.
+   * Online copy of the store into `destFile` and its audit file beside it
+   * (auditFileFor(destFile)), both mode 0600, page by page without blocking the
+   * event loop for long. Each file is a consistent snapshot; the audit file is
+   * copied first, so that every object an audit record names (a segment's key)
+   * is in the later copy of the main file. Not part of ObjectStore: see
+   * src/store/backup.ts for the backend-independent form.
    */
   async backup(destFile: string): Promise<void> {
     if (this.#closed) throw new StoreUnavailableError('storage unavailable: the store is closed');
     const dest = path.resolve(destFile);
+    const auditDest = auditFileFor(dest);
     await mkdir(path.dirname(dest), { recursive: true, mode: 0o700 });
+    await this.#backupSchema(AUDIT_SCHEMA, auditDest);
+    await this.#backupSchema('main', dest);
+  }
+
+  async #backupSchema(schema: string, dest: string): Promise<void> {
     await createPrivateFile(dest);
-    const run = this.#db.backup(dest);
+    // `attached` is an option of better-sqlite3's backup() that @types/better-sqlite3 lacks
+    const backup = this.#db.backup as unknown as (file: string, o: { attached: string }) => Promise<unknown>;
+    const run = backup.call(this.#db, dest, { attached: schema });
     this.#backups.add(run);
     try {
       await run;
@@ -320,9 +376,12 @@ export class SqliteStore implements ObjectStore {
     return this.#closing;
   }
 
-  /** For tests: the value of a PRAGMA. */
-  pragma(name: 'journal_mode' | 'synchronous' | 'foreign_keys' | 'busy_timeout'): unknown {
-    return this.#db.pragma(name, { simple: true });
+  /** For tests: the value of a PRAGMA on the read connection, for the main file or the audit file. */
+  pragma(
+    name: 'journal_mode' | 'synchronous' | 'foreign_keys' | 'busy_timeout' | 'data_version',
+    schema: 'main' | typeof AUDIT_SCHEMA = 'main',
+  ): unknown {
+    return this.#db.pragma(`${schema}.${name}`, { simple: true });
   }
 
   async #close(): Promise<void> {
@@ -587,8 +646,13 @@ function tsxApi(): string {
 }
 
 /** A worker thread running writer-thread.ts; its failure fails the pending batch and every later write. */
-async function startWriterThread(file: string, busyTimeoutMs: number, log: Logger): Promise<WriterHandle> {
-  const data: WriterData = { file, busyTimeoutMs };
+async function startWriterThread(
+  file: string,
+  auditFile: string,
+  busyTimeoutMs: number,
+  log: Logger,
+): Promise<WriterHandle> {
+  const data: WriterData = { file, auditFile, busyTimeoutMs };
   // Under tsx (tests, `node --import tsx`) the worker's loader is not inherited: register it first.
   const worker = WRITER_THREAD.pathname.endsWith('.ts')
     ? new Worker(
@@ -682,12 +746,16 @@ async function createPrivateFile(file: string): Promise<void> {
 }
 
 /**
- * Opens (creating if needed) the SQLite store in `file`: directory mode 0700,
- * file mode 0600, WAL, migrations applied.
+ * Opens (creating if needed) the SQLite store in `file` and its audit file
+ * beside it (auditFileFor: `kmip.db` → `kmip-audit.db`): directory mode 0700,
+ * files mode 0600, WAL, migrations applied. Objects, KEKs and meta stay in
+ * `file`; only the audit trail is in the audit file, so that the audit record
+ * of every request does not invalidate the read connection's cache of `file`.
  */
 export async function openSqliteStore(file: string, opts: SqliteStoreOptions = {}): Promise<SqliteStore> {
   const log = opts.log ?? silentLogger;
   const abs = path.resolve(file);
+  const auditAbs = auditFileFor(abs);
   await mkdir(path.dirname(abs), { recursive: true, mode: 0o700 });
   // created here with 0600 so that the database never exists world-readable; SQLite
   // gives its -wal and -shm files the mode of the database file
@@ -698,10 +766,27 @@ export async function openSqliteStore(file: string, opts: SqliteStoreOptions = {
     db = new Database(abs, { timeout: opts.busyTimeoutMs ?? 5000 });
     const mode = db.pragma('journal_mode = WAL', { simple: true });
     if (mode !== 'wal') throw new Error(`journal_mode is ${String(mode)}, not wal`);
+    const version = schemaVersion(db);
+    // a store that already has its audit file never gets a new, empty one: that
+    // would hide a lost (or not restored) trail behind a fresh start
+    if (version >= AUDIT_FILE_SINCE && !(await exists(auditAbs)))
+      throw new StoreUnavailableError(
+        `storage unavailable: the audit file ${auditAbs} of the SQLite store ${abs} is missing`,
+      );
+    await createPrivateFile(auditAbs);
+    attachAuditFile(db, auditAbs);
+    const auditMode = db.pragma(`${AUDIT_SCHEMA}.journal_mode = WAL`, { simple: true });
+    if (auditMode !== 'wal') throw new Error(`audit journal_mode is ${String(auditMode)}, not wal`);
+    if (version === 0 && hasAuditRows(db))
+      throw new StoreUnavailableError(
+        `storage unavailable: the audit file ${auditAbs} holds records but the SQLite store ${abs} is new`,
+      );
     // WAL with synchronous=NORMAL fsyncs only at checkpoints: a commit that was
     // acknowledged can vanish on power loss. FULL fsyncs the WAL at every commit,
     // so an acknowledged write is durable; group commit pays that fsync once per batch.
+    // (synchronous is per schema: the audit file gets it too)
     db.pragma('synchronous = FULL');
+    db.pragma(`${AUDIT_SCHEMA}.synchronous = FULL`);
     db.pragma('foreign_keys = ON');
     // the default 2 MB page cache thrashes on random UUID index keys beyond ~10^4 objects
     db.pragma('cache_size = -65536');
@@ -711,22 +796,39 @@ export async function openSqliteStore(file: string, opts: SqliteStoreOptions = {
     // commits is copied back to the database once per checkpoint, not once per commit
     db.pragma('wal_autocheckpoint = 10000');
     const { from, to } = migrate(db);
-    if (from !== to) log.info('store schema migrated', { file: abs, from, to });
+    if (from !== to) log.info('store schema migrated', { file: abs, auditFile: auditAbs, from, to });
     const busyTimeoutMs = opts.busyTimeoutMs ?? 5000;
     if (opts.writer === 'inline') {
       const wdb = new Database(abs, { timeout: busyTimeoutMs });
-      configureWriteConnection(wdb);
+      configureWriteConnection(wdb, auditAbs);
       writer = inlineWriter(wdb);
-    } else writer = await startWriterThread(abs, busyTimeoutMs, log);
-    return new SqliteStore(db, abs, log, writer);
+    } else writer = await startWriterThread(abs, auditAbs, busyTimeoutMs, log);
+    return new SqliteStore(db, abs, auditAbs, log, writer);
   } catch (e) {
     await writer?.close().catch(() => undefined);
     db?.close();
     if (e instanceof SchemaTooNewError) throw new StoreUnavailableError(e.message);
+    if (e instanceof StoreUnavailableError) throw e;
     log.debug('cannot open the sqlite store', {
       file: abs,
       error: e instanceof Error ? e.message : String(e),
     });
     throw new StoreUnavailableError(`storage unavailable: cannot open the SQLite store ${abs}`);
   }
+}
+
+async function exists(file: string): Promise<boolean> {
+  try {
+    await stat(file);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function hasAuditRows(db: Database.Database): boolean {
+  const table = db
+    .prepare(`SELECT 1 FROM ${AUDIT_SCHEMA}.sqlite_master WHERE type = 'table' AND name = 'audit'`)
+    .get();
+  return table !== undefined && db.prepare(`SELECT 1 FROM ${AUDIT_SCHEMA}.audit LIMIT 1`).get() !== undefined;
 }

@@ -23,7 +23,7 @@ let db: Database.Database | undefined;
 let writer: BatchWriter | undefined;
 try {
   db = new Database(data.file, { timeout: data.busyTimeoutMs });
-  configureWriteConnection(db);
+  configureWriteConnection(db, data.auditFile);
   writer = new BatchWriter(db);
   post({ type: 'ready' });
 } catch (e) {

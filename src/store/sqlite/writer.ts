@@ -16,6 +16,7 @@ import {
   VersionConflictError,
   type WriteOp,
 } from '../types.js';
+import { AUDIT_SCHEMA, attachAuditFile } from './schema.js';
 
 /** One queued write; the unit that succeeds or fails on its own within a batch. */
 export type WriterJob =
@@ -49,6 +50,8 @@ export type FromWriter =
 
 export interface WriterData {
   readonly file: string;
+  /** the audit trail's file (schema.ts, auditFileFor), attached as `audit` */
+  readonly auditFile: string;
   readonly busyTimeoutMs: number;
 }
 
@@ -68,11 +71,15 @@ function blob(u: Uint8Array): Buffer {
   return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
 }
 
-/** Pragmas of the write connection: see openSqliteStore for why each is set. */
-export function configureWriteConnection(db: Database.Database): void {
+/** Attachment and pragmas of the write connection: see openSqliteStore for why each is set. */
+export function configureWriteConnection(db: Database.Database, auditFile: string): void {
+  attachAuditFile(db, auditFile);
+  // synchronous and cache_size are per schema: the audit file gets its own
   db.pragma('synchronous = FULL');
+  db.pragma(`${AUDIT_SCHEMA}.synchronous = FULL`);
   db.pragma('foreign_keys = ON');
   db.pragma('cache_size = -65536');
+  db.pragma(`${AUDIT_SCHEMA}.cache_size = -16384`);
   db.pragma('temp_store = MEMORY');
   db.pragma('wal_autocheckpoint = 10000');
 }
@@ -247,7 +254,7 @@ function prepare(db: Database.Database) {
     insertDate: p('INSERT INTO object_dates (oid, field, value) VALUES (?, ?, ?)'),
     insertCustom: p('INSERT INTO object_custom (oid, name, pos, value) VALUES (?, ?, ?, ?)'),
     insertAudit: p(
-      'INSERT INTO audit (at, actor, operation, object_id, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)',
+      `INSERT INTO ${AUDIT_SCHEMA}.audit (at, actor, operation, object_id, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)`,
     ),
     putKek: p(
       `INSERT INTO keks (id, master_key_id, wrapped, created_at, active) VALUES (?, ?, ?, ?, ?)

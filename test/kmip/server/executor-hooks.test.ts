@@ -121,4 +121,45 @@ describe('kmip/server executor hooks', () => {
     expect(results(await ok.execute(query(1), client, signal))[0]?.status).to.equal(ResultStatus.Success);
     expect(principals).to.deep.equal(['id:alice@blue']);
   });
+
+  it('stage() resolves once the items ran; the answer waits for the last record to be durable', async () => {
+    const pending: (() => void)[] = [];
+    const recorded: number[] = [];
+    const ex = executor({
+      onItem: (e) =>
+        new Promise<void>((resolve) => {
+          recorded.push(e.index);
+          pending.push(resolve);
+        }),
+    });
+    const staged = ex.stage(query(2), client, signal);
+    // the first item's record is awaited before the second item runs
+    await new Promise((r) => setImmediate(r));
+    expect(recorded).to.deep.equal([0]);
+    pending.shift()?.();
+    const s = await staged;
+    expect(Buffer.isBuffer(s), 'a deferred answer').to.equal(false);
+    if (Buffer.isBuffer(s)) return;
+    expect(recorded).to.deep.equal([0, 1]);
+    let answered = false;
+    void s.response.then(() => {
+      answered = true;
+    });
+    await new Promise((r) => setImmediate(r));
+    expect(answered, 'not answered before the record is durable').to.equal(false);
+    pending.shift()?.();
+    expect(results(await s.response).map((x) => x.status)).to.deep.equal([
+      ResultStatus.Success,
+      ResultStatus.Success,
+    ]);
+  });
+
+  it('a deferred record that cannot be written fails its item (audit.failClosed)', async () => {
+    const ex = executor({ onItem: () => Promise.reject(new Error('disk full')) });
+    const s = await ex.stage(query(1), client, signal);
+    const resp = Buffer.isBuffer(s) ? s : await s.response;
+    expect(results(resp)).to.deep.equal([
+      { status: ResultStatus.OperationFailed, reason: ResultReason.GeneralFailure },
+    ]);
+  });
 });

@@ -94,6 +94,21 @@ describe('kmip/server/framing FrameReader', () => {
     expect(out[0]?.equals(f)).to.equal(true);
   });
 
+  it('keeps consecutive messages apart when each header is split across chunks', () => {
+    const f1 = frame(body);
+    const f2 = frame(Buffer.from('second message body'));
+    const r = new FrameReader({ maxMessageBytes: 1024 });
+    const out = pushAll(r, [
+      f1.subarray(0, 5),
+      f1.subarray(5),
+      f2.subarray(0, 2),
+      f2.subarray(2, 7),
+      f2.subarray(7),
+    ]);
+    expect(out.map((b) => b.toString('hex'))).to.deep.equal([f1.toString('hex'), f2.toString('hex')]);
+    expect(r.inMessage).to.equal(false);
+  });
+
   it('accepts a message exactly at the maximum size', () => {
     const f = frame(Buffer.alloc(56));
     const r = new FrameReader({ maxMessageBytes: 64 });

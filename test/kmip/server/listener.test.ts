@@ -373,6 +373,55 @@ describe('kmip/server/listener', function () {
       client.socket.destroy();
     });
 
+    it('runs the next message while an answer is deferred, and writes answers in request order only once ready', async () => {
+      const ran: number[] = [];
+      const release = new Map<number, () => void>();
+      const { port } = await start({}, async (m) => {
+        const seq = seqOf(m);
+        ran.push(seq);
+        const ready = new Promise<void>((r) => release.set(seq, r));
+        return { response: ready.then(() => echo(m)) };
+      });
+      const client = await connect(port);
+      client.socket.write(Buffer.concat([request(1), request(2), request(3)]));
+      await waitUntil(() => ran.length === 3, 5000, 'all three messages to run');
+      expect(ran).to.deep.equal([1, 2, 3]);
+      // the later answers are ready first: they must wait for the first
+      release.get(3)?.();
+      release.get(2)?.();
+      await delay(100);
+      expect(client.responses, 'no answer before the first is ready').to.have.length(0);
+      release.get(1)?.();
+      const responses = await client.waitFor(3);
+      expect(responses.map(seqOf)).to.deep.equal([1, 2, 3]);
+      client.socket.destroy();
+    });
+
+    it('keeps order between immediate and deferred answers, and answers all before a half-close ends', async () => {
+      const { port } = await start({}, async (m) => {
+        const seq = seqOf(m);
+        if (seq % 2 === 0) return echo(m);
+        return { response: delay(30).then(() => echo(m)) };
+      });
+      const client = await connect(port);
+      client.socket.end(Buffer.concat([1, 2, 3, 4, 5].map((i) => request(i))));
+      await client.closed;
+      expect(client.responses.map(seqOf)).to.deep.equal([1, 2, 3, 4, 5]);
+    });
+
+    it('closes the connection when a deferred answer rejects', async () => {
+      const log = recordingLogger();
+      const { port } = await start(
+        {},
+        async (m) => (seqOf(m) === 2 ? { response: Promise.reject(new Error('boom')) } : echo(m)),
+        log,
+      );
+      const client = await connect(port);
+      client.socket.write(Buffer.concat([request(1), request(2), request(3)]));
+      await client.closed;
+      expect(client.responses.map(seqOf)).to.deep.equal([1]);
+    });
+
     for (const version of ['TLSv1.2', 'TLSv1.3'] as const) {
       it(`answers every message sent before the client half-closes (${version})`, async () => {
         const { port } = await start({}, async (m) => {
