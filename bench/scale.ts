@@ -14,7 +14,9 @@
  *       sampling the server's RSS every 10 s; reports the samples and the
  *       growth between the first and the last third of the run
  *
- * Common: --workers N (server.workers of the spawned server), --json.
+ * Common: --workers N (server.workers of the spawned server), --compiled (run
+ * dist/cli/main.js as `npm start` does; `npm run build` first), --no-session-tickets
+ * (tls.sessionTickets: false), --json.
  */
 
 import { randomBytes } from 'node:crypto';
@@ -47,6 +49,8 @@ interface Options {
   rate: number;
   preload: number;
   workers: number | undefined;
+  compiled: boolean;
+  sessionTickets: boolean;
   json: boolean;
 }
 
@@ -64,6 +68,8 @@ function parse(argv: readonly string[]): Options {
     rate: 2000,
     preload: 2000,
     workers: undefined,
+    compiled: false,
+    sessionTickets: true,
     json: false,
   };
   for (let i = 1; i < argv.length; i++) {
@@ -82,6 +88,8 @@ function parse(argv: readonly string[]): Options {
     else if (a === '--workers') o.workers = n();
     else if (a === '--procs') o.procs = n();
     else if (a === '--json') o.json = true;
+    else if (a === '--compiled') o.compiled = true;
+    else if (a === '--no-session-tickets') o.sessionTickets = false;
     else throw new Error(`unknown option ${a}`);
   }
   return o;
@@ -322,8 +330,12 @@ async function main(): Promise<void> {
     server = await spawnLocal({
       dataDir,
       ...(o.workers === undefined ? {} : { workers: o.workers }),
+      compiled: o.compiled,
       // every bench connection is the admin identity: lift the per-identity cap
-      extraConfig: { limits: { maxConnectionsPerIdentity: 0, maxConnections: 100_000 } },
+      extraConfig: {
+        limits: { maxConnectionsPerIdentity: 0, maxConnections: 100_000 },
+        ...(o.sessionTickets ? {} : { tls: { sessionTickets: false } }),
+      },
     });
     const [ca, cert, key] = await Promise.all([
       readFile(server.pki.ca),
@@ -345,6 +357,8 @@ async function main(): Promise<void> {
     const out = {
       cmd: o.cmd,
       workers: o.workers ?? 'default (one per core)',
+      server: o.compiled ? 'dist (compiled)' : 'tsx',
+      sessionTickets: o.sessionTickets,
       ...result,
       serverCpuPercent:
         cpu0 === undefined || cpu1 === undefined ? undefined : Math.round(((cpu1 - cpu0) / wall) * 100),

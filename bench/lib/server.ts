@@ -18,6 +18,8 @@ import { ensureDevPki } from '../../src/pki/index.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const MAIN = path.join(repoRoot, 'src/cli/main.ts');
+/** what `npm start` runs: the build of `npm run build` */
+const COMPILED_MAIN = path.join(repoRoot, 'dist/cli/main.js');
 const START_TIMEOUT_MS = 60_000;
 const STOP_TIMEOUT_MS = 20_000;
 
@@ -49,6 +51,8 @@ export interface LocalServerOptions {
   hsm?: 'software' | 'pkcs11';
   /** further configuration of the spawned server (merged at the top level of its file) */
   extraConfig?: Record<string, unknown>;
+  /** run dist/cli/main.js (`npm run build` first), as `npm start` does, instead of the sources under tsx */
+  compiled?: boolean;
 }
 
 /** The hsm.* section for `opts.hsm`; a SoftHSM2 token shared with a spawned server through SOFTHSM2_CONF. */
@@ -105,15 +109,19 @@ export async function spawnLocal(opts: LocalServerOptions): Promise<ServerUnderT
     }),
   );
   const nodeArgs = opts.cpuProfDir === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', opts.cpuProfDir];
-  const child = spawn(
-    process.execPath,
-    [...nodeArgs, '--import', 'tsx', MAIN, 'start', '--config', configFile],
-    {
-      cwd: repoRoot,
-      env: { ...process.env, KMIP_LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  if (opts.compiled === true) {
+    try {
+      await readFile(COMPILED_MAIN);
+    } catch {
+      throw new Error(`${COMPILED_MAIN} is missing: run \`npm run build\` first`);
+    }
+  }
+  const entry = opts.compiled === true ? [COMPILED_MAIN] : ['--import', 'tsx', MAIN];
+  const child = spawn(process.execPath, [...nodeArgs, ...entry, 'start', '--config', configFile], {
+    cwd: repoRoot,
+    env: { ...process.env, KMIP_LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   let output = '';
   const port = await new Promise<number>((resolve, reject) => {
