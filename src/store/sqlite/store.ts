@@ -33,8 +33,10 @@ import {
   type BatchResult,
   BatchWriter,
   configureWriteConnection,
+  encodeBatch,
   type FromWriter,
   type ToWriter,
+  type WriterBatch,
   type WriterData,
   type WriterError,
   type WriterJob,
@@ -106,7 +108,7 @@ interface Job {
 /** Where batches are written: a worker thread, or this thread (BatchWriter on a second connection). */
 interface WriterHandle {
   /** writes the batch; calls back with the result (at once when inline) */
-  send(jobs: readonly WriterJob[], done: (r: BatchResult) => void): void;
+  send(batch: WriterBatch, done: (r: BatchResult) => void): void;
   close(): Promise<void>;
 }
 
@@ -447,19 +449,16 @@ export class SqliteStore implements ObjectStore {
     }
     this.#inflight = true;
     this.stats.ops += batch.length;
-    this.#writer.send(
-      batch.map((j) => j.job),
-      (result) => {
-        this.#inflight = false;
-        this.#settle(batch, result);
-        if (this.#closed) this.#pump();
-        else if (this.#queue.length > 0) this.#schedule();
-        else {
-          this.#drained?.();
-          this.#drained = undefined;
-        }
-      },
-    );
+    this.#writer.send(encodeBatch(batch.map((j) => j.job)), (result) => {
+      this.#inflight = false;
+      this.#settle(batch, result);
+      if (this.#closed) this.#pump();
+      else if (this.#queue.length > 0) this.#schedule();
+      else {
+        this.#drained?.();
+        this.#drained = undefined;
+      }
+    });
   }
 
   #settle(batch: readonly Job[], result: BatchResult): void {
@@ -700,7 +699,7 @@ async function startWriterThread(
   }
   worker.unref();
   return {
-    send(jobs, done) {
+    send(batch, done) {
       if (dead !== undefined) {
         done({ committed: false, error: dead });
         return;
@@ -708,7 +707,7 @@ async function startWriterThread(
       const id = nextId++;
       pending.set(id, done);
       worker.ref();
-      const m: ToWriter = { type: 'batch', id, jobs };
+      const m: ToWriter = { type: 'batch', id, jobs: batch.jobs, audit: batch.audit };
       worker.postMessage(m);
     },
     async close() {
@@ -728,7 +727,7 @@ async function startWriterThread(
 function inlineWriter(db: Database.Database): WriterHandle {
   const writer = new BatchWriter(db);
   return {
-    send: (jobs, done) => done(writer.run(jobs)),
+    send: (batch, done) => done(writer.run(batch)),
     close: async () => {
       db.close();
     },

@@ -33,7 +33,7 @@ try {
 
 port.on('message', (m: ToWriter) => {
   if (m.type === 'batch') {
-    const result = writer?.run(m.jobs) ?? {
+    const result = writer?.run(m) ?? {
       committed: false as const,
       error: { message: 'the writer connection is not open' },
     };

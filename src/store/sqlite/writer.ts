@@ -26,6 +26,45 @@ export type WriterJob =
   | { readonly kind: 'atomic'; readonly ops: readonly WriteOp[] }
   | { readonly kind: 'kek'; readonly kek: KekRecord };
 
+/**
+ * A batch as handed to the writer. Audit-only jobs (appendAudit, and the audit
+ * trail's atomic() of audit records: nearly every write under load) travel as
+ * flat field values rather than job objects: a postMessage clones a flat array
+ * of primitives for about 60 % of the main-thread CPU that the nested
+ * { kind, ops: [{ kind, record: { …, detail } }] } graph costs.
+ */
+export interface WriterBatch {
+  /** per job, in order: the job, or the number of audit records (taken in order from `audit`) it appends */
+  readonly jobs: readonly (WriterJob | number)[];
+  /** AUDIT_FIELDS values per record: at, actor ?? null, operation, objectId ?? null, outcome, detail */
+  readonly audit: readonly AuditField[];
+}
+
+type AuditField = number | string | null | AuditRecord['detail'];
+const AUDIT_FIELDS = 6;
+
+function pushAudit(audit: AuditField[], a: AuditRecord): void {
+  // detail stays an object: cloning it costs less main-thread CPU than a JSON.stringify here,
+  // and the writer's JSON.stringify of the clone is the same text as before
+  audit.push(a.at, a.actor ?? null, a.operation, a.objectId ?? null, a.outcome, a.detail);
+}
+
+/** The wire form of a batch (WriterBatch); the jobs' semantics (one savepoint each, order) are unchanged. */
+export function encodeBatch(jobs: readonly WriterJob[]): WriterBatch {
+  const out: (WriterJob | number)[] = [];
+  const audit: AuditField[] = [];
+  for (const job of jobs) {
+    if (job.kind === 'audit') {
+      pushAudit(audit, job.record);
+      out.push(1);
+    } else if (job.kind === 'atomic' && job.ops.every((op) => op.kind === 'audit')) {
+      for (const op of job.ops) pushAudit(audit, op.record);
+      out.push(job.ops.length);
+    } else out.push(job);
+  }
+  return { jobs: out, audit };
+}
+
 /** An error crossing the thread boundary (class identity does not survive a postMessage). */
 export interface WriterError {
   readonly code?: string;
@@ -39,7 +78,7 @@ export type BatchResult =
   | { readonly committed: false; readonly error: WriterError };
 
 export type ToWriter =
-  | { readonly type: 'batch'; readonly id: number; readonly jobs: readonly WriterJob[] }
+  | ({ readonly type: 'batch'; readonly id: number } & WriterBatch)
   | { readonly type: 'close' };
 
 export type FromWriter =
@@ -94,14 +133,20 @@ export class BatchWriter {
   }
 
   /** One transaction for the whole batch; a failing job rolls back to its savepoint only. */
-  run(jobs: readonly WriterJob[]): BatchResult {
+  run(batch: WriterBatch): BatchResult {
     const outcomes: (WriterError | null)[] = [];
+    const { jobs, audit } = batch;
+    let next = 0;
     try {
       this.#s.begin.run();
       for (const job of jobs) {
         this.#s.savepoint.run();
+        // advanced before the job runs: a failing job must not shift where the next one's values start
+        const from = next;
+        if (typeof job === 'number') next += job * AUDIT_FIELDS;
         try {
-          this.#apply(job);
+          if (typeof job === 'number') this.#auditRows(audit, from, next);
+          else this.#apply(job);
           this.#s.release.run();
           outcomes.push(null);
         } catch (e) {
@@ -209,6 +254,19 @@ export class BatchWriter {
     for (const [field, value] of Object.entries(r.dates)) this.#s.insertDate.run(seq, field, value);
     for (const [name, values] of Object.entries(r.custom))
       for (const [i, value] of values.entries()) this.#s.insertCustom.run(seq, name, i, value);
+  }
+
+  #auditRows(audit: readonly AuditField[], from: number, to: number): void {
+    if (to > audit.length) throw new RangeError('the batch holds fewer audit values than its jobs name');
+    for (let i = from; i < to; i += AUDIT_FIELDS)
+      this.#s.insertAudit.run(
+        audit[i],
+        audit[i + 1],
+        audit[i + 2],
+        audit[i + 3],
+        audit[i + 4],
+        JSON.stringify(audit[i + 5]),
+      );
   }
 
   #audit(a: AuditRecord): void {
