@@ -207,12 +207,16 @@ export const locate: OperationDefinition = {
       wantArchived && !wantOnline
         ? { ...planned, dates: [...(planned.dates ?? []), archivedRange] }
         : planned;
-    // Hiding archived objects needs a look at each object; skip it when none exist.
+    // Archived objects are hidden unless the mask asks for them. Where each candidate is
+    // loaded anyway (conditions the store cannot filter), that look decides; the
+    // store-only path first asks whether any archived object matches at all.
+    const mayHideArchived = wantOnline && !wantArchived;
+    const storeOnly = rest.length === 0 && groupMember !== ObjectGroupMember.GroupMemberDefault;
     const hideArchived =
-      wantOnline && !wantArchived && (await objects.count({ ...planned, dates: [archivedRange] })) > 0;
+      mayHideArchived && (!storeOnly || (await objects.count({ ...planned, dates: [archivedRange] })) > 0);
     let total: number;
     let ids: string[];
-    if (rest.length === 0 && !hideArchived && groupMember !== ObjectGroupMember.GroupMemberDefault) {
+    if (storeOnly && !hideArchived) {
       total = await objects.count(filter);
       // The store pages in creation order; newest first is that order reversed.
       const end = Math.max(0, total - offset);

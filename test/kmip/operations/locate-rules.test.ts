@@ -89,6 +89,26 @@ describe('Locate filters and attribute rules (K8)', () => {
         expect(await locate(v, [custom(v, 'Flag', BOOL(Tag.AttributeValue, false))])).to.deep.equal([]);
       });
 
+      it('hides archived objects unless the Storage Status Mask asks for them', async () => {
+        const named = [custom(v, 'Pool', T(Tag.AttributeValue, 'p1'))];
+        const online = await create(v, 128, named);
+        const archived = await create(v, 128, named);
+        const other = await create(v, 128, [attr(v, 'Name', nameOf('elsewhere'))]);
+        expect(await locate(v, named)).to.deep.equal([archived, online]);
+        await h.ok(v, Operation.Archive, [T(Tag.UniqueIdentifier, archived)]);
+        expect(await locate(v, named)).to.deep.equal([online]);
+        expect(await locate(v, named, [I(Tag.StorageStatusMask, 2)])).to.deep.equal([archived]);
+        expect(await locate(v, named, [I(Tag.StorageStatusMask, 3)])).to.deep.equal([archived, online]);
+        // an archived object elsewhere does not change what a Locate for others finds
+        expect(await locate(v, [attr(v, 'Name', nameOf('elsewhere'))])).to.deep.equal([other]);
+        // by Name (checked object by object, not by the store alone)
+        await h.ok(v, Operation.Archive, [T(Tag.UniqueIdentifier, other)]);
+        expect(await locate(v, [attr(v, 'Name', nameOf('elsewhere'))])).to.deep.equal([]);
+        expect(
+          await locate(v, [attr(v, 'Name', nameOf('elsewhere'))], [I(Tag.StorageStatusMask, 2)]),
+        ).to.deep.equal([other]);
+      });
+
       it('several values of a single-instance attribute: any; of a multi-instance one: all', async () => {
         const k128 = await create(v, 128, [attr(v, 'Name', nameOf('n1')), attr(v, 'Name', nameOf('n2'))]);
         await create(v, 192, [attr(v, 'Name', nameOf('n3'))]);
