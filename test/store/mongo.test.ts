@@ -1,8 +1,9 @@
 /**
  * The MongoDB backend against a real FerretDB (built by .ci/run; a missing
  * binary fails the suite, it never skips): the shared contract, then what
- * only this backend has — several nodes on one database, an outage and
- * recovery, and atomic() writes interrupted half-way.
+ * only this backend has — several nodes on one database, batched audit
+ * appends (seq ranges), an outage and recovery, and atomic() writes
+ * interrupted half-way.
  */
 
 import { expect } from 'chai';
@@ -10,10 +11,12 @@ import { Binary, MongoClient, ObjectId } from 'mongodb';
 import { openMongoStore } from '../../src/store/mongo/index.js';
 import { MONGO_SCHEMA_VERSION, type MongoStore } from '../../src/store/mongo/store.js';
 import {
+  type AuditRecord,
   type ObjectRecord,
   type ObjectStore,
   storeErrorCode,
   VersionConflictError,
+  type WriteOp,
 } from '../../src/store/types.js';
 import { type FerretDb, startFerretDb } from '../helpers/ferretdb.js';
 import { storeContract } from './contract.js';
@@ -338,6 +341,119 @@ describe('store/mongo (FerretDB)', function () {
       const seqs = (await collect(a.readAudit())).map((r) => r.seq);
       expect(new Set(seqs).size).to.equal(seqs.length);
       expect(seqs).to.deep.equal([...seqs].sort((x, y) => x - y));
+    });
+  });
+
+  describe('audit appends', () => {
+    let database: string;
+    let store: ObjectStore;
+    let raw: MongoClient;
+    const auditRec = (tag: string, i: number): AuditRecord => ({
+      at: i,
+      actor: 'bob',
+      operation: 'Get',
+      objectId: `obj-${tag}`,
+      outcome: 'Success',
+      detail: { tag, i: String(i) },
+    });
+    const batch = (tag: string, n: number): WriteOp[] =>
+      Array.from({ length: n }, (_, i) => ({ kind: 'audit', record: auditRec(tag, i) }) as const);
+    const counter = () => raw.db(database).collection<{ _id: string; seq: number }>('counters');
+    const seqsOf = async (tag: string) =>
+      (await collect(store.readAudit())).filter((r) => r.detail.tag === tag).map((r) => r.seq);
+
+    before(async () => {
+      database = freshDb();
+      store = await openMongoStore(ferret.uri, { database });
+      raw = new MongoClient(ferret.uri);
+      await raw.connect();
+    });
+    after(async () => {
+      await store.close();
+      await raw.close();
+    });
+
+    it('writes an audit-only atomic() in order under consecutive seqs, without a journal', async () => {
+      const db = raw.db(database);
+      const txnsBefore = await db.collection('txns').countDocuments();
+      await store.atomic(batch('b1', 7));
+      const all = (await collect(store.readAudit())).filter((r) => r.detail.tag === 'b1');
+      expect(all.map((r) => r.detail.i)).to.deep.equal(['0', '1', '2', '3', '4', '5', '6']);
+      const first = all[0]?.seq ?? 0;
+      expect(all.map((r) => r.seq)).to.deep.equal(all.map((_, i) => first + i));
+      expect(await db.collection('txns').countDocuments()).to.equal(txnsBefore);
+      expect(await db.collection('audit').countDocuments({ txn: { $type: 'string' } })).to.equal(0);
+      expect((await counter().findOne({ _id: 'audit' }))?.seq).to.equal(first + 6);
+      const last = await store.lastAudit?.();
+      expect(last?.detail).to.deep.equal({ tag: 'b1', i: '6' });
+    });
+
+    it('numbers the rest of a batch again after a seq collision part-way, in order', async () => {
+      // a seq taken by another node's write under FerretDB's non-atomic $inc
+      const c = (await counter().findOne({ _id: 'audit' }))?.seq ?? 0;
+      await raw
+        .db(database)
+        .collection('audit')
+        .insertOne({
+          _id: new ObjectId(),
+          seq: c + 3,
+          at: 0,
+          actor: null,
+          operation: 'Other',
+          objectId: null,
+          outcome: 'Success',
+          detail: { tag: 'other' },
+        });
+      await store.atomic(batch('b2', 5));
+      const seqs = await seqsOf('b2');
+      expect(seqs).to.have.length(5);
+      expect(seqs).to.deep.equal([...seqs].sort((x, y) => x - y));
+      expect(seqs.slice(0, 2)).to.deep.equal([c + 1, c + 2]);
+      expect(seqs[2]).to.be.greaterThan(c + 3);
+      const tags = (await collect(store.readAudit({ after: c }))).map(
+        (r) => `${r.detail.tag}${r.detail.i ?? ''}`,
+      );
+      expect(tags).to.deep.equal(['b20', 'b21', 'other', 'b22', 'b23', 'b24']);
+    });
+
+    it('never numbers below what it already wrote when the counter goes back', async () => {
+      // a gap of reserved, never written seqs (a node died between $inc and insert) ...
+      await counter().updateOne({ _id: 'audit' }, { $inc: { seq: 10 } });
+      await store.atomic(batch('b3', 1));
+      const [high] = await seqsOf('b3');
+      // ... and a racing $inc on FerretDB writing back an older value
+      await counter().updateOne({ _id: 'audit' }, { $set: { seq: (high ?? 0) - 8 } });
+      await store.atomic(batch('b4', 2));
+      const later = await seqsOf('b4');
+      expect(later).to.have.length(2);
+      expect(later[0]).to.be.greaterThan(high ?? Number.POSITIVE_INFINITY);
+      const all = (await collect(store.readAudit())).map((r) => r.seq);
+      expect(new Set(all).size).to.equal(all.length);
+    });
+
+    it('gives two nodes appending batches concurrently unique seqs, each node in its own order', async () => {
+      const other = await openMongoStore(ferret.uri, { database });
+      try {
+        const run = async (s: ObjectStore, tag: string) => {
+          for (let k = 0; k < 6; k++) await s.atomic(batch(`${tag}${k}`, 1 + (k % 4)));
+        };
+        await Promise.all([run(store, 'x'), run(other, 'y'), run(store, 'z')]);
+        const all = await collect(other.readAudit());
+        const seqs = all.map((r) => r.seq);
+        expect(new Set(seqs).size).to.equal(seqs.length);
+        for (const tag of ['x', 'y', 'z']) {
+          const mine = all.filter((r) => r.detail.tag?.startsWith(tag));
+          expect(mine).to.have.length(1 + 2 + 3 + 4 + 1 + 2);
+          // every batch whole and in order, batches in the order they were appended
+          const order = mine.map((r) => `${r.detail.tag}:${r.detail.i}`);
+          const want = [0, 1, 2, 3, 4, 5].flatMap((k) =>
+            Array.from({ length: 1 + (k % 4) }, (_, i) => `${tag}${k}:${i}`),
+          );
+          expect(order).to.deep.equal(want);
+        }
+      } finally {
+        await other.close();
+      }
     });
   });
 

@@ -27,6 +27,10 @@
  * outcome outlive its markers, and abort outcomes are kept for an hour, so a
  * marker with neither journal nor outcome belongs to a write that never
  * committed and is undone.
+ *
+ * An atomic() of audit records only (the audit trail's writes) skips the
+ * journal: one $inc reserves the batch's seqs, one ordered insertMany writes
+ * it (insertAudit).
  */
 
 import {
@@ -35,6 +39,7 @@ import {
   type Db,
   type Document,
   type IndexDescription,
+  MongoBulkWriteError,
   type MongoClient,
   MongoServerError,
   ObjectId,
@@ -136,6 +141,8 @@ export class MongoStore implements ObjectStore {
   private readonly counters: Collection<CounterDoc>;
   private readonly nextSeq = seqGenerator();
   private readonly inflight = new Set<Promise<unknown>>();
+  /** the highest audit seq this node wrote or read as the last one: its next records go above it */
+  private auditFloor = 0;
   private closed = false;
   private caps: MongoCapabilities = { atomicConditionalUpdate: true };
 
@@ -320,7 +327,7 @@ export class MongoStore implements ObjectStore {
   }
 
   appendAudit(record: AuditRecord): Promise<void> {
-    return this.run('appendAudit', () => this.insertAudit(record, null));
+    return this.run('appendAudit', () => this.insertAudit([record], null));
   }
 
   async *readAudit(
@@ -361,7 +368,11 @@ export class MongoStore implements ObjectStore {
         for (;;) {
           const d = await cursor.next();
           if (d === null) return undefined;
-          if (await this.auditVisible(d, cache)) return fromAuditDoc(d);
+          if (await this.auditVisible(d, cache)) {
+            // a segment opened after this links to it, so its records must be numbered above it
+            this.auditFloor = Math.max(this.auditFloor, d.seq);
+            return fromAuditDoc(d);
+          }
         }
       } finally {
         await cursor.close().catch(() => undefined);
@@ -370,6 +381,10 @@ export class MongoStore implements ObjectStore {
   }
 
   atomic(ops: readonly WriteOp[]): Promise<void> {
+    if (ops.length > 0 && ops.every((op) => op.kind === 'audit')) {
+      // Audit only (the audit trail's flushes): no journal, see insertAudit.
+      return this.run('atomic', () => this.insertAudit(auditRecords(ops), null));
+    }
     return this.run('atomic', () => this.atomicWrite(ops));
   }
 
@@ -646,25 +661,50 @@ export class MongoStore implements ObjectStore {
   }
 
   /**
-   * Audit numbering: a counter document ($inc), and a unique index on seq.
-   * The counter is not a hot spot worth avoiding (one small write per audit
-   * record); on FerretDB $inc is not atomic, so a duplicate seq is retried.
+   * Appends audit records in order: one `$inc` by n reserves seqs for all of
+   * them, one ordered insertMany writes them. A failure part-way leaves a
+   * prefix of the records (each document whole) and loses the rest, never a
+   * record out of order; an unwritten reserved seq is a gap, which readers and
+   * `audit verify` ignore (verify checks each segment's own numbering, `n`).
+   * On FerretDB `$inc` is not atomic: two nodes may get overlapping ranges;
+   * the unique seq index refuses the second insert and the rest is numbered
+   * again. A range that is not above what this node already wrote or linked
+   * to (the counter went back under such a race) is not used either.
    */
-  private async insertAudit(record: AuditRecord, txn: string | null): Promise<void> {
+  private async insertAudit(records: readonly AuditRecord[], txn: string | null): Promise<void> {
+    let rest = records;
+    for (let attempt = 0; rest.length > 0; attempt++) {
+      const first = await this.reserveAuditSeqs(rest.length);
+      try {
+        await this.audit.insertMany(
+          rest.map((r, i) => toAuditDoc(r, first + i, txn)),
+          { ordered: true },
+        );
+        this.auditFloor = Math.max(this.auditFloor, first + rest.length - 1);
+        return;
+      } catch (err: unknown) {
+        const written = insertedBeforeDuplicate(err);
+        if (written === undefined || attempt >= 100) throw err;
+        if (written > 0) this.auditFloor = Math.max(this.auditFloor, first + written - 1);
+        rest = rest.slice(written);
+      }
+    }
+  }
+
+  /** The first of `n` fresh audit seqs, all above auditFloor. */
+  private async reserveAuditSeqs(n: number): Promise<number> {
     for (let attempt = 0; ; attempt++) {
       const c = await this.counters
-        .findOneAndUpdate({ _id: 'audit' }, { $inc: { seq: 1 } }, { upsert: true, returnDocument: 'after' })
+        .findOneAndUpdate({ _id: 'audit' }, { $inc: { seq: n } }, { upsert: true, returnDocument: 'after' })
         .catch((err: unknown) => {
-          if (isDuplicate(err)) return undefined; // two first appends both upserting
+          if (isDuplicate(err) && attempt < 100) return undefined; // two first appends both upserting
           throw err;
         });
       if (c === undefined || c === null) continue;
-      try {
-        await this.audit.insertOne(toAuditDoc(record, c.seq, txn));
-        return;
-      } catch (err: unknown) {
-        if (!isDuplicate(err) || attempt >= 100) throw err;
-      }
+      const first = c.seq - n + 1;
+      if (first > this.auditFloor) return first;
+      if (attempt >= 100) throw new StoreUnavailableError('the audit counter keeps going back');
+      await this.counters.updateOne({ _id: 'audit' }, { $max: { seq: this.auditFloor } });
     }
   }
 
@@ -738,7 +778,8 @@ export class MongoStore implements ObjectStore {
           }
         });
       }
-      for (const op of ops) if (op.kind === 'audit') await this.insertAudit(op.record, txn);
+      const audit = auditRecords(ops);
+      if (audit.length > 0) await this.insertAudit(audit, txn);
       try {
         await this.outcomes.insertOne({ _id: txn, outcome: 'commit', at: Date.now() });
       } catch (err: unknown) {
@@ -786,6 +827,24 @@ async function ensureIndexes<T extends Document>(
     if (spec.name !== undefined && existing.has(spec.name)) continue;
     await coll.createIndexes([spec]);
   }
+}
+
+function auditRecords(ops: readonly WriteOp[]): AuditRecord[] {
+  return ops.flatMap((op) => (op.kind === 'audit' ? [op.record] : []));
+}
+
+/**
+ * How many documents an ordered insertMany wrote before it stopped at a
+ * duplicate key; undefined for any other failure (nothing known, or a write
+ * concern error: then not even the written ones are acknowledged).
+ */
+function insertedBeforeDuplicate(err: unknown): number | undefined {
+  if (!(err instanceof MongoBulkWriteError)) return undefined;
+  if (err.result.getWriteConcernError() !== undefined) return undefined;
+  const errors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+  const first = errors[0];
+  if (errors.length !== 1 || first === undefined || first.code !== DUPLICATE_KEY) return undefined;
+  return first.index === err.insertedCount ? first.index : undefined;
 }
 
 function checkNextVersion(record: ObjectRecord, expectedVersion: number): void {
