@@ -23,7 +23,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { connect } from 'node:tls';
+import { connect, createSecureContext, type SecureContext } from 'node:tls';
 import { PipelinedConnection, type TlsTarget } from './lib/connection.js';
 import { drive } from './lib/driver.js';
 import {
@@ -99,15 +99,25 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const log = (s: string) => process.stderr.write(`${s}\n`);
 const mb = (v: number | undefined) => (v === undefined ? undefined : Math.round(v));
 
-/** One full handshake; resolves when the server has accepted the client certificate. */
+const contexts = new WeakMap<TlsTarget, SecureContext>();
+
+/**
+ * One full handshake; resolves when the server has accepted the client certificate.
+ * The client's context is built once: given ca/cert/key, tls.connect parses them and
+ * builds a certificate store per connection, which made the client, not the server,
+ * the limit of this row.
+ */
 function handshake(t: TlsTarget): Promise<void> {
+  let secureContext = contexts.get(t);
+  if (secureContext === undefined) {
+    secureContext = createSecureContext({ ca: t.ca, cert: t.cert, key: t.key });
+    contexts.set(t, secureContext);
+  }
   return new Promise((resolve, reject) => {
     const s = connect({
       host: t.host,
       port: t.port,
-      ca: t.ca,
-      cert: t.cert,
-      key: t.key,
+      secureContext,
       servername: undefined,
     });
     const timer = setTimeout(() => {
