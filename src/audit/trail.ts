@@ -194,9 +194,9 @@ export class AuditTrail {
   }
 
   async #settled(): Promise<void> {
-    while (this.#inflight.size > 0 || this.#reopening) {
+    while (this.#inflight.size > 0 || this.#reopening || this.#flushScheduled) {
       await Promise.allSettled([...this.#inflight]);
-      if (this.#reopening) await new Promise((r) => setImmediate(r));
+      if (this.#reopening || this.#flushScheduled) await new Promise((r) => setImmediate(r));
     }
   }
 
@@ -280,6 +280,10 @@ export class AuditTrail {
     }
     const seg = this.#seg;
     if (seg === undefined) return;
+    // A store that writes one batch at a time (MongoDB): what arrives while a write is in
+    // flight waits and goes in the next batch, one round trip for all of it, instead of
+    // a queue of one-record writes.
+    if (!this.#pipelined && this.#inflight.size > 0) return;
     this.#issue(seg);
   }
 
@@ -379,7 +383,10 @@ export class AuditTrail {
       },
     );
     this.#inflight.add(done);
-    void done.finally(() => this.#inflight.delete(done));
+    void done.finally(() => {
+      this.#inflight.delete(done);
+      if (!this.#pipelined && (this.#pending !== undefined || this.#sealRequested)) this.#schedule();
+    });
   }
 
   #writeAnchor(anchor: AuditAnchor): void {

@@ -80,4 +80,39 @@ describe('audit trail on MongoDB (FerretDB)', function () {
       await client.close();
     }
   });
+
+  it('gathers what arrives while a write is in flight into the next write', async () => {
+    let writes = 0;
+    // the real store; only its atomic() calls are counted
+    const counting = new Proxy(store, {
+      get(target, prop, receiver) {
+        const v: unknown = Reflect.get(target, prop, receiver);
+        if (prop === 'atomic' && typeof v === 'function')
+          return (...args: unknown[]) => {
+            writes++;
+            return (v as (...a: unknown[]) => unknown).apply(target, args);
+          };
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+      },
+    });
+    const t = await AuditTrail.open({ store: counting, sealer, sealEveryRecords: 1000 });
+    const before = writes;
+    const appended: Promise<void>[] = [];
+    // 60 records over 60 event-loop turns, while the writes take FerretDB round trips
+    for (let i = 0; i < 60; i++) {
+      appended.push(t.append(record(200 + i)));
+      await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(appended);
+    expect(writes - before)
+      .to.be.greaterThan(0)
+      .and.lessThan(30);
+    await t.close();
+    // (the previous test forged a record of an earlier segment on purpose)
+    const ok = await verifyAuditTrail(store, { sealer, strict: true });
+    expect(ok.errors.filter((e) => e.chain === t.chain)).to.deep.equal([]);
+    const seg = ok.segments.find((x) => x.chain === t.chain);
+    expect(seg?.records).to.equal(1 + 60 + 1);
+    expect(seg?.final).to.equal(true);
+  });
 });
