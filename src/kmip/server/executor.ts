@@ -420,13 +420,17 @@ export function createBatchExecutor(opts: ExecutorOptions): BatchExecutor {
           // Nothing after this item depends on its record: the message is done, its answer waits.
           const at = items.length - 1;
           return {
-            response: reported.then(
-              (ok) => {
+            response: reported
+              .then((ok) => {
                 if (!ok) items[at] = auditFailure();
                 return encodeResponse(version, items);
-              },
-              () => messageFailure(versionPair(version), 'GeneralFailure', GENERIC_FAILURE_MESSAGE),
-            ),
+              })
+              .catch((e: unknown) => {
+                log.error('request failed unexpectedly', {
+                  error: e instanceof Error ? e.stack : String(e),
+                });
+                return messageFailure(versionPair(version), 'GeneralFailure', GENERIC_FAILURE_MESSAGE);
+              }),
           };
         }
         if (!(await reported)) {
