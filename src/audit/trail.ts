@@ -113,7 +113,10 @@ export class AuditTrail {
   readonly #sealIntervalMs: number;
   readonly #anchorFile: string | undefined;
   readonly #actor: string;
-  /** SQLite runs queued writes in order: flushes need not wait for each other */
+  /**
+   * SQLite runs queued writes in order: flushes need not wait for each other.
+   * Other stores get one write at a time (#flushNow waits for the one in flight).
+   */
   readonly #pipelined: boolean;
   #seg: Segment | undefined;
   #pending: Pending | undefined;
@@ -121,8 +124,6 @@ export class AuditTrail {
   #reopening = false;
   #sealRequested = false;
   #final = false;
-  /** the last write issued (serial mode chains on it) */
-  #tail: Promise<unknown> = Promise.resolve();
   readonly #inflight = new Set<Promise<unknown>>();
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
@@ -354,14 +355,7 @@ export class AuditTrail {
     } else {
       seg.unsealed = unsealed;
     }
-    const write = this.#pipelined
-      ? this.#store.atomic(ops)
-      : this.#tail.then(() => {
-          if (seg.broken) throw new Error('an earlier audit write failed');
-          return this.#store.atomic(ops);
-        });
-    this.#tail = write.catch(() => undefined);
-    const done = write.then(
+    const done = this.#store.atomic(ops).then(
       () => {
         batch?.resolve();
         if (this.#sinks.length > 0)

@@ -408,9 +408,6 @@ export function createBatchExecutor(opts: ExecutorOptions): BatchExecutor {
         size += itemSize;
       }
       items.push(outcome.item);
-      // audit.failClosed (src/audit/index.ts): no answer the audit trail does not hold.
-      const auditFailure = () =>
-        failure(version, b.operation, b.uniqueBatchItemId, 'GeneralFailure', 'audit trail unavailable');
       if (opts.onItem !== undefined) {
         const reported = report(opts.onItem, b, outcome.item, ctx, h.clientCorrelationValue, index);
         const last =
@@ -422,7 +419,7 @@ export function createBatchExecutor(opts: ExecutorOptions): BatchExecutor {
           return {
             response: reported
               .then((ok) => {
-                if (!ok) items[at] = auditFailure();
+                if (!ok) items[at] = auditFailure(version, b);
                 return encodeResponse(version, items);
               })
               .catch((e: unknown) => {
@@ -434,7 +431,7 @@ export function createBatchExecutor(opts: ExecutorOptions): BatchExecutor {
           };
         }
         if (!(await reported)) {
-          outcome = { item: auditFailure(), failed: true };
+          outcome = { item: auditFailure(version, b), failed: true };
           items[items.length - 1] = outcome.item;
         }
       }
@@ -444,6 +441,11 @@ export function createBatchExecutor(opts: ExecutorOptions): BatchExecutor {
       }
     }
     return encodeResponse(version, items);
+  }
+
+  /** audit.failClosed (src/audit/index.ts): no answer the audit trail does not hold. */
+  function auditFailure(version: KmipVersion, b: RequestBatchItem): TtlvStructure {
+    return failure(version, b.operation, b.uniqueBatchItemId, 'GeneralFailure', 'audit trail unavailable');
   }
 
   async function report(
