@@ -3,18 +3,21 @@
  * hash-chained, sealed with an HMAC under a key protected by the master key,
  * stored through the ObjectStore; purpose codes and their policy.
  */
+import cluster from 'node:cluster';
 import type { AuditConfig } from '../config/audit.js';
 import type { ItemEvent, ItemGuard } from '../kmip/server/executor.js';
 import type { Logger } from '../log.js';
 import type { ObjectStore } from '../store/types.js';
 import { PurposePolicy } from './purpose.js';
 import { itemRecord } from './records.js';
+import { closeAbandonedSegments } from './recover.js';
 import { type AuditSink, fileSink, parseSyslogUrl, syslogSink } from './sinks.js';
 import { type AuditKeySealer, AuditTrail } from './trail.js';
 
 export * from './chain.js';
 export * from './purpose.js';
 export * from './records.js';
+export * from './recover.js';
 export * from './sinks.js';
 export * from './trail.js';
 export * from './verify.js';
@@ -42,6 +45,8 @@ export interface AuditService {
   readonly guard: ItemGuard;
   /** seals the trail and closes the sinks */
   close(): Promise<void>;
+  /** segments of crashed writers sealed at start (src/audit/recover.ts); runs in the background */
+  readonly recovered: Promise<string[]>;
 }
 
 export async function startAudit(
@@ -67,9 +72,22 @@ export async function startAudit(
     await Promise.allSettled(sinks.map((s) => s.close()));
     throw e;
   }
+  // The first worker of a cluster (or the only process) closes what crashed
+  // writers left open; workers restarted later, or started beside it, do not,
+  // so that two never seal one segment twice.
+  const recovered =
+    cluster.isWorker && cluster.worker?.id !== 1
+      ? Promise.resolve([])
+      : closeAbandonedSegments(deps.store, deps.sealer, { log: deps.log }).catch((e: unknown) => {
+          deps.log.warn('could not close audit segments left open by a crash', {
+            error: e instanceof Error ? e.message : String(e),
+          });
+          return [];
+        });
   return {
     trail,
     policy,
+    recovered,
     // batched (audit.durability): the item is answered at once; its record joins the next group commit
     onItem:
       config.durability === 'batched'
@@ -79,7 +97,10 @@ export async function startAudit(
           }
         : recordItem,
     guard: policy.guard(),
-    close: () => trail.close(),
+    close: async () => {
+      await recovered;
+      await trail.close();
+    },
   };
 
   async function recordItem(event: ItemEvent): Promise<void> {

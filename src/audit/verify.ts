@@ -25,6 +25,8 @@ export interface SegmentSummary {
   readonly sealedThrough: number;
   /** closed by its writer with a final seal */
   readonly final: boolean;
+  /** its writer crashed; a later start sealed it (src/audit/recover.ts) */
+  readonly crashed: boolean;
 }
 
 export interface VerifyReport {
@@ -56,6 +58,7 @@ interface Segment {
   records: number;
   sealedThrough: number;
   final: boolean;
+  crashed: boolean;
   key: Uint8Array | undefined;
   firstUnsealedSeq: number | undefined;
 }
@@ -130,6 +133,7 @@ export async function verifyAuditTrail(store: ObjectStore, opts: VerifyOptions =
         records: 1,
         sealedThrough: -1,
         final: false,
+        crashed: false,
         key: await openKey(r, chain, opts.sealer, fail),
         firstUnsealedSeq: undefined,
       };
@@ -144,6 +148,7 @@ export async function verifyAuditTrail(store: ObjectStore, opts: VerifyOptions =
           records: 0,
           sealedThrough: -1,
           final: false,
+          crashed: false,
           key: undefined,
           firstUnsealedSeq: undefined,
         };
@@ -174,6 +179,7 @@ export async function verifyAuditTrail(store: ObjectStore, opts: VerifyOptions =
         problem(warnings, r, chain, n)('no master key available: seals were not checked');
       }
       seg.final = d.final === 'true';
+      seg.crashed = d.crash === 'true';
     } else if (seg.firstUnsealedSeq === undefined) {
       seg.firstUnsealedSeq = r.seq;
     }
@@ -222,6 +228,7 @@ export async function verifyAuditTrail(store: ObjectStore, opts: VerifyOptions =
       last: s.n,
       sealedThrough: s.sealedThrough,
       final: s.final,
+      crashed: s.crashed,
     })),
     errors,
     warnings,

@@ -115,7 +115,8 @@ export async function auditVerify(args: ParsedArgs, io: CliIo): Promise<number> 
     for (const w of report.warnings) io.err(`warning: ${describe(w)}\n`);
     if (anchor === undefined && args.options.get('no-anchor') !== true)
       io.err(`warning: no anchor file ${anchorFile}: deletion of the newest records cannot be detected\n`);
-    const summary = `${report.records} record(s) in ${report.segments.length} segment(s)`;
+    const crashed = report.segments.filter((s) => s.crashed).length;
+    const summary = `${report.records} record(s) in ${report.segments.length} segment(s)${crashed > 0 ? ` (${crashed} closed after a crash of their writer)` : ''}`;
     const [first, ...rest] = report.errors;
     if (first === undefined) {
       io.out(

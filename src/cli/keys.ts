@@ -161,6 +161,8 @@ export async function masterKeyRotate(
     const from = provider.currentKeyId;
     if (!resume) {
       if (provider.rotate === undefined) throw new Error(`the ${provider.kind} provider cannot rotate`);
+      // Recorded before the new version exists: a rotation killed at any later point is in the trail.
+      await audit(store, provider, config, log, io, 'MasterKeyRotateStart', { from });
       await provider.rotate();
       io.out(`new master key version ${provider.currentKeyId}\n`);
     } else {

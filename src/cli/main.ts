@@ -16,18 +16,22 @@ function isMain(): boolean {
   }
 }
 
+const EXIT_GRACE_MS = 1000;
+
 if (isMain()) {
   const io = {
     out: (s: string) => process.stdout.write(s),
     err: (s: string) => process.stderr.write(s),
   };
-  runCli(process.argv.slice(2), io).then(
-    (code) => {
-      process.exitCode = code;
-    },
-    (err: unknown) => {
-      console.error(err);
-      process.exitCode = 1;
-    },
-  );
+  // A command that is done exits even if a handle lingers (a store driver's
+  // reconnect timer, a cluster worker's IPC channel): a failed start must end
+  // so that a supervisor restarts it. The grace lets file log transports flush.
+  const exitSoon = (code: number) => {
+    process.exitCode = code;
+    setTimeout(() => process.exit(code), EXIT_GRACE_MS).unref();
+  };
+  runCli(process.argv.slice(2), io).then(exitSoon, (err: unknown) => {
+    console.error(err);
+    exitSoon(1);
+  });
 }

@@ -51,6 +51,17 @@ export async function startCommand(args: ParsedArgs, io: CliIo): Promise<number>
   return 0;
 }
 
+/**
+ * A signal sent to a whole process group (systemd, container runtimes, npx
+ * forwarding what it got itself) reaches each process once or twice within
+ * milliseconds; only an interrupt typed again later by a person skips the
+ * drain, so that a clean stop always seals the audit segment.
+ */
+const REPEAT_WINDOW_MS = 2000;
+function forcesExit(signal: NodeJS.Signals, firstAt: number): boolean {
+  return signal === 'SIGINT' && Date.now() - firstAt > REPEAT_WINDOW_MS;
+}
+
 /** IPC commands from the primary to its workers */
 const RELOAD_TLS = 'kmip:reload-tls';
 const SHUTDOWN = 'kmip:shutdown';
@@ -103,13 +114,16 @@ async function runPrimary(count: number, log: Logger, onListening: (port: number
   };
   process.on('SIGHUP', onHup);
   await new Promise<void>((resolve) => {
+    let firstAt = 0;
     const onSignal = (signal: NodeJS.Signals) => {
       if (stopping) {
-        log.warn('second signal, exiting without draining', { signal });
+        if (!forcesExit(signal, firstAt)) return;
+        log.warn('second interrupt, exiting without draining', { signal });
         for (const w of live) w.process.kill('SIGKILL');
         process.exit(1);
       }
       stopping = true;
+      firstAt = Date.now();
       log.info('shutting down the server workers', { signal, workers: live.size });
       if (live.size === 0) resolve();
       for (const w of live) {
@@ -132,8 +146,8 @@ async function runPrimary(count: number, log: Logger, onListening: (port: number
 /**
  * Listens for SIGTERM/SIGINT (and, in a cluster worker, the primary's shutdown
  * message) from now on, so that a signal during startup is not lost; `stopped`
- * resolves after the first one has drained and closed the server; a second
- * signal exits at once.
+ * resolves after the first one has drained and closed the server; an
+ * interrupt typed again later exits at once (forcesExit).
  */
 function shutdownOnSignal(log: Logger): { stopped(close: () => Promise<void>): Promise<void> } {
   let stopping = false;
@@ -161,12 +175,15 @@ function shutdownOnSignal(log: Logger): { stopped(close: () => Promise<void>): P
       },
     );
   };
+  let firstAt = 0;
   function onSignal(signal: NodeJS.Signals): void {
     if (stopping) {
-      log.warn('second signal, exiting without draining', { signal });
+      if (!forcesExit(signal, firstAt)) return;
+      log.warn('second interrupt, exiting without draining', { signal });
       process.exit(1);
     }
     stopping = true;
+    firstAt = Date.now();
     log.info('shutting down', { signal });
     if (close !== undefined) run(close);
   }

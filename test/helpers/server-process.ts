@@ -18,6 +18,10 @@ export interface ServerProcess {
   /** resolves with the exit code (null when killed by a signal) */
   readonly exited: Promise<number | null>;
   kill(signal?: NodeJS.Signals): void;
+  /** the last 20,000 characters the process printed */
+  output(): string;
+  /** signals the whole process group, as systemd or a container runtime does (needs `detached`) */
+  killGroup(signal: NodeJS.Signals): void;
 }
 
 /**
@@ -27,6 +31,7 @@ export interface ServerProcess {
 export async function spawnServer(
   dataDir: string,
   config: Record<string, unknown> = {},
+  opts: { readonly detached?: boolean } = {},
 ): Promise<ServerProcess> {
   const configFile = path.join(dataDir, `server-${process.pid}-${Date.now()}.json`);
   await writeFile(configFile, JSON.stringify({ dataDir, listen: { host: '127.0.0.1', port: 0 }, ...config }));
@@ -34,6 +39,7 @@ export async function spawnServer(
     cwd: repoRoot,
     env: { ...process.env, KMIP_LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: opts.detached === true,
   });
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   let output = '';
@@ -78,6 +84,11 @@ export async function spawnServer(
     exited,
     kill: (signal = 'SIGKILL') => {
       child.kill(signal);
+    },
+    output: () => output,
+    killGroup: (signal) => {
+      if (child.pid === undefined || opts.detached !== true) throw new Error('not a process group leader');
+      process.kill(-child.pid, signal);
     },
   };
 }

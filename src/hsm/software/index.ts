@@ -8,6 +8,7 @@ import {
   keyIdOf,
   type MasterKeyVersion,
   readKeyFile,
+  removeStaleTemps,
   wipe,
 } from './key-file.js';
 
@@ -145,6 +146,8 @@ export async function openSoftwareProvider(
   opts: SoftwareProviderOptions = {},
 ): Promise<MasterKeyProvider> {
   const log = opts.log ?? silentLogger;
+  const leftovers = await removeStaleTemps(keyFile);
+  if (leftovers > 0) log.warn('removed temporary master key files left by a crash', { count: leftovers });
   let versions = await readKeyFile(keyFile);
   if (!versions) {
     if (opts.create === false) throw new MasterKeyError(`master key file ${keyFile} does not exist`);

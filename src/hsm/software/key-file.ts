@@ -1,6 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { constants } from 'node:fs';
-import { link, mkdir, open, rename, unlink } from 'node:fs/promises';
+import { link, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { MasterKeyError } from '../types.js';
 
@@ -143,14 +144,72 @@ async function syncDir(dir: string): Promise<void> {
   }
 }
 
+/**
+ * Temporary copies hold every master-key version, so a crash between write
+ * and rename must not leave one behind. Their names carry host and pid so the
+ * next open can tell a dead writer's leftover from a live writer's file.
+ */
+const TEMP_SUFFIX = '.tmp';
+const tempName = (file: string) =>
+  `${file}.${hostname().replace(/[^A-Za-z0-9-]/g, '_')}.${process.pid}.${randomUUID()}${TEMP_SUFFIX}`;
+const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
+/** files of earlier releases (no host or pid): removed once clearly abandoned */
+const LEGACY_AGE_MS = 10 * 60_000;
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err: unknown) {
+    return errno(err) === 'EPERM';
+  }
+}
+
+/** Removes temporary key files left by writers on this host that no longer run; returns how many. */
+export async function removeStaleTemps(file: string): Promise<number> {
+  const dir = path.dirname(file);
+  const base = path.basename(file).replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const current = new RegExp(`^${base}\\.([A-Za-z0-9_-]+)\\.(\\d+)\\.${UUID}\\.tmp$`);
+  const legacy = new RegExp(`^${base}\\.${UUID}\\.tmp$`);
+  let names: string[];
+  try {
+    names = await readdir(dir);
+  } catch {
+    return 0;
+  }
+  const host = hostname().replace(/[^A-Za-z0-9-]/g, '_');
+  let removed = 0;
+  for (const name of names) {
+    const full = path.join(dir, name);
+    const m = current.exec(name);
+    let stale = false;
+    if (m !== null) stale = m[1] === host && !processAlive(Number(m[2]));
+    else if (legacy.test(name)) {
+      const st = await stat(full).catch(() => undefined);
+      stale = st !== undefined && Date.now() - st.mtimeMs > LEGACY_AGE_MS;
+    }
+    if (
+      stale &&
+      (await unlink(full)
+        .then(() => true)
+        .catch(() => false))
+    )
+      removed++;
+  }
+  return removed;
+}
+
 async function writeTemp(file: string, versions: readonly MasterKeyVersion[]): Promise<string> {
-  const tmp = `${file}.${randomUUID()}.tmp`;
+  const tmp = tempName(file);
   const content = renderKeyFile(versions);
   try {
     const fh = await open(tmp, 'wx', 0o600);
     try {
       await fh.writeFile(content);
       await fh.sync();
+    } catch (err: unknown) {
+      await unlink(tmp).catch(() => undefined);
+      throw err;
     } finally {
       await fh.close();
     }
@@ -205,7 +264,12 @@ export async function appendKeyVersion(file: string): Promise<string> {
   versions.push(added);
   try {
     const tmp = await writeTemp(file, versions);
-    await rename(tmp, file);
+    try {
+      await rename(tmp, file);
+    } catch (err: unknown) {
+      await unlink(tmp).catch(() => undefined);
+      throw err;
+    }
     await syncDir(path.dirname(file));
     return keyIdOf(added);
   } finally {
