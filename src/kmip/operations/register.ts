@@ -32,6 +32,7 @@ import { checkQuantumSafe } from '../model/quantum-safe.js';
 import { withTemplates } from '../model/templates.js';
 import {
   CertificateType,
+  CryptographicAlgorithm,
   enumNameOf,
   HashingAlgorithm,
   KeyFormatType,
@@ -55,7 +56,40 @@ import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
 import { checkNameUnique, isV2, uidItem } from './common.js';
 import { linkValue, openRegisteredPkcs12 } from './pkcs12.js';
 import type { OperationContext, OperationDefinition } from './types.js';
-import { verifyWrappedBlock } from './wrapping.js';
+import { isWrappedBlock, verifyWrappedBlock } from './wrapping.js';
+
+const AES_BYTES: ReadonlySet<number> = new Set([16, 24, 32]);
+
+/**
+ * The plaintext bytes of a Symmetric Key must be what its algorithm and
+ * length say: a review registered 0-, 1- and 31-byte "AES-256" keys, stored
+ * with Cryptographic Length 256, that every later Encrypt would reject or,
+ * worse, a client would trust. Wrapped blocks are checked when unwrapped.
+ */
+function checkSymmetricMaterial(objectType: number, block: TtlvStructure | undefined): void {
+  if (objectType !== ObjectType.SymmetricKey || block === undefined || isWrappedBlock(block)) return;
+  const format = childEnum(block, Tag.KeyFormatType);
+  if (format !== KeyFormatType.Raw && format !== KeyFormatType.TransparentSymmetricKey) return;
+  const kv = child(block, Tag.KeyValue);
+  const km = kv?.type === 'Structure' ? child(kv, Tag.KeyMaterial) : undefined;
+  const bytes =
+    km?.type === 'ByteString' ? km.value : km?.type === 'Structure' ? childBytes(km, Tag.Key) : undefined;
+  if (bytes === undefined) return;
+  if (bytes.length === 0) throw new KmipError('InvalidField', 'the Symmetric Key has no key material');
+  const algorithm = childEnum(block, Tag.CryptographicAlgorithm);
+  const length = childInteger(block, Tag.CryptographicLength);
+  if (algorithm === CryptographicAlgorithm.AES && !AES_BYTES.has(bytes.length)) {
+    throw new KmipError('InvalidField', `an AES key is 16, 24 or 32 bytes, not ${bytes.length}`);
+  }
+  // 3DES keys are 192 bits with parity and often said to be 168 or 112: only more than the bytes hold is wrong
+  const exact = algorithm === CryptographicAlgorithm.AES;
+  if (length !== undefined && (exact ? length !== bytes.length * 8 : length > bytes.length * 8)) {
+    throw new KmipError(
+      'InvalidField',
+      `Cryptographic Length ${length} does not match the ${bytes.length * 8}-bit key material`,
+    );
+  }
+}
 
 export const register: OperationDefinition = {
   operation: Operation.Register,
@@ -97,6 +131,7 @@ export const register: OperationDefinition = {
     }
     // A MAC/signed wrapped key is stored as given once its MAC/Signature verifies.
     await verifyWrappedBlock(ctx, block);
+    checkSymmetricMaterial(objectType, block);
     const derived = objectType === ObjectType.Certificate ? x509Derived(content) : undefined;
     const attrs = derived === undefined ? clientAttrs : withDerived(clientAttrs, derived.attributes);
     const initial = newObjectAttributes({

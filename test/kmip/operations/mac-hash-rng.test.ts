@@ -287,10 +287,12 @@ describe('operations: MAC, MAC Verify, Hash, RNG Retrieve, RNG Seed', () => {
         B(Tag.Data, hex(VDATA)),
       ];
       expect(await fails(V21, Operation.MAC, gcm)).to.equal(ResultReason.UnsupportedCryptographicParameters);
-      const odd = await registerKey(h, V21, '00112233445566778899aabbccddee');
-      expect(
-        await fails(V21, Operation.MAC, [T(Tag.UniqueIdentifier, odd), B(Tag.Data, hex(VDATA))]),
-      ).to.equal(ResultReason.InvalidField);
+      // a 15-byte AES key no longer gets as far as a MAC: Register refuses it (register.test.ts)
+      const odd = await registerKey(h, V21, '00112233445566778899aabbccddee').then(
+        () => 'registered',
+        (e: unknown) => String(e),
+      );
+      expect(odd).to.match(/InvalidField|Invalid Field|AES key is 16, 24 or 32 bytes/);
     });
 
     it('counts down Usage Limits and stops at zero', async () => {
