@@ -11,15 +11,17 @@ import type { AuthConfig, DualControlOperation, IdentityConfig } from '../config
 import { KmipError } from '../kmip/errors.js';
 import type { ManagedObject } from '../kmip/model/object.js';
 import { type AccessScope, type ObjectService, SYSTEM_OWNER_PREFIX } from '../kmip/model/service.js';
+import { holdApprovalRelease } from '../kmip/operations/common.js';
 import type { ClientIdentity, OperationServices, Principal } from '../kmip/operations/types.js';
 import type { ItemCheck, ItemGuard } from '../kmip/server/executor.js';
 import { CredentialType, enumNameOf, Operation, RevocationReasonCode, Tag } from '../kmip/spec/index.js';
 import { encodeTtlv } from '../kmip/ttlv/binary.js';
-import { child, childEnum, children, childStruct, childText } from '../kmip/ttlv/build.js';
+import { child, childBoolean, childEnum, children, childStruct, childText } from '../kmip/ttlv/build.js';
 import type { TtlvStructure } from '../kmip/ttlv/types.js';
 import type { Logger } from '../log.js';
 import type { ObjectStore } from '../store/types.js';
 import { DualControl, payloadDigest } from './dual-control.js';
+import { isReservedName, RESERVED_PREFIX, reservedNameOf, reservedNameRefusal } from './identity.js';
 import { foreignIds, withForeignLocate } from './locate.js';
 import { identityFromNames } from './officer.js';
 import { verifyPassword } from './password.js';
@@ -71,6 +73,11 @@ function fileReader(file: string): () => string {
 
 function opName(operation: number): string {
   return enumNameOf('Operation', operation) ?? `0x${operation.toString(16)}`;
+}
+
+/** Import with Replace Existing true (of an object that exists, as the caller checks). */
+function isReplacingImport(check: ItemCheck): boolean {
+  return check.operation === Operation.Import && childBoolean(check.payload, Tag.ReplaceExisting) === true;
 }
 
 function groupsOf(obj: ManagedObject): string[] {
@@ -133,13 +140,20 @@ class TenantScope implements AccessScope {
     if (obj.owner?.startsWith(SYSTEM_OWNER_PREFIX)) this.#createdSystem.add(obj.id);
   }
 
-  /** another tenant's object: granted for the current operation, granted for others only, or not at all */
-  grantFor(obj: ManagedObject): 'granted' | 'other-operations' | 'none' {
+  /**
+   * another tenant's object: granted for the current operation (or for
+   * each of `operations`, by one grant or several), granted for others
+   * only, or not at all
+   */
+  grantFor(
+    obj: ManagedObject,
+    operations: readonly number[] = this.operation === undefined ? [] : [this.operation],
+  ): 'granted' | 'other-operations' | 'none' {
     const target = { id: obj.id, owner: obj.owner, objectGroups: groupsOf(obj) };
     const covering = this.snapshot.grants.filter((g) => grantCovers(g, this.principal, target));
     if (covering.length === 0) return 'none';
-    const name = this.operation === undefined ? undefined : opName(this.operation);
-    return covering.some((g) => name !== undefined && g.operations.includes(name))
+    const names = operations.map(opName);
+    return names.length > 0 && names.every((n) => covering.some((g) => g.operations.includes(n)))
       ? 'granted'
       : 'other-operations';
   }
@@ -180,6 +194,9 @@ export class AccessControl {
       client.commonName,
       client.subjectAltNames,
     );
+    // The server's own namespace: a CN or SAN there would make what the client creates the server's.
+    const reserved = reservedNameOf(client, identity);
+    if (reserved !== undefined) throw reservedNameRefusal(reserved, client, this.#o.log);
     if (identity === undefined) {
       throw new KmipError(
         'AuthenticationNotSuccessful',
@@ -191,6 +208,18 @@ export class AccessControl {
     if (entry === undefined) {
       this.#o.log.info('unknown identity refused', { identity, remoteAddress: client.remoteAddress });
       throw new KmipError('AuthenticationNotSuccessful', `identity ${identity} is not assigned to a tenant`);
+    }
+    if (isReservedName(entry.tenant)) {
+      // Only a configuration can say so (the CLI refuses it): its objects would be the server's.
+      this.#o.log.warn('identity refused: its tenant is in the server’s reserved namespace', {
+        identity,
+        tenant: entry.tenant,
+        remoteAddress: client.remoteAddress,
+      });
+      throw new KmipError(
+        'AuthenticationNotSuccessful',
+        `identity ${identity} is assigned to tenant ${entry.tenant}: names starting with ${RESERVED_PREFIX} are reserved for the server's own objects`,
+      );
     }
     await this.#checkCredential(identity, entry, authentication);
     const principal: Principal = {
@@ -286,11 +315,14 @@ export class AccessControl {
 
   #roleGuard(check: ItemCheck): void {
     const p = check.ctx.principal;
-    if (mayRun(p.roles, check.operation)) return;
-    const need = rolesAllowing(check.operation);
+    // Import is a Register of the object; replacing an existing one is a Destroy of it too,
+    // checked by #objectGuard once the caller is known to see that object (no existence oracle).
+    const operation = check.operation === Operation.Import ? Operation.Register : check.operation;
+    if (mayRun(p.roles, operation)) return;
+    const need = rolesAllowing(operation);
     throw new KmipError(
       'PermissionDenied',
-      `${opName(check.operation)} is not allowed for ${p.identity} (roles: ${p.roles.join(', ') || 'none'}); ` +
+      `${opName(check.operation)}${operation === check.operation ? '' : ` (as ${opName(operation)})`} is not allowed for ${p.identity} (roles: ${p.roles.join(', ') || 'none'}); ` +
         (need.length === 0 ? 'no role may run it' : `it needs the role ${need.join(' or ')}`),
     );
   }
@@ -306,6 +338,10 @@ export class AccessControl {
     if (scope === undefined) return;
     scope.operation = check.operation;
     const obj = await this.#target(check);
+    if (obj !== undefined && isReplacingImport(check)) {
+      this.#checkReplace(check, scope, obj);
+      return;
+    }
     if (obj === undefined || obj.owner === scope.owner || obj.owner?.startsWith(SYSTEM_OWNER_PREFIX)) return;
     const grant = scope.grantFor(obj);
     if (grant === 'granted') return;
@@ -326,9 +362,50 @@ export class AccessControl {
     }
   }
 
-  #ruleFor(check: ItemCheck, foreign: boolean): DualControlOperation | undefined {
+  /**
+   * Import with Replace Existing over `obj`: authorised as a Destroy of it
+   * (the same tenant check, against the object's tenant, and the role)
+   * plus a Register. The replacement keeps `obj`'s owner (ObjectService
+   * createWithId), so it never moves to the caller's tenant.
+   */
+  #checkReplace(check: ItemCheck, scope: TenantScope, obj: ManagedObject): void {
+    const p = check.ctx.principal;
+    if (obj.owner?.startsWith(SYSTEM_OWNER_PREFIX)) {
+      throw new KmipError(
+        'PermissionDenied',
+        `object ${obj.id} is the server's own and is never replaced by Import`,
+      );
+    }
+    if (obj.owner !== scope.owner && !scope.administers(obj.owner)) {
+      // A grantee needs both: Destroy (the old object goes) and Import (the caller's material comes).
+      const grant = scope.grantFor(obj, [Operation.Destroy, Operation.Import]);
+      if (grant === 'none') throw new KmipError('ItemNotFound', `object ${obj.id} does not exist`);
+      if (grant === 'other-operations') {
+        throw new KmipError(
+          'PermissionDenied',
+          `Import replacing ${obj.id} needs a grant of Destroy and Import to ${p.identity}`,
+        );
+      }
+    }
+    if (!mayRun(p.roles, Operation.Destroy)) {
+      const need = rolesAllowing(Operation.Destroy).filter((r) => ROLE_OPERATIONS[r].has(Operation.Register));
+      throw new KmipError(
+        'PermissionDenied',
+        `Import replacing ${obj.id} is a Destroy of it and a Register: not allowed for ${p.identity} ` +
+          `(roles: ${p.roles.join(', ') || 'none'}); it needs the role ${need.join(' or ')}`,
+      );
+    }
+  }
+
+  #ruleFor(
+    check: ItemCheck,
+    foreign: boolean,
+    obj: ManagedObject | undefined,
+  ): DualControlOperation | undefined {
     const op = check.operation;
     if (op === Operation.Destroy) return 'destroy';
+    // Replacing an object destroys its material: the same approval, keyed to that object.
+    if (obj !== undefined && isReplacingImport(check)) return 'destroy';
     if (op === Operation.Revoke) {
       const code = childEnum(childStruct(check.payload, Tag.RevocationReason), Tag.RevocationReasonCode);
       if (code === RevocationReasonCode.KeyCompromise || code === RevocationReasonCode.CACompromise)
@@ -345,21 +422,29 @@ export class AccessControl {
     const p = check.ctx.principal;
     const foreign =
       obj !== undefined && obj.owner !== p.tenant && !obj.owner?.startsWith(SYSTEM_OWNER_PREFIX);
-    const rule = this.#ruleFor(check, foreign);
+    const rule = this.#ruleFor(check, foreign, obj);
     if (rule === undefined || !dc.requires(rule)) return;
     const action = opName(check.operation);
+    // Officers of the object's tenant decide (a key administrator may act in several).
+    const tenant =
+      obj?.owner !== undefined && !obj.owner.startsWith(SYSTEM_OWNER_PREFIX) ? obj.owner : p.tenant;
+    const replacing = check.operation === Operation.Import;
     const result = await dc.authorize({
       rule,
       action,
       requester: p.identity,
-      // Officers of the object's tenant decide (a key administrator may act in several).
-      tenant: obj?.owner !== undefined && !obj.owner.startsWith(SYSTEM_OWNER_PREFIX) ? obj.owner : p.tenant,
+      tenant,
       objectId: obj?.id ?? childText(check.payload, Tag.UniqueIdentifier),
+      // the whole payload: an approved Import replaces with exactly the material the officers saw
       digest: payloadDigest(encodeTtlv(check.payload)),
-      summary: `${action} of ${obj?.id ?? 'an object'} by ${p.identity} (tenant ${p.tenant})`,
+      summary: replacing
+        ? `Import replacing ${obj?.id ?? 'an object'} of tenant ${tenant} (its material and attributes) by ${p.identity} (tenant ${p.tenant})`
+        : `${action} of ${obj?.id ?? 'an object'} by ${p.identity} (tenant ${p.tenant})`,
     });
     if (result.allowed) {
       this.#o.log.info('dual control: approved request used', { identity: p.identity, action });
+      // Import gives the approval back when it then fails (src/kmip/operations/import.ts).
+      if (replacing) holdApprovalRelease(check.payload, result.release);
       return;
     }
     const r = result.request;

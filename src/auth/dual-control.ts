@@ -65,7 +65,15 @@ export class DualControlError extends Error {
 }
 
 export type Authorization =
-  | { readonly allowed: true }
+  | {
+      readonly allowed: true;
+      /**
+       * Gives the used approval back (status as before) when the action then
+       * fails, so that the requester's retry needs no new approvals. Does
+       * nothing once the request changed again.
+       */
+      readonly release: () => Promise<void>;
+    }
   | {
       readonly allowed: false;
       readonly request: ApprovalRequest;
@@ -162,11 +170,11 @@ export class DualControl {
       const approvals = await this.validApprovals(s.body);
       if (approvals.length >= this.#o.config.approvals) {
         try {
-          await this.#o.records.update<ApprovalRequest>('approval', s.id, s.version, {
+          const used = await this.#o.records.update<ApprovalRequest>('approval', s.id, s.version, {
             ...s.body,
             status: 'used',
           });
-          return { allowed: true };
+          return { allowed: true, release: () => this.#release(s, used.version) };
         } catch (e: unknown) {
           if (!(e instanceof RecordConflictError)) throw e;
           // used by a concurrent retry or decided meanwhile: look further
@@ -195,6 +203,18 @@ export class DualControl {
     };
     await this.#o.records.create('approval', id, request);
     return { allowed: false, request, created: true, approvals: 0 };
+  }
+
+  /** Puts `before` back if the request is still as this process marked it used (version `usedVersion`). */
+  async #release(before: Stored<ApprovalRequest>, usedVersion: number): Promise<void> {
+    const current = await this.#o.records.get<ApprovalRequest>('approval', before.id);
+    if (current?.version !== usedVersion || current.body.status !== 'used') return;
+    try {
+      await this.#o.records.update<ApprovalRequest>('approval', before.id, usedVersion, before.body);
+    } catch (e: unknown) {
+      if (!(e instanceof RecordConflictError)) throw e;
+      // changed meanwhile (decided, or given back by another node): leave it
+    }
   }
 
   async list(): Promise<ApprovalRequest[]> {

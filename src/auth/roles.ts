@@ -17,7 +17,9 @@ const EVERYONE: readonly number[] = [O.DiscoverVersions, O.Query, O.Ping, O.Poll
  * Applications using keys (crypto-user): they create and register their own
  * keys and make them usable (vSphere, MongoDB, Percona, pg_tde do), read and
  * tag them, and run cryptography. They do not revoke, destroy, archive or
- * import: that is lifecycle administration.
+ * import: that is lifecycle administration. (The access layer checks an
+ * Import as a Register, so they may Import a new identifier; replacing an
+ * existing object is also a Destroy of it: src/auth/access.ts.)
  */
 const CRYPTO_USER: readonly number[] = [
   O.Create,

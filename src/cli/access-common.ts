@@ -8,6 +8,7 @@ import { readFile } from 'node:fs/promises';
 import { AuditKind } from '../audit/chain.js';
 import { AuditTrail } from '../audit/trail.js';
 import { DualControl, payloadDigest } from '../auth/dual-control.js';
+import { isReservedName, RESERVED_PREFIX } from '../auth/identity.js';
 import { loadOfficer, type Officer } from '../auth/officer.js';
 import { AccessRecords } from '../auth/records.js';
 import { AccessState } from '../auth/state.js';
@@ -160,6 +161,20 @@ async function closeAll(closers: (() => Promise<void>)[]): Promise<{ error: unkn
   return failed;
 }
 
+/**
+ * Refuses a tenant or identity name in the server's reserved namespace
+ * (kmip-server:…): objects owned under it would be the server's own, which
+ * the server trusts (e.g. the issuing CA Certify signs with).
+ */
+export function refuseReservedNames(what: string, ...names: readonly (string | undefined)[]): void {
+  const reserved = names.find(isReservedName);
+  if (reserved !== undefined) {
+    throw new UsageError(
+      `${what} ${reserved}: names starting with ${RESERVED_PREFIX} are reserved for the server's own objects`,
+    );
+  }
+}
+
 /** The officer running the command, proven by --cert and --key (signature over a fresh challenge). */
 export async function officerOf(args: ParsedArgs, a: AccessAdmin): Promise<Officer> {
   const cert = stringOption(args, 'cert');
@@ -174,6 +189,7 @@ export async function officerOf(args: ParsedArgs, a: AccessAdmin): Promise<Offic
     new Date(),
     a.crlPem,
   );
+  refuseReservedNames('officer identity', officer.identity);
   const entry = (await a.state.snapshot()).identities.get(officer.identity);
   if (entry?.roles.includes('security-officer') !== true)
     throw new Error(`${officer.identity} is not a security officer`);

@@ -10,7 +10,7 @@ import { AdoptError, adoptObjects, ownedBy } from '../auth/adopt.js';
 import { hashPassword } from '../auth/password.js';
 import { ALL_TENANTS, ROLES, type Role } from '../config/auth.js';
 import { SYSTEM_OWNER_PREFIX } from '../kmip/model/service.js';
-import { cliApproved, officerOf, requireActsFor, withAccess } from './access-common.js';
+import { cliApproved, officerOf, refuseReservedNames, requireActsFor, withAccess } from './access-common.js';
 import { type ParsedArgs, stringOption, UsageError } from './args.js';
 import type { CliIo } from './run.js';
 
@@ -48,6 +48,7 @@ export async function tenantsCommand(args: ParsedArgs, io: CliIo): Promise<numbe
     case 'add': {
       const [name, ...extra] = rest;
       if (name === undefined || extra.length > 0) throw new UsageError('tenants add needs exactly one NAME');
+      refuseReservedNames('tenant', name);
       return withAccess(args, async (a) => {
         const officer = await officerOf(args, a);
         await requireActsFor(a, officer, '');
@@ -75,6 +76,8 @@ export async function tenantsCommand(args: ParsedArgs, io: CliIo): Promise<numbe
       const more = args.options.get('tenants') === undefined ? undefined : listOption(args, 'tenants');
       if (more !== undefined && !roles.includes('key-administrator') && !roles.includes('security-officer'))
         throw new UsageError('--tenants is for a key-administrator or security-officer');
+      refuseReservedNames('identity', identity);
+      refuseReservedNames('tenant', tenant, ...(more ?? []));
       return withAccess(args, async (a) => {
         const officer = await officerOf(args, a);
         const current = (await a.state.snapshot()).identities.get(identity);
@@ -114,6 +117,7 @@ export async function tenantsCommand(args: ParsedArgs, io: CliIo): Promise<numbe
       const tenant = stringOption(args, 'tenant');
       if (rest.length > 0 || owner === undefined || tenant === undefined)
         throw new UsageError('tenants adopt needs --owner CN --tenant TENANT');
+      refuseReservedNames('tenant', tenant);
       const dryRun = args.options.get('dry-run') === true;
       return withAccess(args, async (a) => {
         const snap = await a.state.snapshot();

@@ -1,8 +1,15 @@
 import type { DetailedPeerCertificate } from 'node:tls';
 import { expect } from 'chai';
-import { listenerIdentityOf } from '../../src/auth/identity.js';
+import {
+  isReservedName,
+  listenerIdentityOf,
+  reservedNameOf,
+  unscopedPrincipal,
+} from '../../src/auth/identity.js';
 import { administeredTenants, administers, isGlobalOfficer, officerActsFor } from '../../src/auth/tenancy.js';
 import { parseIdentities } from '../../src/config/auth.js';
+import { KmipError } from '../../src/kmip/errors.js';
+import type { Logger } from '../../src/log.js';
 
 function conn(cn: string | undefined, san?: string) {
   const peerCertificate = {
@@ -76,5 +83,56 @@ describe('auth: tenancy of administrators and officers', () => {
     expect(officerActsFor(local, 'b')).to.equal(false);
     expect(officerActsFor(local, '')).to.equal(false);
     expect(officerActsFor({ tenant: 'a', roles: ['key-administrator'] }, 'a')).to.equal(false);
+  });
+});
+
+describe('auth: the server’s reserved namespace', () => {
+  const client = (commonName: string | undefined, subjectAltNames?: string[]) => ({
+    commonName,
+    remoteAddress: '192.0.2.1',
+    ...(subjectAltNames === undefined ? {} : { subjectAltNames }),
+  });
+
+  it('finds a kmip-server: name in the CN, any SAN or the identity, whatever its case', () => {
+    expect(isReservedName('kmip-server:issuing-ca')).to.equal(true);
+    expect(isReservedName(' KMIP-Server:x')).to.equal(true);
+    expect(isReservedName('kmip-server')).to.equal(false);
+    expect(isReservedName('app.kmip-server:x')).to.equal(false);
+    expect(isReservedName(undefined)).to.equal(false);
+    expect(reservedNameOf(client('kmip-server:issuing-ca', ['DNS:app']))).to.equal('kmip-server:issuing-ca');
+    expect(reservedNameOf(client('app', ['DNS:app', 'URI:kmip-server:access']))).to.equal(
+      'kmip-server:access',
+    );
+    expect(reservedNameOf(client('app', ['DNS:"kmip-server:x,y"']))).to.equal('kmip-server:x,y');
+    expect(reservedNameOf(client('app'), 'kmip-server:issuing-ca')).to.equal('kmip-server:issuing-ca');
+    expect(reservedNameOf(client('app', ['DNS:app.example']), 'app.example')).to.equal(undefined);
+  });
+
+  it('refuses such a client with auth off, with a log line; others are the CN in tenant default', () => {
+    const lines: string[] = [];
+    const log: Logger = {
+      error: () => undefined,
+      warn: (m) => lines.push(m),
+      info: () => undefined,
+      debug: () => undefined,
+    };
+    const resolve = unscopedPrincipal(log);
+    expect(resolve(client('app'))).to.deep.equal({
+      identity: 'app',
+      tenant: 'default',
+      roles: [],
+      groups: [],
+    });
+    let error: unknown;
+    try {
+      resolve(client('kmip-server:issuing-ca'));
+    } catch (e: unknown) {
+      error = e;
+    }
+    expect(error).to.be.instanceOf(KmipError);
+    expect((error as KmipError).reason).to.equal('AuthenticationNotSuccessful');
+    expect((error as KmipError).message).to.contain('reserved');
+    expect(lines).to.have.length(1);
+    expect(lines[0]).to.contain('reserved namespace');
   });
 });

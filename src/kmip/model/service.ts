@@ -15,6 +15,7 @@ import {
   type SealedBlob,
   StoreUnavailableError,
   storeErrorCode,
+  type WriteOp,
 } from '../../store/types.js';
 import { KmipError } from '../errors.js';
 import { Tag } from '../spec/index.js';
@@ -240,7 +241,7 @@ export class ObjectService {
    * 2.0 §6.1.26) with its attributes exactly as given: no Last Change
    * Date of ours. An object already under that identifier is replaced when
    * `replace` is true (its store version moves on, so the sealed content's
-   * AAD changes), otherwise Object Already Exists.
+   * AAD changes; its owner stays), otherwise Object Already Exists.
    */
   async createWithId(id: string, input: NewObject, replace: boolean): Promise<ManagedObject> {
     const attributes = setStandard(input.attributes, {
@@ -261,7 +262,8 @@ export class ObjectService {
         id,
         version,
         objectType: input.objectType,
-        owner: this.#ownerOf(input),
+        // A replacement stays with the replaced object's owner (tenant): it never moves to the caller's.
+        owner: rec === undefined ? this.#ownerOf(input) : rec.owner,
         attributes,
         sealed: undefined,
         tombstoned: false,
@@ -333,51 +335,133 @@ export class ObjectService {
    */
   async update(id: string, mutate: Mutation): Promise<ManagedObject> {
     for (let attempt = 1; ; attempt++) {
-      const rec = this.#visible(await this.#store.get(id), true);
-      if (rec === undefined) throw new KmipError('ItemNotFound', `object ${id} does not exist`);
-      const stored = fromRecord(rec);
-      const obj = this.#current(stored);
-      let cached: TtlvStructure | undefined;
-      let loaded = false;
-      const content = async () => {
-        if (!loaded) {
-          cached = await this.content(stored);
-          loaded = true;
-        }
-        return cached;
-      };
-      const change =
-        (await mutate(obj, content)) ?? (obj === stored ? undefined : { attributes: obj.attributes });
-      if (change === undefined) return obj;
-      const now = this.#clock();
-      const version = obj.version + 1;
-      const attributes = setStandard(change.attributes, dateTime(Tag.LastChangeDate, now));
-      const next: ManagedObject = {
-        ...obj,
-        version,
-        attributes,
-        tombstoned: change.tombstoned ?? obj.tombstoned,
-      };
-      let sealed: SealedBlob | undefined;
-      if (change.content === null) sealed = undefined;
-      else if (change.content !== undefined) sealed = await this.#seal(id, version, change.content);
-      else if (obj.sealed !== undefined) sealed = await this.#reseal(obj, version);
+      const step = await this.#prepareUpdate(id, mutate);
+      if (step.op === undefined) return step.obj;
       try {
-        await this.#store.update(
-          toRecord(next, sealed, { createdAt: rec.createdAt, updatedAt: now.getTime() }),
-          obj.version,
-        );
-        this.#opts.journal?.note(id, rec, version);
-        return { ...next, sealed };
+        await this.#store.update(step.op.record, step.op.expectedVersion);
+        this.#opts.journal?.note(id, step.before, step.obj.version);
+        return step.obj;
       } catch (e: unknown) {
-        if (storeErrorCode(e) !== 'ERR_STORE_VERSION_CONFLICT') throw e;
-        if (attempt >= this.#maxAttempts) {
-          throw new StoreUnavailableError(`object ${id} kept changing; gave up after ${attempt} attempts`);
-        }
-        // Jitter so that two nodes retrying the same object do not collide again.
-        await sleep(Math.floor(Math.random() * 5 * attempt));
+        await this.#backOff(e, attempt, id);
       }
     }
+  }
+
+  /** A fresh identifier, for objects that must link to each other before they are written together. */
+  newId(): string {
+    return randomUUID();
+  }
+
+  /**
+   * Creates and changes several objects with one store.atomic(): after a
+   * crash, a race or a failure either all of them are written or none (Re-key,
+   * Create Key Pair, Derive Key...). The new objects come with the ids the
+   * caller took from newId(). A version conflict on a changed object runs its
+   * mutation again on a fresh read; a KmipError from a mutation (e.g. "already
+   * replaced", the loser of two Re-keys) is not retried and nothing is written.
+   */
+  async writeTogether(
+    creates: readonly (NewObject & { readonly id: string })[],
+    updates: readonly { readonly id: string; readonly mutate: Mutation }[],
+  ): Promise<{ created: ManagedObject[]; updated: ManagedObject[] }> {
+    const at = this.#clock().getTime();
+    const created: { obj: ManagedObject; record: ObjectRecord }[] = [];
+    for (const input of creates) {
+      const obj: ManagedObject = {
+        id: input.id,
+        version: 1,
+        objectType: input.objectType,
+        owner: this.#ownerOf(input),
+        attributes: setStandard(input.attributes, {
+          tag: Tag.UniqueIdentifier,
+          type: 'TextString',
+          value: input.id,
+        }),
+        sealed: undefined,
+        tombstoned: false,
+        createdAt: at,
+      };
+      const sealed = input.content === undefined ? undefined : await this.#seal(input.id, 1, input.content);
+      created.push({
+        obj: { ...obj, sealed },
+        record: toRecord(obj, sealed, { createdAt: at, updatedAt: at }),
+      });
+    }
+    for (let attempt = 1; ; attempt++) {
+      const steps = [];
+      for (const u of updates) steps.push(await this.#prepareUpdate(u.id, u.mutate));
+      const ops: WriteOp[] = created.map((c) => ({ kind: 'insert', record: c.record }));
+      for (const st of steps) if (st.op !== undefined) ops.push(st.op);
+      try {
+        await this.#store.atomic(ops);
+      } catch (e: unknown) {
+        await this.#backOff(e, attempt, updates.map((u) => u.id).join(', '));
+        continue;
+      }
+      for (const c of created) {
+        this.#opts.journal?.note(c.obj.id, undefined, 1);
+        this.#opts.scope?.created?.(c.obj);
+      }
+      for (const st of steps)
+        if (st.op !== undefined) this.#opts.journal?.note(st.obj.id, st.before, st.obj.version);
+      return { created: created.map((c) => c.obj), updated: steps.map((st) => st.obj) };
+    }
+  }
+
+  /** Retries a version conflict after a jittered pause; anything else, or too many, is thrown. */
+  async #backOff(e: unknown, attempt: number, what: string): Promise<void> {
+    if (storeErrorCode(e) !== 'ERR_STORE_VERSION_CONFLICT') throw e;
+    if (attempt >= this.#maxAttempts) {
+      throw new StoreUnavailableError(`object ${what} kept changing; gave up after ${attempt} attempts`);
+    }
+    // Jitter so that two nodes retrying the same object do not collide again.
+    await sleep(Math.floor(Math.random() * 5 * attempt));
+  }
+
+  /** Applies `mutate` to a fresh read of the object; `op` is the conditional write, absent when nothing changes. */
+  async #prepareUpdate(
+    id: string,
+    mutate: Mutation,
+  ): Promise<{
+    obj: ManagedObject;
+    before?: ObjectRecord;
+    op?: { readonly kind: 'update'; readonly record: ObjectRecord; readonly expectedVersion: number };
+  }> {
+    const rec = this.#visible(await this.#store.get(id), true);
+    if (rec === undefined) throw new KmipError('ItemNotFound', `object ${id} does not exist`);
+    const stored = fromRecord(rec);
+    const obj = this.#current(stored);
+    let cached: TtlvStructure | undefined;
+    let loaded = false;
+    const content = async () => {
+      if (!loaded) {
+        cached = await this.content(stored);
+        loaded = true;
+      }
+      return cached;
+    };
+    const change =
+      (await mutate(obj, content)) ?? (obj === stored ? undefined : { attributes: obj.attributes });
+    if (change === undefined) return { obj };
+    const now = this.#clock();
+    const version = obj.version + 1;
+    const attributes = setStandard(change.attributes, dateTime(Tag.LastChangeDate, now));
+    const next: ManagedObject = {
+      ...obj,
+      version,
+      attributes,
+      tombstoned: change.tombstoned ?? obj.tombstoned,
+    };
+    let sealed: SealedBlob | undefined;
+    if (change.content === null) sealed = undefined;
+    else if (change.content !== undefined) sealed = await this.#seal(id, version, change.content);
+    else if (obj.sealed !== undefined) sealed = await this.#reseal(obj, version);
+    const record = toRecord(next, sealed, { createdAt: rec.createdAt, updatedAt: now.getTime() });
+    return {
+      obj: { ...next, sealed },
+      before: rec,
+      op: { kind: 'update', record, expectedVersion: obj.version },
+    };
   }
 
   /** Identifiers matching the filter, in the store's order (creation order). */

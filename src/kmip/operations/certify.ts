@@ -26,7 +26,10 @@
  * CA signs: an RSA-2048 Private Key and self-signed CA certificate kept in
  * the store (owner SERVER_CA_OWNER, Names SERVER_CA_NAME /
  * SERVER_CA_KEY_NAME), created at first use, replaced by a new one when
- * less than a year of validity is left. Its private key is Sensitive and not
+ * less than a year of validity is left. Only objects the server made are
+ * trusted: certificate and linked key both owned by SERVER_CA_OWNER (a
+ * namespace no client identity can reach, src/auth/identity.ts), the key
+ * matching the certificate. Its private key is Sensitive and not
  * Extractable, so Get never returns it. It is deliberately not the TLS CA
  * (certs/): a certificate a client obtains by Certify must not authenticate
  * anyone to this server.
@@ -347,7 +350,7 @@ export async function serverCaCertificates(ctx: OperationContext): Promise<Uint8
   const out: Uint8Array[] = [];
   for (const id of await locateServerCa(ctx)) {
     const cert = await ctx.services.objects.get(id);
-    if (cert !== undefined && !cert.tombstoned) {
+    if (cert !== undefined && !cert.tombstoned && cert.owner === SERVER_CA_OWNER) {
       try {
         out.push(await certificateValue(ctx, cert));
       } catch {
@@ -370,15 +373,22 @@ async function findOrCreateServerCa(ctx: OperationContext): Promise<ResolvedIssu
   for (const id of await locateServerCa(ctx)) {
     const cert = await ctx.services.objects.get(id);
     const keyId = cert === undefined ? undefined : linkedId(cert.attributes, LinkType.PrivateKeyLink);
-    if (cert === undefined || cert.tombstoned || keyId === undefined) continue;
+    // Only what the server made: no client can own under SERVER_CA_OWNER (src/auth/identity.ts
+    // refuses such names), and the Link may not lead to a client's key.
+    if (cert === undefined || cert.tombstoned || keyId === undefined || cert.owner !== SERVER_CA_OWNER)
+      continue;
     try {
       const der = await certificateValue(ctx, cert);
-      const notAfter = new Date(new X509Certificate(der).validTo);
+      const x509 = new X509Certificate(der);
+      const notAfter = new Date(x509.validTo);
       // Roll over to a new CA rather than issue certificates that outlive their issuer.
       if (notAfter.getTime() - now.getTime() < DEFAULT_VALIDITY_MS) continue;
       const target = await loadCryptoObject(ctx, keyId, CERT_SIGN, undefined);
+      const privateKey = asymmetricKeyOf(target);
+      if (target.obj.owner !== SERVER_CA_OWNER || privateKey.type !== 'private') continue;
+      if (!samePublicKey(privateKey, x509.publicKey)) continue;
       return {
-        key: { certificate: der, privateKey: asymmetricKeyOf(target) },
+        key: { certificate: der, privateKey },
         keyObject: target.obj,
         certificateId: cert.id,
       };

@@ -105,3 +105,22 @@ export function responseAttributes(attrs: readonly ModelAttribute[], version: Km
   }
   return attributesForResponse(shaped, version);
 }
+
+/**
+ * A dual-control approval the access layer (src/auth/access.ts) used for
+ * an item, and how to give it back: the item's operation calls it when it
+ * then fails, so that an approval is only spent on an operation that
+ * succeeded. Keyed by the payload object the guards and the handler share.
+ */
+const approvalReleases = new WeakMap<TtlvStructure, () => Promise<void>>();
+
+export function holdApprovalRelease(payload: TtlvStructure, release: () => Promise<void>): void {
+  approvalReleases.set(payload, release);
+}
+
+/** The release of the approval used for this item (once), if any. */
+export function takeApprovalRelease(payload: TtlvStructure): (() => Promise<void>) | undefined {
+  const release = approvalReleases.get(payload);
+  approvalReleases.delete(payload);
+  return release;
+}

@@ -7,7 +7,12 @@
  * request leaves out that every object has (State, Initial Date...) get the
  * values Register would give. Replace Existing true replaces an object with
  * that identifier (TC-IMPEXP-4: a destroyed key re-imported); absent or
- * false, an existing one is an error. Key Wrap Type Not Wrapped unwraps a
+ * false, an existing one is an error. A replacement keeps the replaced
+ * object's owner (tenant): with access control on it is authorised as a
+ * Destroy of that object plus a Register (src/auth/access.ts, dual control
+ * included; an approval used for it is given back when the Import fails).
+ * The server's own objects (owner kmip-server:…) are never replaced, and
+ * identifiers starting with kmip-server: (its records) are refused. Key Wrap Type Not Wrapped unwraps a
  * wrapped Key Block before storing it (wrapping.ts unwrapKeyBlock); As
  * Registered or absent stores the object as given. The ID Placeholder
  * becomes the identifier.
@@ -24,10 +29,11 @@ import { readRequestAttributes } from '../messages/attributes.js';
 import { keysEqual, type ModelAttribute, setStandard } from '../model/attributes.js';
 import { newObjectAttributes } from '../model/lifecycle.js';
 import { contentTagOf, keyBlockOf, SUPPORTED_OBJECT_TYPES } from '../model/object.js';
+import { SYSTEM_OWNER_PREFIX } from '../model/service.js';
 import { enumNameOf, KeyWrapType, Operation, Tag } from '../spec/index.js';
 import { childBoolean, childEnum, childInteger, childText, enumeration } from '../ttlv/build.js';
 import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import { checkNameUnique, uidItem } from './common.js';
+import { checkNameUnique, takeApprovalRelease, uidItem } from './common.js';
 import type { OperationContext, OperationDefinition } from './types.js';
 import { isWrappedBlock, unwrapKeyBlock, verifyWrappedBlock } from './wrapping.js';
 
@@ -98,37 +104,65 @@ export const importOperation: OperationDefinition = {
   mutates: true,
   needsObject: false,
   async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
-    const id = childText(payload, Tag.UniqueIdentifier);
-    if (id === undefined || id === '') {
-      throw new KmipError('InvalidMessage', 'Import needs the Unique Identifier of the object');
+    // A dual-control approval used for this replacement goes back if the Import then fails.
+    const release = takeApprovalRelease(payload);
+    try {
+      return await importObject(payload, ctx);
+    } catch (e: unknown) {
+      await release?.().catch(() => undefined);
+      throw e;
     }
-    const objectType = childEnum(payload, Tag.ObjectType);
-    if (objectType === undefined) throw new KmipError('InvalidMessage', 'Object Type is required');
-    const content = await importedContent(ctx, payload, objectType);
-    let supplied = readRequestAttributes(payload, [Tag.TemplateAttribute, Tag.Attributes]);
-    supplied = setStandard(supplied, uidItem(id));
-    supplied = setStandard(supplied, enumeration(Tag.ObjectType, objectType));
-    await checkNameUnique(ctx, supplied, id);
-    const kb = keyBlockOf(content);
-    const defaults = newObjectAttributes({
-      objectType,
-      attributes: [],
-      content,
-      now: ctx.services.clock(),
-      algorithm: childEnum(kb, Tag.CryptographicAlgorithm),
-      length: childInteger(kb, Tag.CryptographicLength),
-    });
-    const obj = await ctx.services.objects.createWithId(
-      id,
-      {
-        objectType,
-        attributes: importedAttributes(supplied, defaults),
-        content,
-        owner: ctx.client.commonName,
-      },
-      childBoolean(payload, Tag.ReplaceExisting) === true,
-    );
-    ctx.idPlaceholder = obj.id;
-    return [uidItem(obj.id)];
   },
 };
+
+async function importObject(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
+  const id = childText(payload, Tag.UniqueIdentifier);
+  if (id === undefined || id === '') {
+    throw new KmipError('InvalidMessage', 'Import needs the Unique Identifier of the object');
+  }
+  if (id.trim().toLowerCase().startsWith(SYSTEM_OWNER_PREFIX)) {
+    // The server's records live there (src/auth/records.ts): a client must not take their identifiers.
+    throw new KmipError(
+      'PermissionDenied',
+      `Unique Identifier ${id}: identifiers starting with ${SYSTEM_OWNER_PREFIX} are reserved for the server`,
+    );
+  }
+  const replace = childBoolean(payload, Tag.ReplaceExisting) === true;
+  if (replace) {
+    const existing = await ctx.services.objects.get(id);
+    if (existing?.owner?.startsWith(SYSTEM_OWNER_PREFIX)) {
+      throw new KmipError(
+        'PermissionDenied',
+        `object ${id} is the server's own and is never replaced by Import`,
+      );
+    }
+  }
+  const objectType = childEnum(payload, Tag.ObjectType);
+  if (objectType === undefined) throw new KmipError('InvalidMessage', 'Object Type is required');
+  const content = await importedContent(ctx, payload, objectType);
+  let supplied = readRequestAttributes(payload, [Tag.TemplateAttribute, Tag.Attributes]);
+  supplied = setStandard(supplied, uidItem(id));
+  supplied = setStandard(supplied, enumeration(Tag.ObjectType, objectType));
+  await checkNameUnique(ctx, supplied, id);
+  const kb = keyBlockOf(content);
+  const defaults = newObjectAttributes({
+    objectType,
+    attributes: [],
+    content,
+    now: ctx.services.clock(),
+    algorithm: childEnum(kb, Tag.CryptographicAlgorithm),
+    length: childInteger(kb, Tag.CryptographicLength),
+  });
+  const obj = await ctx.services.objects.createWithId(
+    id,
+    {
+      objectType,
+      attributes: importedAttributes(supplied, defaults),
+      content,
+      owner: ctx.client.commonName,
+    },
+    replace,
+  );
+  ctx.idPlaceholder = obj.id;
+  return [uidItem(obj.id)];
+}

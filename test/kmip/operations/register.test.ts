@@ -12,7 +12,12 @@ import {
 import type { TtlvItem } from '../../../src/kmip/ttlv/types.js';
 import { B, E, type Harness, I, openHarness, S } from './harness.js';
 
-function registerAes(v: KmipVersion, bytes: number, length: number, format = KeyFormatType.Raw): TtlvItem[] {
+function registerAes(
+  v: KmipVersion,
+  bytes: number,
+  length: number,
+  format: number = KeyFormatType.Raw,
+): TtlvItem[] {
   const material =
     format === KeyFormatType.Raw
       ? B(Tag.KeyMaterial, new Uint8Array(bytes).fill(7))
