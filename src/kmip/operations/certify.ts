@@ -112,7 +112,7 @@ import {
 } from './common.js';
 import { withLink } from './create-key-pair.js';
 import { asymmetricKeyOf, consumeUsage, loadCryptoObject } from './crypto-common.js';
-import { linkedId } from './rekey.js';
+import { linkedId } from './replacement.js';
 import type { OperationContext, OperationDefinition } from './types.js';
 
 /** Owner of the server's issuing CA objects: not a certificate CN the development PKI issues. */

@@ -32,6 +32,7 @@ import {
   standardKey,
 } from '../model/attributes.js';
 import { checkClientAttributes, newObjectAttributes } from '../model/lifecycle.js';
+import type { ManagedObject } from '../model/object.js';
 import { checkQuantumSafe } from '../model/quantum-safe.js';
 import {
   CryptographicAlgorithm,
@@ -47,6 +48,7 @@ import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
 import { checkNameUnique, isV2 } from './common.js';
 import { refuseTemplateNames } from './create.js';
 import { createResidentKeyPair, residentRequested } from './hsm-resident.js';
+import { replaceBy, setLink } from './replacement.js';
 import type { OperationContext, OperationDefinition } from './types.js';
 
 const A = CryptographicAlgorithm;
@@ -102,11 +104,23 @@ function storedFormat(key: KeyObject): number {
   return key.type === 'private' ? KeyFormatType.PKCS_8 : KeyFormatType.X_509;
 }
 
+/** The key pair a Re-key Key Pair replaces, as loaded (rekey-key-pair.ts). */
+export interface ReplacedPair {
+  readonly private: ManagedObject;
+  readonly public: ManagedObject | undefined;
+}
+
 /**
- * Generates and stores a key pair with the given (checked) attributes; the
- * private key is stored first and links to the public key, which links back.
+ * Generates and stores a key pair with the given (checked) attributes: the
+ * private key links to the public key, which links back. Both keys (and, for
+ * Re-key Key Pair, the replaced keys' links) are one atomic write, so a crash
+ * or a lost race leaves no half of a pair.
  */
-export async function createKeyPairObjects(ctx: OperationContext, req: PairRequest): Promise<CreatedPair> {
+export async function createKeyPairObjects(
+  ctx: OperationContext,
+  req: PairRequest,
+  replacing?: ReplacedPair,
+): Promise<CreatedPair> {
   const algorithm =
     findEnum(req.privateAttributes, Tag.CryptographicAlgorithm) ??
     findEnum(req.publicAttributes, Tag.CryptographicAlgorithm);
@@ -116,7 +130,16 @@ export async function createKeyPairObjects(ctx: OperationContext, req: PairReque
   const alg = algorithm ?? A.RSA;
   const length = algorithmOf(pair.privateKey)?.length ?? 0;
   const now = ctx.services.clock();
-  const make = async (objectType: number, key: KeyObject, attrs: readonly ModelAttribute[]) => {
+  const objects = ctx.services.objects;
+  const privateId = objects.newId();
+  const publicId = objects.newId();
+  const make = (
+    id: string,
+    objectType: number,
+    key: KeyObject,
+    attrs: readonly ModelAttribute[],
+    links: (all: ModelAttribute[]) => ModelAttribute[],
+  ) => {
     const format = storedFormat(key);
     const content = asymmetricContent(key, format, alg, length);
     let all = newObjectAttributes({
@@ -130,23 +153,31 @@ export async function createKeyPairObjects(ctx: OperationContext, req: PairReque
     });
     all = setStandard(all, serverRngAttribute());
     all = setStandard(all, enumeration(Tag.KeyFormatType, format));
-    return ctx.services.objects.create({
-      objectType,
-      attributes: all,
-      content,
-      owner: ctx.client.commonName,
-    });
+    return { id, objectType, attributes: links(all), content, owner: ctx.client.commonName };
   };
-  const priv = await make(ObjectType.PrivateKey, pair.privateKey, req.privateAttributes);
-  const pub = await make(
+  // Link order as before this was one write: Public Key Link, then Replaced Object Link (TC_133).
+  const replacedLink = (old: ManagedObject | undefined) => (all: ModelAttribute[]) =>
+    old === undefined ? all : setLink(all, LinkType.ReplacedObjectLink, old.id);
+  const priv = make(privateId, ObjectType.PrivateKey, pair.privateKey, req.privateAttributes, (all) =>
+    replacedLink(replacing?.private)(withLink(all, LinkType.PublicKeyLink, publicId)),
+  );
+  const pub = make(
+    publicId,
     ObjectType.PublicKey,
     pair.publicKey,
-    withLink(req.publicAttributes, LinkType.PrivateKeyLink, priv.id),
+    withLink(req.publicAttributes, LinkType.PrivateKeyLink, privateId),
+    replacedLink(replacing?.public),
   );
-  await ctx.services.objects.update(priv.id, (cur) => ({
-    attributes: withLink(cur.attributes, LinkType.PublicKeyLink, pub.id),
-  }));
-  return { privateId: priv.id, publicId: pub.id };
+  const updates = [];
+  for (const [old, newId] of [
+    [replacing?.private, privateId],
+    [replacing?.public, publicId],
+  ] as const) {
+    if (old === undefined) continue;
+    updates.push({ id: old.id, mutate: (obj: ManagedObject) => replaceBy(ctx, obj, newId) });
+  }
+  await objects.writeTogether([priv, pub], updates);
+  return { privateId, publicId };
 }
 
 /** The private / public attribute lists of a Create Key Pair or Re-key Key Pair request, checked. */

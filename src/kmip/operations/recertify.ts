@@ -44,7 +44,7 @@ import {
 import { isDestroyed, loadTarget, reason, stateName, stateOf, uidItem, wrongState } from './common.js';
 import { withLink } from './create-key-pair.js';
 import { consumeUsage } from './crypto-common.js';
-import { linkedId, setLink } from './rekey.js';
+import { linkedId, setLink } from './replacement.js';
 import type { OperationContext, OperationDefinition } from './types.js';
 
 export const recertify: OperationDefinition = {

@@ -18,7 +18,7 @@
  * Key Pair for the attributes.
  */
 import { KmipError } from '../errors.js';
-import { type ModelAttribute, removeAll, standardKey } from '../model/attributes.js';
+import type { ModelAttribute } from '../model/attributes.js';
 import { isArchived, rekeyedAttributes } from '../model/lifecycle.js';
 import type { ManagedObject } from '../model/object.js';
 import { overlayAttributes } from '../model/templates.js';
@@ -27,7 +27,7 @@ import { childInterval, childText } from '../ttlv/build.js';
 import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
 import { isDestroyed, notFound, reason, stateName, stateOf, wrongState } from './common.js';
 import { createKeyPairObjects, pairResponse, readPairAttributes } from './create-key-pair.js';
-import { linkedId, setLink } from './rekey.js';
+import { linkedId } from './replacement.js';
 import type { OperationContext, OperationDefinition } from './types.js';
 
 async function loadPrivateKey(payload: TtlvStructure, ctx: OperationContext): Promise<ManagedObject> {
@@ -54,20 +54,6 @@ async function loadPrivateKey(payload: TtlvStructure, ctx: OperationContext): Pr
   return obj;
 }
 
-/** Links a replaced key to its replacement and moves its Names away (they went to the replacement). */
-async function markReplaced(ctx: OperationContext, oldId: string, newId: string): Promise<void> {
-  await ctx.services.objects.update(oldId, (obj) => ({
-    attributes: setLink(
-      removeAll(obj.attributes, standardKey(Tag.Name)),
-      LinkType.ReplacementObjectLink,
-      newId,
-    ),
-  }));
-  await ctx.services.objects.update(newId, (obj) => ({
-    attributes: setLink(obj.attributes, LinkType.ReplacedObjectLink, oldId),
-  }));
-}
-
 export const rekeyKeyPair: OperationDefinition = {
   operation: Operation.ReKeyKeyPair,
   since: '1.1',
@@ -82,15 +68,17 @@ export const rekeyKeyPair: OperationDefinition = {
     const offset = childInterval(payload, Tag.Offset);
     const now = ctx.services.clock();
     const inherit = (attrs: readonly ModelAttribute[]) => rekeyedAttributes(attrs, offset, now);
-    const pair = await createKeyPairObjects(ctx, {
-      privateAttributes: overlayAttributes(inherit(oldPrivate.attributes), req.privateAttributes),
-      publicAttributes: overlayAttributes(
-        inherit(oldPublic?.attributes ?? oldPrivate.attributes),
-        req.publicAttributes,
-      ),
-    });
-    await markReplaced(ctx, oldPrivate.id, pair.privateId);
-    if (oldPublic !== undefined) await markReplaced(ctx, oldPublic.id, pair.publicId);
+    const pair = await createKeyPairObjects(
+      ctx,
+      {
+        privateAttributes: overlayAttributes(inherit(oldPrivate.attributes), req.privateAttributes),
+        publicAttributes: overlayAttributes(
+          inherit(oldPublic?.attributes ?? oldPrivate.attributes),
+          req.publicAttributes,
+        ),
+      },
+      { private: oldPrivate, public: oldPublic },
+    );
     ctx.idPlaceholder = pair.privateId;
     return pairResponse(pair);
   },

@@ -14,14 +14,7 @@
  */
 import { KmipError } from '../errors.js';
 import { readRequestAttributes } from '../messages/attributes.js';
-import {
-  addInstance,
-  findEnum,
-  findInteger,
-  type ModelAttribute,
-  removeAll,
-  standardKey,
-} from '../model/attributes.js';
+import { findEnum, findInteger } from '../model/attributes.js';
 import {
   checkClientAttributes,
   isArchived,
@@ -30,7 +23,7 @@ import {
 } from '../model/lifecycle.js';
 import { overlayAttributes, withTemplates } from '../model/templates.js';
 import { LinkType, ObjectType, Operation, Tag } from '../spec/index.js';
-import { childInterval, childText, enumeration, structure, textString } from '../ttlv/build.js';
+import { childInterval } from '../ttlv/build.js';
 import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
 import {
   checkNameUnique,
@@ -44,25 +37,8 @@ import {
   wrongState,
 } from './common.js';
 import { generateSymmetricKey, symmetricKeyContent } from './create.js';
+import { replaceBy, setLink } from './replacement.js';
 import type { OperationContext, OperationDefinition } from './types.js';
-
-function link(type: number, id: string): TtlvStructure {
-  return structure(Tag.Link, [enumeration(Tag.LinkType, type), textString(Tag.LinkedObjectIdentifier, id)]);
-}
-
-/** Replaces any link of `type` by one to `id` (a key has one replacement and one predecessor). */
-export function setLink(attrs: readonly ModelAttribute[], type: number, id: string): ModelAttribute[] {
-  const kept = attrs.filter((a) => {
-    const v = a.value;
-    return !(v.tag === Tag.Link && v.type === 'Structure' && findLinkType(v) === type);
-  });
-  return addInstance(kept, { key: standardKey(Tag.Link), index: 0, value: link(type, id) }).attrs;
-}
-
-function findLinkType(v: TtlvStructure): number | undefined {
-  const t = v.value.find((c) => c.tag === Tag.LinkType);
-  return t?.type === 'Enumeration' ? t.value : undefined;
-}
 
 export const rekey: OperationDefinition = {
   operation: Operation.ReKey,
@@ -92,45 +68,33 @@ export const rekey: OperationDefinition = {
     const algorithm = findEnum(old.attributes, Tag.CryptographicAlgorithm);
     const length = findInteger(old.attributes, Tag.CryptographicLength);
     const key = generateSymmetricKey(algorithm, length);
-    let newId: string;
+    const newId = ctx.services.objects.newId();
     try {
       const content = symmetricKeyContent(key, algorithm ?? 0, length ?? 0);
       const attrs = setLink(overlayAttributes(inherited, client), LinkType.ReplacedObjectLink, old.id);
-      const created = await ctx.services.objects.create({
-        objectType: ObjectType.SymmetricKey,
-        attributes: newObjectAttributes({
-          objectType: ObjectType.SymmetricKey,
-          attributes: attrs,
-          content,
-          now,
-          generated: true,
-        }),
-        content,
-        owner: ctx.client.commonName,
-      });
-      newId = created.id;
+      // One atomic write: a crash or a lost race leaves neither an orphan replacement nor two keys with the name.
+      await ctx.services.objects.writeTogether(
+        [
+          {
+            id: newId,
+            objectType: ObjectType.SymmetricKey,
+            attributes: newObjectAttributes({
+              objectType: ObjectType.SymmetricKey,
+              attributes: attrs,
+              content,
+              now,
+              generated: true,
+            }),
+            content,
+            owner: ctx.client.commonName,
+          },
+        ],
+        [{ id: old.id, mutate: (obj) => replaceBy(ctx, obj, newId) }],
+      );
     } finally {
       key.fill(0);
     }
-    await ctx.services.objects.update(old.id, (obj) => ({
-      attributes: setLink(
-        removeAll(obj.attributes, standardKey(Tag.Name)),
-        LinkType.ReplacementObjectLink,
-        newId,
-      ),
-    }));
     ctx.idPlaceholder = newId;
     return [uidItem(newId)];
   },
 };
-
-/** The identifier a Link of `type` points to, if the object has one. */
-export function linkedId(attrs: readonly ModelAttribute[], type: number): string | undefined {
-  for (const a of attrs) {
-    const v = a.value;
-    if (v.tag === Tag.Link && v.type === 'Structure' && findLinkType(v) === type) {
-      return childText(v, Tag.LinkedObjectIdentifier);
-    }
-  }
-  return undefined;
-}

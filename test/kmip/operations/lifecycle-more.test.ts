@@ -8,7 +8,7 @@ import {
   standardKey,
 } from '../../../src/kmip/model/attributes.js';
 import { applyDueTransitions, rekeyedAttributes } from '../../../src/kmip/model/lifecycle.js';
-import { linkedId } from '../../../src/kmip/operations/rekey.js';
+import { linkedId } from '../../../src/kmip/operations/replacement.js';
 import {
   CryptographicAlgorithm,
   type KmipVersion,
