@@ -46,6 +46,7 @@ import { isKmipServerError, KmipError } from '../errors.js';
 import { readRequestAttributes } from '../messages/attributes.js';
 import { findEnum, findInteger } from '../model/attributes.js';
 import { checkClientAttributes, newObjectAttributes } from '../model/lifecycle.js';
+import type { ManagedObject } from '../model/object.js';
 import { withTemplates } from '../model/templates.js';
 import {
   BlockCipherMode,
@@ -379,24 +380,33 @@ export const deriveKey: OperationDefinition = {
           ? symmetricKeyContent(material, algorithm ?? 0, length ?? 0)
           : secretDataContent(material);
       for (const id of req.ids) attrs = withLink(attrs, LinkType.DerivationBaseObjectLink, id);
-      const obj = await ctx.services.objects.create({
-        objectType: req.objectType,
-        attributes: newObjectAttributes({
-          objectType: req.objectType,
-          attributes: attrs,
-          content,
-          now: ctx.services.clock(),
-          generated: true,
-        }),
-        content,
-        owner: ctx.client.commonName,
-      });
-      for (const base of bases) {
-        await ctx.services.objects.update(base.obj.id, (cur) => ({
-          attributes: withLink(cur.attributes, LinkType.DerivedKeyLink, obj.id),
-        }));
-        await consumeUsage(ctx, base.obj);
-      }
+      const id = ctx.services.objects.newId();
+      // The derived key and its bases' Derived Key Links: one atomic write.
+      await ctx.services.objects.writeTogether(
+        [
+          {
+            id,
+            objectType: req.objectType,
+            attributes: newObjectAttributes({
+              objectType: req.objectType,
+              attributes: attrs,
+              content,
+              now: ctx.services.clock(),
+              generated: true,
+            }),
+            content,
+            owner: ctx.client.commonName,
+          },
+        ],
+        [...new Set(bases.map((b) => b.obj.id))].map((baseId) => ({
+          id: baseId,
+          mutate: (cur: ManagedObject) => ({
+            attributes: withLink(cur.attributes, LinkType.DerivedKeyLink, id),
+          }),
+        })),
+      );
+      for (const base of bases) await consumeUsage(ctx, base.obj);
+      const obj = { id };
       ctx.idPlaceholder = obj.id;
       return [uidItem(obj.id)];
     } finally {
