@@ -104,4 +104,53 @@ describe('two server nodes on one MongoDB (integration)', function () {
     expect(r.status).to.equal(ResultStatus.OperationFailed);
     expect(await stateOf(a)).to.equal(State.Destroyed);
   });
+
+  it('100 concurrent Add Attribute on one object through ten connections to each node keep all 100', async () => {
+    const uid = await a.createAes();
+    const [na, nb] = nodes as [RunningServer, RunningServer];
+    const pki = {
+      ca: path.join(dataDir, 'pki', 'ca.crt'),
+      adminCert: path.join(dataDir, 'pki', 'admin.crt'),
+      adminKey: path.join(dataDir, 'pki', 'admin.key'),
+    };
+    const clients = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => TestKmipClient.connect({ ...(i % 2 ? na : nb).address, pki })),
+    );
+    try {
+      await Promise.all(
+        clients.map(async (c, ci) => {
+          for (let k = 0; k < 5; k++)
+            await c.addAttribute(uid, textAttribute(`x-c${ci}-${k}`, `v${ci}-${k}`));
+        }),
+      );
+    } finally {
+      for (const c of clients) c.close();
+    }
+    const custom = (await a.getAttributes(uid)).filter((x) => x.key.kind === 'custom');
+    expect(custom).to.have.length(100);
+  });
+
+  it('two Re-keys of one key through A and B at once: exactly one wins, nothing of the loser is stored', async () => {
+    const countAll = async () =>
+      (await a.ok(Operation.Locate, [])).value.filter((x) => x.tag === Tag.UniqueIdentifier).length;
+    for (let round = 0; round < 10; round++) {
+      const before = await countAll();
+      const key = await a.createAes([textAttribute('x-round', String(round))]);
+      const results = await Promise.all([
+        a.call(Operation.ReKey, [a.uidItem(key)]),
+        b.call(Operation.ReKey, [b.uidItem(key)]),
+      ]);
+      const won = results.filter((r) => r.status === ResultStatus.Success);
+      expect(won, results.map((r) => r.message).join('; ')).to.have.length(1);
+      const loser = results.find((r) => r.status !== ResultStatus.Success);
+      expect(loser?.message).to.match(/already replaced by/);
+      // the old key links to the winner, and the loser stored no key of its own
+      const winner = won[0]?.payload === undefined ? '' : TestKmipClient.uid(won[0].payload);
+      const links = (await a.getAttributes(key, [{ kind: 'standard', tag: Tag.Link }])).map((x) => x.value);
+      expect(JSON.stringify(links, (_k, v: unknown) => (typeof v === 'bigint' ? String(v) : v))).to.contain(
+        winner,
+      );
+      expect(await countAll()).to.equal(before + 2);
+    }
+  });
 });

@@ -58,7 +58,7 @@ export interface ObjectServiceOptions {
   readonly store: ObjectStore;
   readonly sealer: ContentSealer;
   readonly clock?: () => Date;
-  /** attempts of an update under contention before giving up; default 10 */
+  /** attempts of an update under contention before giving up (and at most CONTENTION_BUDGET_MS); default 200 */
   readonly maxAttempts?: number;
   /** records every write so that a batch with Undo can put it back */
   readonly journal?: UndoJournal;
@@ -108,6 +108,8 @@ export type Mutation = (
 ) => Promise<Change | undefined> | Change | undefined;
 
 const CONTENT_MAX_DEPTH = 16;
+const MAX_BACKOFF_MS = 250;
+const CONTENTION_BUDGET_MS = 15_000;
 
 export class ObjectService {
   readonly #store: ObjectStore;
@@ -121,7 +123,7 @@ export class ObjectService {
     this.#store = opts.store;
     this.#sealer = opts.sealer;
     this.#clock = opts.clock ?? (() => new Date());
-    this.#maxAttempts = opts.maxAttempts ?? 10;
+    this.#maxAttempts = opts.maxAttempts ?? 200;
   }
 
   now(): Date {
@@ -334,6 +336,7 @@ export class ObjectService {
    * A KmipError thrown by `mutate` is not retried.
    */
   async update(id: string, mutate: Mutation): Promise<ManagedObject> {
+    const started = performance.now();
     for (let attempt = 1; ; attempt++) {
       const step = await this.#prepareUpdate(id, mutate);
       if (step.op === undefined) return step.obj;
@@ -342,7 +345,7 @@ export class ObjectService {
         this.#opts.journal?.note(id, step.before, step.obj.version);
         return step.obj;
       } catch (e: unknown) {
-        await this.#backOff(e, attempt, id);
+        await this.#backOff(e, attempt, started, id);
       }
     }
   }
@@ -387,6 +390,7 @@ export class ObjectService {
         record: toRecord(obj, sealed, { createdAt: at, updatedAt: at }),
       });
     }
+    const started = performance.now();
     for (let attempt = 1; ; attempt++) {
       const steps = [];
       for (const u of updates) steps.push(await this.#prepareUpdate(u.id, u.mutate));
@@ -395,7 +399,7 @@ export class ObjectService {
       try {
         await this.#store.atomic(ops);
       } catch (e: unknown) {
-        await this.#backOff(e, attempt, updates.map((u) => u.id).join(', '));
+        await this.#backOff(e, attempt, started, updates.map((u) => u.id).join(', '));
         continue;
       }
       for (const c of created) {
@@ -408,14 +412,19 @@ export class ObjectService {
     }
   }
 
-  /** Retries a version conflict after a jittered pause; anything else, or too many, is thrown. */
-  async #backOff(e: unknown, attempt: number, what: string): Promise<void> {
+  /**
+   * Retries a version conflict after a jittered pause; anything else is
+   * thrown. Plain contention (many nodes changing one object) is retried for
+   * CONTENTION_BUDGET_MS of monotonic time, and at most maxAttempts times.
+   */
+  async #backOff(e: unknown, attempt: number, started: number, what: string): Promise<void> {
     if (storeErrorCode(e) !== 'ERR_STORE_VERSION_CONFLICT') throw e;
-    if (attempt >= this.#maxAttempts) {
+    if (attempt >= this.#maxAttempts || performance.now() - started > CONTENTION_BUDGET_MS) {
       throw new StoreUnavailableError(`object ${what} kept changing; gave up after ${attempt} attempts`);
     }
-    // Jitter so that two nodes retrying the same object do not collide again.
-    await sleep(Math.floor(Math.random() * 5 * attempt));
+    // Full jitter over an exponentially growing window (capped): writers contending for one
+    // object through several nodes spread out instead of colliding again in lockstep.
+    await sleep(Math.floor(Math.random() * Math.min(MAX_BACKOFF_MS, 2 ** attempt)));
   }
 
   /** Applies `mutate` to a fresh read of the object; `op` is the conditional write, absent when nothing changes. */
