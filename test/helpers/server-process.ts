@@ -31,13 +31,13 @@ export interface ServerProcess {
 export async function spawnServer(
   dataDir: string,
   config: Record<string, unknown> = {},
-  opts: { readonly detached?: boolean } = {},
+  opts: { readonly detached?: boolean; readonly env?: Readonly<Record<string, string>> } = {},
 ): Promise<ServerProcess> {
   const configFile = path.join(dataDir, `server-${process.pid}-${Date.now()}.json`);
   await writeFile(configFile, JSON.stringify({ dataDir, listen: { host: '127.0.0.1', port: 0 }, ...config }));
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start', '--config', configFile], {
     cwd: repoRoot,
-    env: { ...process.env, KMIP_LOG_LEVEL: 'info' },
+    env: { ...process.env, KMIP_LOG_LEVEL: 'info', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: opts.detached === true,
   });
