@@ -23,6 +23,7 @@ import { decodeTtlv, encodeTtlv } from '../ttlv/binary.js';
 import { dateTime } from '../ttlv/build.js';
 import type { TtlvStructure } from '../ttlv/types.js';
 import { type ModelAttribute, setStandard } from './attributes.js';
+import { markServed, servedOverlay } from './fresh.js';
 import { applyDueTransitions } from './lifecycle.js';
 import type { ManagedObject } from './object.js';
 import { fromRecord, toRecord } from './record.js';
@@ -306,7 +307,19 @@ export class ObjectService {
 
   #current(obj: ManagedObject): ManagedObject {
     const due = applyDueTransitions(obj.attributes, this.#clock());
-    return due === undefined ? obj : { ...obj, attributes: due };
+    const now = due === undefined ? obj : { ...obj, attributes: due };
+    return servedOverlay(this.#store, now);
+  }
+
+  /**
+   * Fresh becomes false once a Get served the object (KMIP 1.1 §3.34). The
+   * write happens in the background, off the Get's response path (on MongoDB
+   * a durable round trip per first Get); until it lands, this process shows
+   * the object as not fresh, and any other change of it stores that too.
+   */
+  clearFreshLater(id: string): void {
+    const unscoped = new ObjectService({ ...this.#opts, scope: undefined, journal: undefined });
+    markServed(this.#store, id, () => unscoped.update(id, () => undefined));
   }
 
   /** The object, or Item Not Found (KMIP 1.0 §11 "Unique Identifier ... does not exist"). */

@@ -22,20 +22,11 @@
 
 import { convertAsymmetricBlock } from '../../crypto/formats.js';
 import { KmipError } from '../errors.js';
-import { findEnum, findInteger, findValue, setStandard } from '../model/attributes.js';
+import { findEnum, findInteger, findValue } from '../model/attributes.js';
 import { isArchived } from '../model/lifecycle.js';
 import { keyBlockOf, type ManagedObject } from '../model/object.js';
 import { KeyFormatType, KeyWrapType, ObjectType, Operation, Tag } from '../spec/index.js';
-import {
-  boolean,
-  child,
-  childBytes,
-  childEnum,
-  childStruct,
-  enumeration,
-  integer,
-  structure,
-} from '../ttlv/build.js';
+import { child, childBytes, childEnum, childStruct, enumeration, integer, structure } from '../ttlv/build.js';
 import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
 import { loadTarget, reason, uidItem } from './common.js';
 import { pkcs12Block } from './pkcs12.js';
@@ -99,13 +90,7 @@ export const get: OperationDefinition = {
   async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
     const { obj, content } = await retrieveContent(payload, ctx);
     const fresh = findValue(obj.attributes, Tag.Fresh);
-    if (fresh?.type === 'Boolean' && fresh.value) {
-      await ctx.services.objects.update(obj.id, (cur) => {
-        const f = findValue(cur.attributes, Tag.Fresh);
-        if (f?.type !== 'Boolean' || !f.value) return undefined;
-        return { attributes: setStandard(cur.attributes, boolean(Tag.Fresh, false)) };
-      });
-    }
+    if (fresh?.type === 'Boolean' && fresh.value) ctx.services.objects.clearFreshLater(obj.id);
     return [enumeration(Tag.ObjectType, obj.objectType), uidItem(obj.id), content];
   },
 };
