@@ -113,8 +113,19 @@ export async function auditVerify(args: ParsedArgs, io: CliIo): Promise<number> 
       strict: args.options.get('strict') === true,
     });
     for (const w of report.warnings) io.err(`warning: ${describe(w)}\n`);
-    if (anchor === undefined && args.options.get('no-anchor') !== true)
+    const strict = args.options.get('strict') === true;
+    if (anchor === undefined && args.options.get('no-anchor') !== true) {
+      // Deleting the newest records and the anchor together must not pass --strict:
+      // a sealed trail has had an anchor, so its absence is itself a finding.
+      const sealed = report.segments.some((s) => s.sealedThrough >= 0);
+      if (strict && sealed) {
+        io.out(
+          `audit trail FAILED: the anchor file ${anchorFile} is missing although the trail has seals: records deleted from the end cannot be ruled out (--no-anchor accepts that)\n`,
+        );
+        return 1;
+      }
       io.err(`warning: no anchor file ${anchorFile}: deletion of the newest records cannot be detected\n`);
+    }
     const crashed = report.segments.filter((s) => s.crashed).length;
     const summary = `${report.records} record(s) in ${report.segments.length} segment(s)${crashed > 0 ? ` (${crashed} closed after a crash of their writer)` : ''}`;
     const [first, ...rest] = report.errors;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { createSocket } from 'node:dgram';
-import { readFile, rm } from 'node:fs/promises';
+import { cp, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
@@ -173,6 +174,28 @@ describe('kmip-server audit verify | export', function () {
     expect(get).to.match(/^<110>1 \d{4}-\d\d-\d\dT[\d:.]+Z \S+ kmip-server \d+ Get - \{/);
     const failed = datagrams.find((d) => d.includes('"OperationFailed"'));
     expect(failed?.startsWith('<108>1 ')).to.equal(true);
+  });
+
+  it('verify --strict fails when the newest records and the anchor file are deleted together', async () => {
+    const copy = await mkdtemp(path.join(tmpdir(), 'kmip-audit-anchor-'));
+    try {
+      await cp(server.dataDir, copy, { recursive: true });
+      const db = new Database(path.join(copy, 'kmip-audit.db'));
+      try {
+        const last = db.prepare('SELECT max(seq) AS s FROM audit').get() as { s: number };
+        db.prepare('DELETE FROM audit WHERE seq >= ?').run(last.s - 1);
+      } finally {
+        db.close();
+      }
+      await rm(path.join(copy, 'audit-anchor.json'));
+      const strict = await cli(['audit', 'verify', '--data-dir', copy, '--strict']);
+      expect(strict.code, strict.out + strict.err).to.equal(1);
+      expect(strict.out).to.match(/anchor file .* is missing although the trail has seals/);
+      const lax = await cli(['audit', 'verify', '--data-dir', copy]);
+      expect(lax.err).to.match(/no anchor file/);
+    } finally {
+      await rm(copy, { recursive: true, force: true });
+    }
   });
 
   it('verify passes on the untouched trail, then names the first bad record after an edit', async () => {
