@@ -24,11 +24,14 @@ import {
   Tag,
 } from '../../src/kmip/spec/index.js';
 import type { TtlvItem } from '../../src/kmip/ttlv/types.js';
-import { openStore } from '../../src/store/index.js';
+import { type ObjectStore, openStore } from '../../src/store/index.js';
+import { startFerretDb } from '../helpers/ferretdb.js';
 import { nameAttribute, TestKmipClient } from '../helpers/kmip-client.js';
 import { type ServerProcess, spawnServer } from '../helpers/server-process.js';
 
 const ROUNDS = 12;
+/** FerretDB's SQLite backend is slow to start and to write: fewer rounds */
+const FERRET_ROUNDS = 6;
 const CLIENTS = 4;
 const SUITE_BUDGET_MS = 150_000;
 
@@ -84,8 +87,15 @@ async function work(c: TestKmipClient, prefix: string, acked: Set<string>): Prom
 }
 
 /** The invariants, read from the store the server left. */
-async function checkStore(dataDir: string, acked: ReadonlySet<string>): Promise<number> {
-  const store = await openStore(`sqlite:${path.join(dataDir, 'kmip.db')}`);
+interface StoreUnderTest {
+  /** server configuration for the store */
+  readonly config: Record<string, unknown>;
+  /** opens the same store from the test */
+  open(): Promise<ObjectStore>;
+}
+
+async function checkStore(target: StoreUnderTest, acked: ReadonlySet<string>): Promise<number> {
+  const store = await target.open();
   try {
     const objects = new Map<string, ReturnType<typeof fromRecord>>();
     for await (const rec of store.iterate()) if (!rec.tombstoned) objects.set(rec.id, fromRecord(rec));
@@ -131,71 +141,120 @@ async function checkStore(dataDir: string, acked: ReadonlySet<string>): Promise<
   }
 }
 
-describe('multi-object operations under kill -9 and races (integration, sqlite)', function () {
-  this.timeout(SUITE_BUDGET_MS + 60_000);
-  let dataDir: string;
+function multiObjectSuite(
+  label: string,
+  target: () => StoreUnderTest,
+  roundsWanted: number,
+  minAcked: number,
+): void {
+  describe(label, () => {
+    let dataDir: string;
 
+    before(async () => {
+      dataDir = await mkdtemp(path.join(tmpdir(), 'kmip-crash-multi-'));
+    });
+    after(async () => {
+      await rm(dataDir, { recursive: true, force: true });
+    });
+
+    it('leaves no orphan, no duplicate name and no broken link pair, and loses nothing acknowledged', async () => {
+      const acked = new Set<string>();
+      const deadline = Date.now() + SUITE_BUDGET_MS;
+      let rng = 0x9e3779b9;
+      const random = () => {
+        rng = (rng * 1664525 + 1013904223) >>> 0;
+        return rng / 2 ** 32;
+      };
+      let rounds = 0;
+      const maxRounds = roundsWanted;
+      for (; rounds < maxRounds && Date.now() < deadline; rounds++) {
+        const server = await spawnServer(dataDir, { ...target().config, server: { workers: 1 } });
+        const clients = await Promise.all(
+          Array.from({ length: CLIENTS }, () => TestKmipClient.connect(server)),
+        );
+        const loops = clients.map((c, i) => work(c, `r${rounds}c${i}`, acked));
+        await new Promise((r) => setTimeout(r, 300 + Math.floor(random() * 1200)));
+        server.kill('SIGKILL');
+        await server.exited;
+        await Promise.all(loops);
+        for (const c of clients) c.close();
+        await checkStore(target(), acked);
+      }
+      expect(rounds).to.be.at.least(5);
+      expect(acked.size, 'objects acknowledged under load').to.be.greaterThan(minAcked);
+    });
+
+    it('two Re-keys of one key at once: one wins, the loser writes nothing', async () => {
+      const server: ServerProcess = await spawnServer(dataDir, {
+        ...target().config,
+        server: { workers: 2 },
+      });
+      const [a, b] = await Promise.all([TestKmipClient.connect(server), TestKmipClient.connect(server)]);
+      if (a === undefined || b === undefined) throw new Error('no clients');
+      try {
+        let losers = 0;
+        for (let round = 0; round < 10; round++) {
+          const key = await a.createAes([nameAttribute(`race-${round}`)]);
+          const results = await Promise.all([
+            a.call(Operation.ReKey, [a.uidItem(key)]),
+            b.call(Operation.ReKey, [b.uidItem(key)]),
+          ]);
+          const won = results.filter((r) => r.status === ResultStatus.Success);
+          expect(won, 'exactly one Re-key wins').to.have.length(1);
+          for (const r of results) {
+            if (r.status === ResultStatus.Success) continue;
+            losers++;
+            expect(r.reason).to.equal(ResultReason.IllegalOperation);
+            expect(r.message).to.match(/already replaced by/);
+          }
+        }
+        expect(losers).to.equal(10);
+      } finally {
+        a.close();
+        b.close();
+        server.kill('SIGTERM');
+        await server.exited;
+      }
+      await checkStore(target(), new Set());
+    });
+  });
+}
+
+describe('multi-object operations under kill -9 and races (integration)', function () {
+  this.timeout(2 * SUITE_BUDGET_MS + 120_000);
+  let sqliteDir = '';
+  multiObjectSuite(
+    'sqlite',
+    () => ({
+      config: { store: { uri: `sqlite:${path.join(sqliteDir, 'kmip.db')}` } },
+      open: () => openStore(`sqlite:${path.join(sqliteDir, 'kmip.db')}`),
+    }),
+    ROUNDS,
+    50,
+  );
   before(async () => {
-    dataDir = await mkdtemp(path.join(tmpdir(), 'kmip-crash-multi-'));
+    sqliteDir = await mkdtemp(path.join(tmpdir(), 'kmip-crash-multi-db-'));
   });
   after(async () => {
-    await rm(dataDir, { recursive: true, force: true });
+    await rm(sqliteDir, { recursive: true, force: true });
   });
 
-  it('leaves no orphan, no duplicate name and no broken link pair, and loses nothing acknowledged', async () => {
-    const acked = new Set<string>();
-    const deadline = Date.now() + SUITE_BUDGET_MS;
-    let rng = 0x9e3779b9;
-    const random = () => {
-      rng = (rng * 1664525 + 1013904223) >>> 0;
-      return rng / 2 ** 32;
-    };
-    let rounds = 0;
-    for (; rounds < ROUNDS && Date.now() < deadline; rounds++) {
-      const server = await spawnServer(dataDir, { server: { workers: 1 } });
-      const clients = await Promise.all(
-        Array.from({ length: CLIENTS }, () => TestKmipClient.connect(server)),
-      );
-      const loops = clients.map((c, i) => work(c, `r${rounds}c${i}`, acked));
-      await new Promise((r) => setTimeout(r, 300 + Math.floor(random() * 1200)));
-      server.kill('SIGKILL');
-      await server.exited;
-      await Promise.all(loops);
-      for (const c of clients) c.close();
-      await checkStore(dataDir, acked);
-    }
-    expect(rounds).to.be.at.least(5);
-    expect(acked.size, 'objects acknowledged under load').to.be.greaterThan(50);
-  });
-
-  it('two Re-keys of one key at once: one wins, the loser writes nothing', async () => {
-    const server: ServerProcess = await spawnServer(dataDir, { server: { workers: 2 } });
-    const [a, b] = await Promise.all([TestKmipClient.connect(server), TestKmipClient.connect(server)]);
-    if (a === undefined || b === undefined) throw new Error('no clients');
-    try {
-      let losers = 0;
-      for (let round = 0; round < 10; round++) {
-        const key = await a.createAes([nameAttribute(`race-${round}`)]);
-        const results = await Promise.all([
-          a.call(Operation.ReKey, [a.uidItem(key)]),
-          b.call(Operation.ReKey, [b.uidItem(key)]),
-        ]);
-        const won = results.filter((r) => r.status === ResultStatus.Success);
-        expect(won, 'exactly one Re-key wins').to.have.length(1);
-        for (const r of results) {
-          if (r.status === ResultStatus.Success) continue;
-          losers++;
-          expect(r.reason).to.equal(ResultReason.IllegalOperation);
-          expect(r.message).to.match(/already replaced by/);
-        }
-      }
-      expect(losers).to.equal(10);
-    } finally {
-      a.close();
-      b.close();
-      server.kill('SIGTERM');
-      await server.exited;
-    }
-    await checkStore(dataDir, new Set());
+  describe('mongodb (FerretDB)', () => {
+    let ferret: Awaited<ReturnType<typeof startFerretDb>> | undefined;
+    const database = `multi${Date.now()}`;
+    before(async function () {
+      this.timeout(60_000);
+      ferret = await startFerretDb();
+    });
+    after(async () => ferret?.stop());
+    multiObjectSuite(
+      'mongodb',
+      () => ({
+        config: { store: { uri: ferret?.uri ?? '', database } },
+        open: () => openStore(ferret?.uri ?? '', { database }),
+      }),
+      FERRET_ROUNDS,
+      15,
+    );
   });
 });
