@@ -71,7 +71,7 @@ import {
 } from '../model/attributes.js';
 import { checkClientAttributes, isArchived, newObjectAttributes } from '../model/lifecycle.js';
 import type { ManagedObject } from '../model/object.js';
-import type { ObjectService } from '../model/service.js';
+import type { Mutation, ObjectService } from '../model/service.js';
 import { withTemplates } from '../model/templates.js';
 import {
   CertificateRequestType,
@@ -464,10 +464,12 @@ async function createServerCa(ctx: OperationContext, now: Date): Promise<Resolve
   );
   certAttrs = setStandard(certAttrs, dateTime(Tag.ActivationDate, now));
   certAttrs = withLink(certAttrs, LinkType.PrivateKeyLink, keyObj.id);
-  const cert = await storeCertificate(ctx, der, certAttrs, SERVER_CA_OWNER);
-  await objects.update(keyObj.id, (cur) => ({
-    attributes: withLink(cur.attributes, LinkType.CertificateLink, cert.id),
-  }));
+  const cert = await storeCertificate(ctx, der, certAttrs, SERVER_CA_OWNER, (certId) => [
+    {
+      id: keyObj.id,
+      mutate: (cur) => ({ attributes: withLink(cur.attributes, LinkType.CertificateLink, certId) }),
+    },
+  ]);
   return {
     key: { certificate: der, privateKey: pair.privateKey },
     keyObject: keyObj,
@@ -485,32 +487,46 @@ export function certificateContent(der: Uint8Array): TtlvStructure {
 
 /**
  * Stores a certificate the server issued, with `attrs` (client's, links)
- * and the attributes derived from it replacing any of the same name.
+ * and the attributes derived from it replacing any of the same name. The
+ * changes `links` names for other objects (the subject key's Certificate
+ * Link, a re-certified certificate's Replacement Object Link) are written in
+ * the same atomic write: a crash leaves both or neither.
  */
 export async function storeCertificate(
   ctx: OperationContext,
   der: Uint8Array,
   attrs: readonly ModelAttribute[],
   owner: string | undefined,
+  links: (certId: string) => readonly { readonly id: string; readonly mutate: Mutation }[] = () => [],
 ): Promise<ManagedObject> {
   const derived = certificateAttributes(der);
   let all = [...attrs];
   for (const item of derived?.attributes ?? []) all = setStandard(all, item);
   const content = certificateContent(der);
-  return ctx.services.objects.create({
-    objectType: ObjectType.Certificate,
-    attributes: newObjectAttributes({
-      objectType: ObjectType.Certificate,
-      attributes: all,
-      content,
-      now: ctx.services.clock(),
-      algorithm: derived?.algorithm,
-      length: derived?.length,
-      generated: true,
-    }),
-    content,
-    owner,
-  });
+  const id = ctx.services.objects.newId();
+  const { created } = await ctx.services.objects.writeTogether(
+    [
+      {
+        id,
+        objectType: ObjectType.Certificate,
+        attributes: newObjectAttributes({
+          objectType: ObjectType.Certificate,
+          attributes: all,
+          content,
+          now: ctx.services.clock(),
+          algorithm: derived?.algorithm,
+          length: derived?.length,
+          generated: true,
+        }),
+        content,
+        owner,
+      },
+    ],
+    links(id),
+  );
+  const cert = created[0];
+  if (cert === undefined) throw new Error('the certificate was not stored');
+  return cert;
 }
 
 export interface Validity {
@@ -635,12 +651,16 @@ export const certify: OperationDefinition = {
       subjectKey === undefined
         ? req.attributes
         : withLink(req.attributes, LinkType.PublicKeyLink, subjectKey.obj.id);
-    const cert = await storeCertificate(ctx, der, attrs, ctx.client.commonName);
-    if (subjectKey !== undefined) {
-      await ctx.services.objects.update(subjectKey.obj.id, (cur) => ({
-        attributes: withLink(cur.attributes, LinkType.CertificateLink, cert.id),
-      }));
-    }
+    const cert = await storeCertificate(ctx, der, attrs, ctx.client.commonName, (certId) =>
+      subjectKey === undefined
+        ? []
+        : [
+            {
+              id: subjectKey.obj.id,
+              mutate: (cur) => ({ attributes: withLink(cur.attributes, LinkType.CertificateLink, certId) }),
+            },
+          ],
+    );
     await consumeUsage(ctx, issuer.keyObject);
     ctx.idPlaceholder = cert.id;
     return [uidItem(cert.id)];

@@ -25,6 +25,7 @@ import { certificateFacts, samePublicKey } from '../../crypto/ca.js';
 import { KmipError } from '../errors.js';
 import { type ModelAttribute, removeAll, standardKey } from '../model/attributes.js';
 import { isArchived, rekeyedAttributes } from '../model/lifecycle.js';
+import type { ManagedObject } from '../model/object.js';
 import { overlayAttributes } from '../model/templates.js';
 import { LinkType, ObjectType, Operation, Tag } from '../spec/index.js';
 import { childInterval } from '../ttlv/build.js';
@@ -117,22 +118,29 @@ export const recertify: OperationDefinition = {
     if (requestedParent === undefined && oldParent !== undefined) {
       attrs = withLink(attrs, LinkType.CertificateLink, oldParent);
     }
-    const created = await storeCertificate(ctx, der, attrs, ctx.client.commonName);
-    await ctx.services.objects.update(old.id, (obj) => ({
-      attributes: setLink(
-        removeAll(obj.attributes, standardKey(Tag.Name)),
-        LinkType.ReplacementObjectLink,
-        created.id,
-      ),
-    }));
-    if (publicId !== undefined) {
-      const pub = await ctx.services.objects.get(publicId);
-      if (pub !== undefined && !pub.tombstoned) {
-        await ctx.services.objects.update(publicId, (cur) => ({
-          attributes: relink(cur.attributes, LinkType.CertificateLink, old.id, created.id),
-        }));
-      }
-    }
+    const pub = publicId === undefined ? undefined : await ctx.services.objects.get(publicId);
+    const created = await storeCertificate(ctx, der, attrs, ctx.client.commonName, (certId) => [
+      {
+        id: old.id,
+        mutate: (obj) => ({
+          attributes: setLink(
+            removeAll(obj.attributes, standardKey(Tag.Name)),
+            LinkType.ReplacementObjectLink,
+            certId,
+          ),
+        }),
+      },
+      ...(pub === undefined || pub.tombstoned
+        ? []
+        : [
+            {
+              id: pub.id,
+              mutate: (cur: ManagedObject) => ({
+                attributes: relink(cur.attributes, LinkType.CertificateLink, old.id, certId),
+              }),
+            },
+          ]),
+    ]);
     await consumeUsage(ctx, issuer.keyObject);
     ctx.idPlaceholder = created.id;
     return [uidItem(created.id)];
