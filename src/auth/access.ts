@@ -11,7 +11,7 @@ import type { AuthConfig, DualControlOperation, IdentityConfig } from '../config
 import { KmipError } from '../kmip/errors.js';
 import type { ManagedObject } from '../kmip/model/object.js';
 import { type AccessScope, type ObjectService, SYSTEM_OWNER_PREFIX } from '../kmip/model/service.js';
-import { holdApprovalRelease } from '../kmip/operations/common.js';
+import { holdApprovalRelease, notFound } from '../kmip/operations/common.js';
 import type { ClientIdentity, OperationServices, Principal } from '../kmip/operations/types.js';
 import type { ItemCheck, ItemGuard } from '../kmip/server/executor.js';
 import { CredentialType, enumNameOf, Operation, RevocationReasonCode, Tag } from '../kmip/spec/index.js';
@@ -20,7 +20,7 @@ import { child, childBoolean, childEnum, children, childStruct, childText } from
 import type { TtlvStructure } from '../kmip/ttlv/types.js';
 import type { Logger } from '../log.js';
 import type { ObjectStore } from '../store/types.js';
-import { DualControl, payloadDigest } from './dual-control.js';
+import { ApprovalQuotaError, DualControl, payloadDigest } from './dual-control.js';
 import { isReservedName, RESERVED_PREFIX, reservedNameOf, reservedNameRefusal } from './identity.js';
 import { foreignIds, withForeignLocate } from './locate.js';
 import { identityFromNames } from './officer.js';
@@ -162,9 +162,12 @@ class TenantScope implements AccessScope {
 export class AccessControl {
   readonly state: AccessState;
   readonly dualControl: DualControl;
+  /** roles, tenant (object), dual control: for ExecutorOptions.guards, in this order */
   readonly guards: readonly ItemGuard[];
   readonly #o: AccessControlOptions;
   readonly #snapshots = new WeakMap<Principal, AccessSnapshot>();
+  /** per item (its payload): the object it names, as #target read it */
+  readonly #targets = new WeakMap<TtlvStructure, ManagedObject | undefined>();
   /** sha256(identity, username, password) of credentials verified lately: scrypt costs ~50 ms */
   readonly #verified = new Map<string, number>();
 
@@ -182,7 +185,22 @@ export class AccessControl {
         officerActsFor((await this.state.snapshot()).identities.get(identity), tenant),
       clock: opts.clock,
     });
-    this.guards = [(c) => this.#roleGuard(c), (c) => this.#objectGuard(c), (c) => this.#dualControlGuard(c)];
+    this.guards = this.guardsWith([]);
+  }
+
+  /**
+   * The guards with `others` (e.g. the audit purpose policy) run after the
+   * role and tenant checks and before dual control: dual control uses an
+   * approval up, so it must be the last check before the operation (which
+   * gives the approval back if it fails; a guard after it could not).
+   */
+  guardsWith(others: readonly ItemGuard[]): ItemGuard[] {
+    return [
+      (c) => this.#roleGuard(c),
+      (c) => this.#objectGuard(c),
+      ...others,
+      (c) => this.#dualControlGuard(c),
+    ];
   }
 
   readonly resolvePrincipal = async (
@@ -327,22 +345,41 @@ export class AccessControl {
     );
   }
 
-  /** The object the item names, as stored (before scoping), or undefined. */
+  /**
+   * The object the item names by its Unique Identifier, as stored (before
+   * scoping), or undefined; read once per item (the object guard's read is
+   * the dual-control guard's too).
+   */
   async #target(check: ItemCheck): Promise<ManagedObject | undefined> {
+    if (this.#targets.has(check.payload)) return this.#targets.get(check.payload);
     const id = childText(check.payload, Tag.UniqueIdentifier);
-    return id === undefined ? undefined : this.#o.objects.get(id);
+    const obj = id === undefined ? undefined : await this.#o.objects.get(id);
+    this.#targets.set(check.payload, obj);
+    return obj;
   }
 
+  /**
+   * The tenant check of the object the item names. An object that does not
+   * exist and one the caller may not see get one answer — the same Result
+   * Reason and Result Message (common.ts notFound) — and get it here, before
+   * the operation looks at anything else of the request (a malformed
+   * payload) and before dual control files a request: nothing in the answer
+   * tells another tenant's object from no object.
+   */
   async #objectGuard(check: ItemCheck): Promise<void> {
     const scope = this.#scopeOf(check);
     if (scope === undefined) return;
     scope.operation = check.operation;
+    const id = childText(check.payload, Tag.UniqueIdentifier);
+    if (id === undefined) return; // names no object: the operation answers, alike for everyone
     const obj = await this.#target(check);
-    if (obj !== undefined && isReplacingImport(check)) {
-      this.#checkReplace(check, scope, obj);
+    if (check.operation === Operation.Import) {
+      // Import names the identifier it creates; only replacing an existing object acts on one.
+      if (obj !== undefined && isReplacingImport(check)) this.#checkReplace(check, scope, obj);
       return;
     }
-    if (obj === undefined || obj.owner === scope.owner || obj.owner?.startsWith(SYSTEM_OWNER_PREFIX)) return;
+    if (obj === undefined) throw notFound(check.ctx, id);
+    if (obj.owner === scope.owner || obj.owner?.startsWith(SYSTEM_OWNER_PREFIX)) return;
     const grant = scope.grantFor(obj);
     if (grant === 'granted') return;
     if (scope.administers(obj.owner)) {
@@ -353,13 +390,11 @@ export class AccessControl {
       );
     }
     // Same answer as for an object that does not exist: no existence oracle.
-    if (grant === 'none') throw new KmipError('ItemNotFound', `object ${obj.id} does not exist`);
-    if (grant === 'other-operations') {
-      throw new KmipError(
-        'PermissionDenied',
-        `${opName(check.operation)} on ${obj.id} is not granted to ${check.ctx.principal.identity}`,
-      );
-    }
+    if (grant === 'none') throw notFound(check.ctx, id);
+    throw new KmipError(
+      'PermissionDenied',
+      `${opName(check.operation)} on ${obj.id} is not granted to ${check.ctx.principal.identity}`,
+    );
   }
 
   /**
@@ -379,7 +414,7 @@ export class AccessControl {
     if (obj.owner !== scope.owner && !scope.administers(obj.owner)) {
       // A grantee needs both: Destroy (the old object goes) and Import (the caller's material comes).
       const grant = scope.grantFor(obj, [Operation.Destroy, Operation.Import]);
-      if (grant === 'none') throw new KmipError('ItemNotFound', `object ${obj.id} does not exist`);
+      if (grant === 'none') throw notFound(check.ctx, obj.id);
       if (grant === 'other-operations') {
         throw new KmipError(
           'PermissionDenied',
@@ -397,15 +432,12 @@ export class AccessControl {
     }
   }
 
-  #ruleFor(
-    check: ItemCheck,
-    foreign: boolean,
-    obj: ManagedObject | undefined,
-  ): DualControlOperation | undefined {
+  /** The rule for an item that names an existing object the caller may act on. */
+  #ruleFor(check: ItemCheck, foreign: boolean): DualControlOperation | undefined {
     const op = check.operation;
     if (op === Operation.Destroy) return 'destroy';
     // Replacing an object destroys its material: the same approval, keyed to that object.
-    if (obj !== undefined && isReplacingImport(check)) return 'destroy';
+    if (isReplacingImport(check)) return 'destroy';
     if (op === Operation.Revoke) {
       const code = childEnum(childStruct(check.payload, Tag.RevocationReason), Tag.RevocationReasonCode);
       if (code === RevocationReasonCode.KeyCompromise || code === RevocationReasonCode.CACompromise)
@@ -418,33 +450,49 @@ export class AccessControl {
   async #dualControlGuard(check: ItemCheck): Promise<void> {
     const dc = this.dualControl;
     if (this.#o.config.dualControl.operations.length === 0) return;
+    // #objectGuard ran first: the object exists and the caller may act on it (or none is named).
     const obj = await this.#target(check);
+    // Every rule is about an object: an item that names none fails in its operation, with nothing to approve.
+    if (obj === undefined) return;
     const p = check.ctx.principal;
-    const foreign =
-      obj !== undefined && obj.owner !== p.tenant && !obj.owner?.startsWith(SYSTEM_OWNER_PREFIX);
-    const rule = this.#ruleFor(check, foreign, obj);
+    const foreign = obj.owner !== p.tenant && !obj.owner?.startsWith(SYSTEM_OWNER_PREFIX);
+    const rule = this.#ruleFor(check, foreign);
     if (rule === undefined || !dc.requires(rule)) return;
     const action = opName(check.operation);
     // Officers of the object's tenant decide (a key administrator may act in several).
     const tenant =
-      obj?.owner !== undefined && !obj.owner.startsWith(SYSTEM_OWNER_PREFIX) ? obj.owner : p.tenant;
+      obj.owner !== undefined && !obj.owner.startsWith(SYSTEM_OWNER_PREFIX) ? obj.owner : p.tenant;
     const replacing = check.operation === Operation.Import;
-    const result = await dc.authorize({
-      rule,
-      action,
-      requester: p.identity,
-      tenant,
-      objectId: obj?.id ?? childText(check.payload, Tag.UniqueIdentifier),
-      // the whole payload: an approved Import replaces with exactly the material the officers saw
-      digest: payloadDigest(encodeTtlv(check.payload)),
-      summary: replacing
-        ? `Import replacing ${obj?.id ?? 'an object'} of tenant ${tenant} (its material and attributes) by ${p.identity} (tenant ${p.tenant})`
-        : `${action} of ${obj?.id ?? 'an object'} by ${p.identity} (tenant ${p.tenant})`,
-    });
+    let result: Awaited<ReturnType<DualControl['authorize']>>;
+    try {
+      result = await dc.authorize({
+        rule,
+        action,
+        requester: p.identity,
+        tenant,
+        objectId: obj.id,
+        // the whole payload: an approved Import replaces with exactly the material the officers saw
+        digest: payloadDigest(encodeTtlv(check.payload)),
+        summary: replacing
+          ? `Import replacing ${obj.id} of tenant ${tenant} (its material and attributes) by ${p.identity} (tenant ${p.tenant})`
+          : `${action} of ${obj.id} by ${p.identity} (tenant ${p.tenant})`,
+      });
+    } catch (e: unknown) {
+      if (!(e instanceof ApprovalQuotaError)) throw e;
+      // The server's policy refuses the request now (as any dual-control refusal): Permission Denied.
+      this.#o.log.warn('dual control: approval request refused, quota reached', {
+        identity: p.identity,
+        action,
+      });
+      throw new KmipError(
+        'PermissionDenied',
+        `dual control: ${action} needs officer approvals; ${e.message}`,
+      );
+    }
     if (result.allowed) {
       this.#o.log.info('dual control: approved request used', { identity: p.identity, action });
-      // Import gives the approval back when it then fails (src/kmip/operations/import.ts).
-      if (replacing) holdApprovalRelease(check.payload, result.release);
+      // The operation gives the approval back if it then fails (operations/index.ts).
+      holdApprovalRelease(check.payload, result.release);
       return;
     }
     const r = result.request;

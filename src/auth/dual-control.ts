@@ -8,9 +8,10 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { DualControlConfig, DualControlOperation, IdentitySource } from '../config/auth.js';
 import { verifyOfficerSignature } from './officer.js';
-import { type AccessRecords, RecordConflictError, type Stored } from './records.js';
+import { type AccessRecords, RecordConflictError, type RecordIndex, type Stored } from './records.js';
 
-export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'used';
+/** 'expired': closed after its expiry (an open request past expiresAt is expired too) */
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'used' | 'expired';
 
 export interface Decision {
   readonly officer: string;
@@ -64,6 +65,58 @@ export class DualControlError extends Error {
   override name = 'DualControlError';
 }
 
+/** The requester already has as many open requests as auth.dualControl.maxPendingPerIdentity allows. */
+export class ApprovalQuotaError extends DualControlError {
+  override name = 'ApprovalQuotaError';
+}
+
+/**
+ * Default auth.dualControl.maxPendingPerIdentity: open (pending or approved,
+ * not expired) requests one identity may have. Far above what a person
+ * asks officers to decide at once; it bounds what one identity can put in
+ * the officers' queue and in the store (a key administrator could file a
+ * request per random identifier).
+ */
+export const DEFAULT_MAX_PENDING_PER_IDENTITY = 100;
+
+// Index fields of approval records (src/auth/records.ts): a request is found
+// by its key, and an identity's open requests are counted, by indexed store
+// queries, never by reading every request.
+/** sha256 of (requester, action, rule, object, digest), while the request is open */
+const KEY_FIELD = 'kmip-server:approval-key';
+/** the requester, while the request is open */
+const OPEN_BY_FIELD = 'kmip-server:approval-open-by';
+/** on every approval record written with these fields (older ones are indexed once, see #indexed) */
+const INDEXED_FIELD = 'kmip-server:approval-indexed';
+const INDEX_VERSION = '1';
+
+/** What identifies "the same request": a retry matches it. */
+function requestKey(r: {
+  requester: string;
+  action: string;
+  rule: string;
+  objectId?: string;
+  digest: string;
+}): string {
+  return payloadDigest(JSON.stringify([r.requester, r.action, r.rule, r.objectId ?? '', r.digest]));
+}
+
+function isOpen(status: ApprovalStatus): boolean {
+  return status === 'pending' || status === 'approved';
+}
+
+/** The index fields a request is stored with. */
+function approvalIndex(r: ApprovalRequest): RecordIndex {
+  return isOpen(r.status)
+    ? { [INDEXED_FIELD]: INDEX_VERSION, [KEY_FIELD]: requestKey(r), [OPEN_BY_FIELD]: r.requester }
+    : { [INDEXED_FIELD]: INDEX_VERSION };
+}
+
+function sameIndex(a: RecordIndex, b: RecordIndex): boolean {
+  const ka = Object.keys(a);
+  return ka.length === Object.keys(b).length && ka.every((k) => a[k] === b[k]);
+}
+
 export type Authorization =
   | {
       readonly allowed: true;
@@ -94,13 +147,21 @@ export interface DualControlOptions {
   readonly clock?: () => Date;
 }
 
+/** auth.dualControl as this module reads it; maxPendingPerIdentity is optional (default above). */
+type DualControlSettings = DualControlConfig & { readonly maxPendingPerIdentity?: number };
+
 export class DualControl {
   readonly #o: DualControlOptions;
   readonly #clock: () => Date;
+  readonly #maxPending: number;
+  /** once per process: approval records written before the index fields get them */
+  #indexing: Promise<void> | undefined;
 
   constructor(opts: DualControlOptions) {
     this.#o = opts;
     this.#clock = opts.clock ?? (() => new Date());
+    this.#maxPending =
+      (opts.config as DualControlSettings).maxPendingPerIdentity ?? DEFAULT_MAX_PENDING_PER_IDENTITY;
   }
 
   #crl(): string | undefined {
@@ -110,6 +171,11 @@ export class DualControl {
 
   get approvalsNeeded(): number {
     return this.#o.config.approvals;
+  }
+
+  /** open requests one identity may have */
+  get maxPendingPerIdentity(): number {
+    return this.#maxPending;
   }
 
   requires(rule: DualControlOperation): boolean {
@@ -143,7 +209,11 @@ export class DualControl {
 
   /**
    * Lets the action run when an approved request matches (and uses it up);
-   * otherwise records a pending request, or finds the one already pending.
+   * otherwise finds the one already pending, or records a new pending
+   * request — unless the requester already has maxPendingPerIdentity open
+   * ones (ApprovalQuotaError). Reads only the requests of this key (and, to
+   * file a new one, counts the requester's open ones): the cost does not
+   * grow with the number of requests stored.
    */
   async authorize(a: {
     rule: DualControlOperation;
@@ -154,26 +224,30 @@ export class DualControl {
     digest: string;
     summary: string;
   }): Promise<Authorization> {
+    await this.#indexed();
     const now = this.#clock().getTime();
-    const all = await this.#o.records.list<ApprovalRequest>('approval');
-    const same = all.filter(
-      ({ body: r }) =>
-        r.requester === a.requester &&
-        r.action === a.action &&
-        r.rule === a.rule &&
-        (r.objectId ?? '') === (a.objectId ?? '') &&
-        r.digest === a.digest &&
-        r.expiresAt > now &&
-        (r.status === 'pending' || r.status === 'approved'),
-    );
+    const key = requestKey(a);
+    const same: Stored<ApprovalRequest>[] = [];
+    for (const s of await this.#o.records.find<ApprovalRequest>('approval', { [KEY_FIELD]: key })) {
+      const r = s.body;
+      // the key is a digest: check the fields themselves
+      if (
+        r.requester !== a.requester ||
+        r.action !== a.action ||
+        r.rule !== a.rule ||
+        (r.objectId ?? '') !== (a.objectId ?? '') ||
+        r.digest !== a.digest ||
+        !isOpen(r.status)
+      )
+        continue;
+      if (r.expiresAt <= now) await this.#close(s);
+      else same.push(s);
+    }
     for (const s of same) {
       const approvals = await this.validApprovals(s.body);
       if (approvals.length >= this.#o.config.approvals) {
         try {
-          const used = await this.#o.records.update<ApprovalRequest>('approval', s.id, s.version, {
-            ...s.body,
-            status: 'used',
-          });
+          const used = await this.#write(s.id, s.version, { ...s.body, status: 'used' });
           return { allowed: true, release: () => this.#release(s, used.version) };
         } catch (e: unknown) {
           if (!(e instanceof RecordConflictError)) throw e;
@@ -186,6 +260,7 @@ export class DualControl {
       const approvals = await this.validApprovals(pending.body);
       return { allowed: false, request: pending.body, created: false, approvals: approvals.length };
     }
+    await this.#checkQuota(a.requester, now);
     const id = randomBytes(8).toString('hex');
     const request: ApprovalRequest = {
       id,
@@ -201,8 +276,68 @@ export class DualControl {
       status: 'pending',
       decisions: [],
     };
-    await this.#o.records.create('approval', id, request);
+    await this.#o.records.create('approval', id, request, approvalIndex(request));
     return { allowed: false, request, created: true, approvals: 0 };
+  }
+
+  /**
+   * Refuses a new request when the requester has maxPendingPerIdentity open
+   * ones. Expired ones are closed on the way (oldest first: they expire in
+   * creation order), so each is closed once and a refusal reads one record.
+   * Two requests filed at the same moment by one identity may both pass.
+   */
+  async #checkQuota(requester: string, now: number): Promise<void> {
+    const max = this.#maxPending;
+    const by = { [OPEN_BY_FIELD]: requester };
+    for (let closed = 0; closed < 64; closed++) {
+      if ((await this.#o.records.count('approval', by)) < max) return;
+      const [oldest] = await this.#o.records.find<ApprovalRequest>('approval', by, { limit: 1 });
+      if (oldest === undefined) return;
+      if (oldest.body.expiresAt > now) break;
+      await this.#close(oldest);
+    }
+    throw new ApprovalQuotaError(
+      `${requester} already has ${max} approval requests waiting for officers (the most auth.dualControl.maxPendingPerIdentity allows); ` +
+        'retry when officers have decided some of them or they have expired',
+    );
+  }
+
+  /** Marks an open request past its expiry 'expired' (out of the open index); best effort. */
+  async #close(s: Stored<ApprovalRequest>): Promise<void> {
+    try {
+      await this.#write(s.id, s.version, { ...s.body, status: 'expired' });
+    } catch (e: unknown) {
+      if (!(e instanceof RecordConflictError)) throw e;
+    }
+  }
+
+  #write(id: string, version: number, body: ApprovalRequest): Promise<Stored<ApprovalRequest>> {
+    return this.#o.records.update<ApprovalRequest>('approval', id, version, body, approvalIndex(body));
+  }
+
+  /**
+   * Approval records written before they had index fields get them, once
+   * per process; afterwards two counts tell that nothing is left to do.
+   */
+  #indexed(): Promise<void> {
+    this.#indexing ??= (async () => {
+      const records = this.#o.records;
+      const all = await records.count('approval', {});
+      if ((await records.count('approval', { [INDEXED_FIELD]: INDEX_VERSION })) >= all) return;
+      for (const s of await records.list<ApprovalRequest>('approval')) {
+        if (sameIndex(s.index, approvalIndex(s.body))) continue;
+        try {
+          await this.#write(s.id, s.version, s.body);
+        } catch (e: unknown) {
+          if (!(e instanceof RecordConflictError)) throw e;
+          // changed meanwhile, by a writer that indexes it
+        }
+      }
+    })().catch((e: unknown) => {
+      this.#indexing = undefined;
+      throw e;
+    });
+    return this.#indexing;
   }
 
   /** Puts `before` back if the request is still as this process marked it used (version `usedVersion`). */
@@ -210,7 +345,7 @@ export class DualControl {
     const current = await this.#o.records.get<ApprovalRequest>('approval', before.id);
     if (current?.version !== usedVersion || current.body.status !== 'used') return;
     try {
-      await this.#o.records.update<ApprovalRequest>('approval', before.id, usedVersion, before.body);
+      await this.#write(before.id, usedVersion, before.body);
     } catch (e: unknown) {
       if (!(e instanceof RecordConflictError)) throw e;
       // changed meanwhile (decided, or given back by another node): leave it
@@ -265,7 +400,7 @@ export class DualControl {
       if (decision === 'deny') next = { ...next, status: 'denied' };
       else if (approvals >= this.#o.config.approvals) next = { ...next, status: 'approved' };
       try {
-        await this.#o.records.update('approval', id, stored.version, next);
+        await this.#write(id, stored.version, next);
         return { request: next, approvals };
       } catch (e: unknown) {
         if (!(e instanceof RecordConflictError)) throw e;

@@ -7,6 +7,8 @@
  * the database by hand approves nothing.
  */
 import { createPrivateKey, type KeyObject, sign, verify, X509Certificate } from 'node:crypto';
+import type * as asn1js from 'asn1js';
+import * as pkijs from 'pkijs';
 import type { IdentitySource } from '../config/auth.js';
 import { parseCrls } from '../pki/crl.js';
 
@@ -44,11 +46,59 @@ export function identityOfCertificate(cert: X509Certificate, source: IdentitySou
   return identityFromNames(source, subjectCn(cert), sans);
 }
 
+const OID_KEY_USAGE = '2.5.29.15';
+const OID_EXT_KEY_USAGE = '2.5.29.37';
+const EKU_CLIENT_AUTH = '1.3.6.1.5.5.7.3.2';
+const EKU_ANY = '2.5.29.37.0';
+
+/**
+ * The certificate may serve a client that signs (RFC 5280): an Extended Key
+ * Usage extension, when present, must include clientAuth or
+ * anyExtendedKeyUsage (§4.2.1.12: the certificate is then for those purposes
+ * only, so a serverAuth-only certificate is a server's), and a Key Usage
+ * extension, when present, must assert digitalSignature (§4.2.1.3: the
+ * officer's key signs the challenge and the decision). Without either
+ * extension the certificate is not restricted.
+ */
+export function checkOfficerKeyUsage(cert: X509Certificate): void {
+  let extensions: pkijs.Extension[];
+  try {
+    extensions = pkijs.Certificate.fromBER(new Uint8Array(cert.raw)).extensions ?? [];
+  } catch (e: unknown) {
+    throw new OfficerProofError(
+      `the officer certificate cannot be read: ${e instanceof Error ? e.message : String(e)}`,
+    );
+  }
+  for (const ext of extensions) {
+    if (ext.extnID === OID_EXT_KEY_USAGE) {
+      const purposes = (ext.parsedValue as pkijs.ExtKeyUsage | undefined)?.keyPurposes;
+      if (purposes === undefined)
+        throw new OfficerProofError('the officer certificate has an unreadable Extended Key Usage');
+      if (!purposes.includes(EKU_CLIENT_AUTH) && !purposes.includes(EKU_ANY)) {
+        throw new OfficerProofError(
+          `the officer certificate is not a client certificate: its Extended Key Usage (${purposes.join(', ')}) does not include clientAuth (${EKU_CLIENT_AUTH})`,
+        );
+      }
+    } else if (ext.extnID === OID_KEY_USAGE) {
+      const bits = (ext.parsedValue as asn1js.BitString | undefined)?.valueBlock?.valueHexView;
+      if (bits === undefined)
+        throw new OfficerProofError('the officer certificate has an unreadable Key Usage');
+      // digitalSignature is bit 0: the first byte's high bit (DER named bit list)
+      if (((bits[0] ?? 0) & 0x80) === 0) {
+        throw new OfficerProofError(
+          'the officer certificate may not sign: its Key Usage does not include digitalSignature',
+        );
+      }
+    }
+  }
+}
+
 /**
  * The certificate chains (one level) to a CA of the bundle, is valid at
- * `now`, and (given `crlPem`, i.e. tls.crl) is not revoked — the checks a
- * TLS handshake makes of a client. A CRL past its next update refuses, as
- * OpenSSL does at the handshake.
+ * `now`, may serve a signing client (checkOfficerKeyUsage), and (given
+ * `crlPem`, i.e. tls.crl) is not revoked — the checks a TLS handshake makes
+ * of a client. A CRL past its next update refuses, as OpenSSL does at the
+ * handshake.
  */
 export function verifyClientCertificate(
   cert: X509Certificate,
@@ -67,6 +117,7 @@ export function verifyClientCertificate(
     }
   });
   if (!issued) throw new OfficerProofError('the officer certificate is not issued by the server client CA');
+  checkOfficerKeyUsage(cert);
   if (crlPem === undefined || crlPem.trim() === '') return;
   let crls: ReturnType<typeof parseCrls>;
   try {

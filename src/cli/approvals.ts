@@ -17,7 +17,8 @@ export async function approvalsCommand(args: ParsedArgs, io: CliIo): Promise<num
     return withAccess(args, async (a) => {
       const now = Date.now();
       for (const r of await a.dualControl.list()) {
-        const status = r.status === 'pending' && r.expiresAt <= now ? 'expired' : r.status;
+        const open = r.status === 'pending' || r.status === 'approved';
+        const status = open && r.expiresAt <= now ? 'expired' : r.status;
         const approvals = (await a.dualControl.validApprovals(r)).length;
         io.out(
           `${r.id}\t${status}\t${approvals}/${a.dualControl.approvalsNeeded}\t${r.action}\t${r.objectId ?? '-'}\t` +

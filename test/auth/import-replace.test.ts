@@ -238,8 +238,12 @@ describe('access control: Import with Replace Existing', function () {
     await carl.ok(Operation.Import, payload);
     // still hr's: bob uses it (with the replaced material), payments does not see it
     expect(await materialOf(bob, id)).to.deep.equal(chosen);
-    expectFailure(await alice.call(Operation.Get, [alice.uidItem(id)]), ResultReason.ItemNotFound);
-    expectFailure(await alice.call(Operation.GetAttributes, [alice.uidItem(id)]), ResultReason.ItemNotFound);
+    // (KMIP 2.0: Object Not Found, as for an object that does not exist)
+    expectFailure(await alice.call(Operation.Get, [alice.uidItem(id)]), ResultReason.ObjectNotFound);
+    expectFailure(
+      await alice.call(Operation.GetAttributes, [alice.uidItem(id)]),
+      ResultReason.ObjectNotFound,
+    );
 
     // a tenant carl does not administer: as if the object did not exist, and no approval is asked
     const dave = await as('dave');
@@ -247,7 +251,7 @@ describe('access control: Import with Replace Existing', function () {
     const theirMaterial = await materialOf(dave, theirs);
     expectFailure(
       await carl.call(Operation.Import, importPayload(theirs, true, chosen)),
-      ResultReason.ItemNotFound,
+      ResultReason.ObjectNotFound,
     );
     expect(await materialOf(dave, theirs)).to.deep.equal(theirMaterial);
   });
@@ -271,7 +275,7 @@ describe('access control: Import with Replace Existing', function () {
     const newId = `imported-${randomBytes(4).toString('hex')}`;
     await alice.ok(Operation.Import, importPayload(newId, true, material));
     expect(await materialOf(alice, newId)).to.deep.equal(material);
-    expectFailure(await bob.call(Operation.Get, [bob.uidItem(newId)]), ResultReason.ItemNotFound);
+    expectFailure(await bob.call(Operation.Get, [bob.uidItem(newId)]), ResultReason.ObjectNotFound);
     const adminId = `imported-${randomBytes(4).toString('hex')}`;
     await carol.ok(Operation.Import, importPayload(adminId, undefined, material));
     expect(await materialOf(alice, adminId)).to.deep.equal(material);
@@ -305,7 +309,7 @@ describe('access control: Import with Replace Existing', function () {
       await new Promise((resolve) => setTimeout(resolve, 2100)); // the server's policy cache
     };
     const payload = importPayload(id, true, new Uint8Array(randomBytes(32)));
-    expectFailure(await hradmin.call(Operation.Import, payload), ResultReason.ItemNotFound);
+    expectFailure(await hradmin.call(Operation.Import, payload), ResultReason.ObjectNotFound);
     await grant('Import');
     const partial = await hradmin.call(Operation.Import, payload);
     expectFailure(partial, ResultReason.PermissionDenied);

@@ -9,7 +9,7 @@ import { setStandard } from '../model/attributes.js';
 import { Operation, State, Tag } from '../spec/index.js';
 import { dateTime, enumeration } from '../ttlv/build.js';
 import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import { stateName, stateOf, targetId, uidItem, wrongState } from './common.js';
+import { stateName, stateOf, targetId, uidItem, updateTarget, wrongState } from './common.js';
 import type { OperationContext, OperationDefinition } from './types.js';
 
 export const activate: OperationDefinition = {
@@ -20,7 +20,7 @@ export const activate: OperationDefinition = {
   allowedStates: ['PreActive'],
   async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
     const id = targetId(payload);
-    await ctx.services.objects.update(id, (obj) => {
+    await updateTarget(ctx, id, (obj) => {
       const state = stateOf(obj);
       if (state !== State.PreActive) {
         throw wrongState(ctx, `object ${id} is ${stateName(state)}, not Pre-Active`);

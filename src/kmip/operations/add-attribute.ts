@@ -14,7 +14,15 @@ import { addInstance, findAll, isMultiInstance, keyLabel, type ModelAttribute } 
 import { Operation } from '../spec/index.js';
 import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
 import { checkClientChange, newAttributeOf } from './attribute-edit.js';
-import { checkNameUnique, isV2, reason, responseAttributes, targetId, uidItem } from './common.js';
+import {
+  checkNameUnique,
+  isV2,
+  reason,
+  responseAttributes,
+  targetId,
+  uidItem,
+  updateTarget,
+} from './common.js';
 import type { OperationContext, OperationDefinition } from './types.js';
 
 export const addAttribute: OperationDefinition = {
@@ -28,7 +36,7 @@ export const addAttribute: OperationDefinition = {
     // A second instance of the object's own Name is a duplicate too (BL-M-8).
     await checkNameUnique(ctx, [attr], undefined);
     let added: ModelAttribute | undefined;
-    await ctx.services.objects.update(id, (obj) => {
+    await updateTarget(ctx, id, (obj) => {
       checkClientChange(ctx, obj, attr.key);
       if (!isMultiInstance(attr.key) && findAll(obj.attributes, attr.key).length > 0) {
         throw new KmipError(

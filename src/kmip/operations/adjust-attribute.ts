@@ -22,7 +22,7 @@ import { AdjustmentType, Operation, Tag } from '../spec/index.js';
 import { childEnum } from '../ttlv/build.js';
 import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
 import { attributeNotFound, checkClientChange } from './attribute-edit.js';
-import { targetId, uidItem } from './common.js';
+import { targetId, uidItem, updateTarget } from './common.js';
 import type { OperationContext, OperationDefinition } from './types.js';
 
 const INT32_MIN = -(2n ** 31n);
@@ -117,7 +117,7 @@ export const adjustAttribute: OperationDefinition = {
     const type = childEnum(payload, Tag.AdjustmentType);
     if (type === undefined) throw new KmipError('InvalidMessage', 'Adjustment Type is required');
     const label = keyLabel(key);
-    await ctx.services.objects.update(id, (obj) => {
+    await updateTarget(ctx, id, (obj) => {
       checkClientChange(ctx, obj, key);
       const current = findAll(obj.attributes, key);
       const first = current[0];

@@ -13,7 +13,7 @@ import { isArchived } from '../model/lifecycle.js';
 import { Operation, Tag } from '../spec/index.js';
 import { dateTime } from '../ttlv/build.js';
 import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import { isDestroyed, stateName, stateOf, targetId, uidItem, wrongState } from './common.js';
+import { isDestroyed, stateName, stateOf, targetId, uidItem, updateTarget, wrongState } from './common.js';
 import type { OperationContext, OperationDefinition } from './types.js';
 
 export const archive: OperationDefinition = {
@@ -23,7 +23,7 @@ export const archive: OperationDefinition = {
   needsObject: true,
   async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
     const id = targetId(payload);
-    await ctx.services.objects.update(id, (obj) => {
+    await updateTarget(ctx, id, (obj) => {
       if (isArchived(obj.attributes))
         throw new KmipError('ObjectArchived', `object ${id} is already archived`);
       const state = stateOf(obj);

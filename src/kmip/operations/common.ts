@@ -2,14 +2,14 @@
  * Helpers shared by the object operations: the target object, version-aware
  * result reasons, and attribute lists shaped for the request's version.
  */
-import { KmipError } from '../errors.js';
+import { isKmipError, KmipError } from '../errors.js';
 import { attributesForResponse, type ModelAttribute } from '../messages/attributes.js';
 import { findEnum, shapeForVersion } from '../model/attributes.js';
 import type { ManagedObject } from '../model/object.js';
 import { compareVersions, enumNameOf, type KmipVersion, State, Tag } from '../spec/index.js';
 import { childText } from '../ttlv/build.js';
 import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import type { OperationContext } from './types.js';
+import type { OperationContext, OperationDefinition } from './types.js';
 
 export function isV2(version: KmipVersion): boolean {
   return compareVersions(version, '2.0') >= 0;
@@ -109,8 +109,9 @@ export function responseAttributes(attrs: readonly ModelAttribute[], version: Km
 /**
  * A dual-control approval the access layer (src/auth/access.ts) used for
  * an item, and how to give it back: the item's operation calls it when it
- * then fails, so that an approval is only spent on an operation that
- * succeeded. Keyed by the payload object the guards and the handler share.
+ * then fails (givingApprovalBack, applied to every operation), so that an
+ * approval is only spent on an operation that succeeded. Keyed by the
+ * payload object the guards and the handler share.
  */
 const approvalReleases = new WeakMap<TtlvStructure, () => Promise<void>>();
 
@@ -123,4 +124,57 @@ export function takeApprovalRelease(payload: TtlvStructure): (() => Promise<void
   const release = approvalReleases.get(payload);
   approvalReleases.delete(payload);
   return release;
+}
+
+/**
+ * The operation, giving back the dual-control approval used for the item
+ * (Destroy, Revoke with a compromise, Get or Export of another tenant's
+ * object, Import replacing an object...) when it fails: a Destroy of a key
+ * still Active, a Get of a Sensitive key... keep the approval for the retry.
+ * Without an approval the handler runs as it is.
+ */
+export function givingApprovalBack(def: OperationDefinition): OperationDefinition {
+  return {
+    ...def,
+    handle(payload, ctx) {
+      const release = takeApprovalRelease(payload);
+      if (release === undefined) return def.handle(payload, ctx);
+      return handleReleasing(def, payload, ctx, release);
+    },
+  };
+}
+
+async function handleReleasing(
+  def: OperationDefinition,
+  payload: TtlvStructure,
+  ctx: OperationContext,
+  release: () => Promise<void>,
+): Promise<readonly TtlvItem[]> {
+  try {
+    return await def.handle(payload, ctx);
+  } catch (e: unknown) {
+    // The operation's own error is the answer; a failed give-back leaves the approval used.
+    await release().catch(() => undefined);
+    throw e;
+  }
+}
+
+/**
+ * The object service's "does not exist" for the item's target, as every
+ * operation answers it (notFound): Item Not Found in 1.x, Object Not Found
+ * in 2.x, whichever way the operation reached the object.
+ */
+export async function updateTarget(
+  ctx: OperationContext,
+  id: string,
+  mutate: Parameters<OperationContext['services']['objects']['update']>[1],
+): Promise<ManagedObject> {
+  try {
+    return await ctx.services.objects.update(id, mutate);
+  } catch (e: unknown) {
+    if (isKmipError(e) && e.reason === 'ItemNotFound' && e.message === notFound(ctx, id).message) {
+      throw notFound(ctx, id);
+    }
+    throw e;
+  }
 }

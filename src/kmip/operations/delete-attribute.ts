@@ -14,7 +14,7 @@ import { findAll, type ModelAttribute, sameValue } from '../model/attributes.js'
 import { Operation } from '../spec/index.js';
 import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
 import { attributeNotFound, checkClientChange, deleteTargetOf, instanceNotFound } from './attribute-edit.js';
-import { isV2, responseAttributes, targetId, uidItem } from './common.js';
+import { isV2, responseAttributes, targetId, uidItem, updateTarget } from './common.js';
 import type { OperationContext, OperationDefinition } from './types.js';
 
 export const deleteAttribute: OperationDefinition = {
@@ -26,7 +26,7 @@ export const deleteAttribute: OperationDefinition = {
     const target = deleteTargetOf(payload);
     const id = targetId(payload);
     let deleted: ModelAttribute[] = [];
-    await ctx.services.objects.update(id, (obj) => {
+    await updateTarget(ctx, id, (obj) => {
       checkClientChange(ctx, obj, target.key);
       const instances = findAll(obj.attributes, target.key);
       if (instances.length === 0) throw attributeNotFound(ctx, target.key);

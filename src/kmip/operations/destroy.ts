@@ -11,7 +11,7 @@ import { setStandard } from '../model/attributes.js';
 import { Operation, State, Tag } from '../spec/index.js';
 import { dateTime, enumeration } from '../ttlv/build.js';
 import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import { isDestroyed, stateName, stateOf, targetId, uidItem, wrongState } from './common.js';
+import { isDestroyed, stateName, stateOf, targetId, uidItem, updateTarget, wrongState } from './common.js';
 import { destroyHsmKey } from './hsm-resident.js';
 import type { OperationContext, OperationDefinition } from './types.js';
 
@@ -28,7 +28,7 @@ export const destroy: OperationDefinition = {
       // A key inside the HSM is destroyed in the token first (hsm-resident.ts).
       await destroyHsmKey(ctx, before);
     }
-    await ctx.services.objects.update(id, (obj) => {
+    await updateTarget(ctx, id, (obj) => {
       const state = stateOf(obj);
       if (state === State.Active || isDestroyed(state)) {
         throw wrongState(ctx, `object ${id} is ${stateName(state)} and cannot be destroyed`);

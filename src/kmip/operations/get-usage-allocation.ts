@@ -15,7 +15,7 @@ import { Operation, State, Tag } from '../spec/index.js';
 import { childLongInteger, longInteger, structure } from '../ttlv/build.js';
 import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
 import { usageRemaining } from './check.js';
-import { stateName, stateOf, targetId, uidItem, wrongState } from './common.js';
+import { stateName, stateOf, targetId, uidItem, updateTarget, wrongState } from './common.js';
 import type { OperationContext, OperationDefinition } from './types.js';
 
 export const getUsageAllocation: OperationDefinition = {
@@ -30,7 +30,7 @@ export const getUsageAllocation: OperationDefinition = {
     if (wanted === undefined || wanted < 0n) {
       throw new KmipError('InvalidMessage', 'Usage Limits Count (a non-negative Long Integer) is required');
     }
-    await ctx.services.objects.update(id, (obj) => {
+    await updateTarget(ctx, id, (obj) => {
       if (isArchived(obj.attributes)) {
         throw new KmipError('ObjectArchived', `object ${id} is archived; Recover it first`);
       }

@@ -33,7 +33,7 @@ import { SYSTEM_OWNER_PREFIX } from '../model/service.js';
 import { enumNameOf, KeyWrapType, Operation, Tag } from '../spec/index.js';
 import { childBoolean, childEnum, childInteger, childText, enumeration } from '../ttlv/build.js';
 import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import { checkNameUnique, takeApprovalRelease, uidItem } from './common.js';
+import { checkNameUnique, uidItem } from './common.js';
 import type { OperationContext, OperationDefinition } from './types.js';
 import { isWrappedBlock, unwrapKeyBlock, verifyWrappedBlock } from './wrapping.js';
 
@@ -103,16 +103,9 @@ export const importOperation: OperationDefinition = {
   since: '1.4',
   mutates: true,
   needsObject: false,
-  async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
-    // A dual-control approval used for this replacement goes back if the Import then fails.
-    const release = takeApprovalRelease(payload);
-    try {
-      return await importObject(payload, ctx);
-    } catch (e: unknown) {
-      await release?.().catch(() => undefined);
-      throw e;
-    }
-  },
+  // A dual-control approval used for a replacement goes back if the Import then fails
+  // (common.ts givingApprovalBack, in operations/index.ts).
+  handle: importObject,
 };
 
 async function importObject(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {

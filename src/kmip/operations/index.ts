@@ -4,6 +4,7 @@ import { adjustAttribute } from './adjust-attribute.js';
 import { archive } from './archive.js';
 import { certify } from './certify.js';
 import { check } from './check.js';
+import { givingApprovalBack } from './common.js';
 import { create } from './create.js';
 import { createKeyPair } from './create-key-pair.js';
 import { createSplitKey } from './create-split-key.js';
@@ -53,7 +54,10 @@ export type {
   ServerDescription,
 } from './types.js';
 
-/** Every implemented operation; one file each. Query reports exactly this list. */
+/**
+ * Every implemented operation; one file each. Query reports exactly this
+ * list. Each gives back a dual-control approval it used when it fails.
+ */
 export const OPERATIONS: readonly OperationDefinition[] = [
   create,
   createKeyPair,
@@ -99,4 +103,4 @@ export const OPERATIONS: readonly OperationDefinition[] = [
   createSplitKey,
   joinSplitKey,
   pkcs11,
-];
+].map(givingApprovalBack);

@@ -21,7 +21,7 @@ import {
   instanceNotFound,
   newAttributeOf,
 } from './attribute-edit.js';
-import { checkNameUnique, isV2, responseAttributes, targetId, uidItem } from './common.js';
+import { checkNameUnique, isV2, responseAttributes, targetId, uidItem, updateTarget } from './common.js';
 import type { OperationContext, OperationDefinition } from './types.js';
 
 export const modifyAttribute: OperationDefinition = {
@@ -35,7 +35,7 @@ export const modifyAttribute: OperationDefinition = {
     const id = targetId(payload);
     await checkNameUnique(ctx, [attr], id);
     let modified: ModelAttribute | undefined;
-    await ctx.services.objects.update(id, (obj) => {
+    await updateTarget(ctx, id, (obj) => {
       checkClientChange(ctx, obj, attr.key);
       const instances = findAll(obj.attributes, attr.key);
       if (instances.length === 0) throw attributeNotFound(ctx, attr.key);

@@ -14,7 +14,7 @@ import { setStandard } from '../model/attributes.js';
 import { Operation, RevocationReasonCode, State, Tag } from '../spec/index.js';
 import { childDateTime, childEnum, childStruct, dateTime, enumeration } from '../ttlv/build.js';
 import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import { isDestroyed, stateName, stateOf, targetId, uidItem, wrongState } from './common.js';
+import { isDestroyed, stateName, stateOf, targetId, uidItem, updateTarget, wrongState } from './common.js';
 import type { OperationContext, OperationDefinition } from './types.js';
 
 export const revoke: OperationDefinition = {
@@ -33,7 +33,7 @@ export const revoke: OperationDefinition = {
     const occurrence = childDateTime(payload, Tag.CompromiseOccurrenceDate);
     const compromise =
       code === RevocationReasonCode.KeyCompromise || code === RevocationReasonCode.CACompromise;
-    await ctx.services.objects.update(id, (obj) => {
+    await updateTarget(ctx, id, (obj) => {
       const state = stateOf(obj);
       if (isDestroyed(state)) throw wrongState(ctx, `object ${id} is ${stateName(state)}`);
       const now = ctx.services.clock();

@@ -11,7 +11,7 @@ import { findAll, isMultiInstance, keyLabel, setSingle } from '../model/attribut
 import { Operation } from '../spec/index.js';
 import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
 import { checkClientChange, newAttributeOf } from './attribute-edit.js';
-import { checkNameUnique, targetId, uidItem } from './common.js';
+import { checkNameUnique, targetId, uidItem, updateTarget } from './common.js';
 import type { OperationContext, OperationDefinition } from './types.js';
 
 export const setAttribute: OperationDefinition = {
@@ -29,7 +29,7 @@ export const setAttribute: OperationDefinition = {
         `${keyLabel(attr.key)} has several instances; use Add / Modify Attribute`,
       );
     }
-    await ctx.services.objects.update(id, (obj) => {
+    await updateTarget(ctx, id, (obj) => {
       checkClientChange(ctx, obj, attr.key);
       if (findAll(obj.attributes, attr.key).length > 1) {
         throw new KmipError(
