@@ -11,7 +11,6 @@ import { KmipConnection } from '../../conformance-tests/lib/client.js';
 import type { ApprovalRequest } from '../../src/auth/dual-control.js';
 import { hashPassword } from '../../src/auth/password.js';
 import { AccessRecords } from '../../src/auth/records.js';
-import { runCli } from '../../src/cli/run.js';
 import {
   CredentialType,
   Operation,
@@ -25,6 +24,7 @@ import type { TtlvItem, TtlvStructure } from '../../src/kmip/ttlv/types.js';
 import { silentLogger } from '../../src/log.js';
 import { issueClientCertificate } from '../../src/pki/index.js';
 import { openStore } from '../../src/store/index.js';
+import { runCliCaptured } from '../helpers/cli.js';
 import { type KmipResult, TestKmipClient, textAttribute } from '../helpers/kmip-client.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -75,19 +75,7 @@ describe('access control (auth.enabled)', function () {
     return client;
   }
 
-  async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-    let out = '';
-    let err = '';
-    const code = await runCli([...argv, '--config', configFile], {
-      out: (s) => {
-        out += s;
-      },
-      err: (s) => {
-        err += s;
-      },
-    });
-    return { code, out, err };
-  }
+  const cli = (...argv: string[]) => runCliCaptured([...argv, '--config', configFile]);
 
   function officerArgs(name: string): string[] {
     const c = certs.get(name);

@@ -11,7 +11,6 @@ import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { expect } from 'chai';
 import { stringify } from 'yaml';
-import { runCli } from '../../src/cli/run.js';
 import {
   CryptographicAlgorithm,
   CryptographicUsageMask,
@@ -26,6 +25,7 @@ import {
 } from '../../src/kmip/spec/index.js';
 import type { TtlvItem, TtlvStructure } from '../../src/kmip/ttlv/types.js';
 import { issueClientCertificate } from '../../src/pki/index.js';
+import { runCliCaptured } from '../helpers/cli.js';
 import { type KmipResult, nameAttribute, TestKmipClient } from '../helpers/kmip-client.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -102,19 +102,7 @@ describe('access control: Import with Replace Existing', function () {
     return client;
   }
 
-  async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-    let out = '';
-    let err = '';
-    const code = await runCli([...argv, '--config', configFile], {
-      out: (s) => {
-        out += s;
-      },
-      err: (s) => {
-        err += s;
-      },
-    });
-    return { code, out, err };
-  }
+  const cli = (...argv: string[]) => runCliCaptured([...argv, '--config', configFile]);
 
   const officer = (name: string): string[] => {
     const c = certs.get(name);

@@ -14,7 +14,6 @@ import { expect } from 'chai';
 import { stringify } from 'yaml';
 import { decisionMessage } from '../../src/auth/dual-control.js';
 import { loadOfficer, OfficerProofError, verifyOfficerSignature } from '../../src/auth/officer.js';
-import { runCli } from '../../src/cli/run.js';
 import { Operation, ResultReason, Tag } from '../../src/kmip/spec/index.js';
 import {
   certificateFromPem,
@@ -26,6 +25,7 @@ import {
   privateKeyFromPem,
   privateKeyToPem,
 } from '../../src/pki/x509.js';
+import { runCliCaptured } from '../helpers/cli.js';
 import { type AccessHarness, openAccessHarness, T } from './harness.js';
 import { IDENTITIES, SEEDERS, seedTenant } from './tenant-fixtures.js';
 
@@ -84,19 +84,7 @@ describe('officer certificates: key usage', function () {
     return { cert: certFile, key: keyFile, certPem, keyPem };
   }
 
-  async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-    let out = '';
-    let err = '';
-    const code = await runCli([...argv, '--config', configFile], {
-      out: (s) => {
-        out += s;
-      },
-      err: (s) => {
-        err += s;
-      },
-    });
-    return { code, out, err };
-  }
+  const cli = (...argv: string[]) => runCliCaptured([...argv, '--config', configFile]);
 
   it('refuses a serverAuth-only certificate in approvals approve, and its signature when checked again', async () => {
     const hr = await seedTenant(h.server({ identities: SEEDERS }), 'hrseed', 'eku');

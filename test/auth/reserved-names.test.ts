@@ -10,7 +10,6 @@ import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { expect } from 'chai';
 import { stringify } from 'yaml';
-import { runCli } from '../../src/cli/run.js';
 import { nameFromComponents, selfSignedCaCertificate } from '../../src/crypto/ca.js';
 import { SERVER_CA_KEY_NAME, SERVER_CA_NAME } from '../../src/kmip/operations/certify.js';
 import {
@@ -38,6 +37,7 @@ import {
   privateKeyFromPem,
   privateKeyToPem,
 } from '../../src/pki/x509.js';
+import { runCliCaptured } from '../helpers/cli.js';
 import { type KmipResult, TestKmipClient } from '../helpers/kmip-client.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
@@ -191,19 +191,7 @@ describe('reserved server namespace (kmip-server:…)', function () {
     const clients: TestKmipClient[] = [];
     const certs = new Map<string, { cert: string; key: string }>();
 
-    async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-      let out = '';
-      let err = '';
-      const code = await runCli([...argv, '--config', configFile], {
-        out: (s) => {
-          out += s;
-        },
-        err: (s) => {
-          err += s;
-        },
-      });
-      return { code, out, err };
-    }
+    const cli = (...argv: string[]) => runCliCaptured([...argv, '--config', configFile]);
 
     async function as(name: string): Promise<TestKmipClient> {
       const c = certs.get(name);

@@ -10,12 +10,12 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { stringify } from 'yaml';
-import { runCli } from '../../src/cli/run.js';
 import { loadConfig } from '../../src/config/index.js';
 import { type RunningServer, startServer } from '../../src/kmip/server/index.js';
 import { Operation, ResultReason, ResultStatus } from '../../src/kmip/spec/index.js';
 import { silentLogger } from '../../src/log.js';
 import { ensureDevPki, issueClientCertificate } from '../../src/pki/index.js';
+import { runCliCaptured } from '../helpers/cli.js';
 import { TestKmipClient } from '../helpers/kmip-client.js';
 
 const run = promisify(execFile);
@@ -57,19 +57,7 @@ describe('cli: tenants adopt and the officer CRL check', function () {
     });
   }
 
-  async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-    let out = '';
-    let err = '';
-    const code = await runCli([...argv, '--config', configFile], {
-      out: (s) => {
-        out += s;
-      },
-      err: (s) => {
-        err += s;
-      },
-    });
-    return { code, out, err };
-  }
+  const cli = (...argv: string[]) => runCliCaptured([...argv, '--config', configFile]);
   const officer = (name: string): string[] => {
     const c = certs.get(name);
     return c === undefined ? [] : ['--cert', c.cert, '--key', c.key];

@@ -4,8 +4,8 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { stringify } from 'yaml';
 import { hashPassword, verifyPassword } from '../../src/auth/password.js';
-import { runCli } from '../../src/cli/run.js';
 import { ensureDevPki, issueClientCertificate } from '../../src/pki/index.js';
+import { runCliCaptured } from '../helpers/cli.js';
 
 describe('cli: tenants, grants and approvals', function () {
   this.timeout(60_000);
@@ -13,19 +13,7 @@ describe('cli: tenants, grants and approvals', function () {
   let configFile: string;
   const certs = new Map<string, string[]>();
 
-  async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-    let out = '';
-    let err = '';
-    const code = await runCli([...argv, '--config', configFile], {
-      out: (s) => {
-        out += s;
-      },
-      err: (s) => {
-        err += s;
-      },
-    });
-    return { code, out, err };
-  }
+  const cli = (...argv: string[]) => runCliCaptured([...argv, '--config', configFile]);
   const officer = (name: string) => certs.get(name) ?? [];
 
   before(async () => {
