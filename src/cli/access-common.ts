@@ -214,9 +214,17 @@ export async function requireActsFor(
   }
 }
 
+/** A command's go-ahead: `change` runs its state change and gives a used approval back if that fails. */
+export interface CliApproval {
+  change<T>(fn: () => Promise<T>): Promise<T>;
+}
+
+const NOTHING_TO_GIVE_BACK: CliApproval = { change: (fn) => fn() };
+
 /**
- * Dual control of a command's own change: true when it may go ahead (not
- * configured, or approved); otherwise it prints the pending approval id.
+ * Dual control of a command's own change: a go-ahead when it may proceed
+ * (not configured, or approved), false otherwise after printing the pending
+ * approval id. An approval is spent only by a change that succeeds.
  */
 export async function cliApproved(
   a: AccessAdmin,
@@ -226,8 +234,8 @@ export async function cliApproved(
   requester: { identity: string },
   params: unknown,
   tenant = '',
-): Promise<boolean> {
-  if (!a.dualControl.requires(rule)) return true;
+): Promise<CliApproval | false> {
+  if (!a.dualControl.requires(rule)) return NOTHING_TO_GIVE_BACK;
   const result = await a.dualControl.authorize({
     rule,
     action,
@@ -236,7 +244,19 @@ export async function cliApproved(
     digest: payloadDigest(JSON.stringify(params)),
     summary: `${action} ${JSON.stringify(params)} by ${requester.identity}`,
   });
-  if (result.allowed) return true;
+  if (result.allowed) {
+    const { release } = result;
+    return {
+      async change(fn) {
+        try {
+          return await fn();
+        } catch (e: unknown) {
+          await release().catch(() => undefined);
+          throw e;
+        }
+      },
+    };
+  }
   if (result.created) {
     await a.audit({
       actor: requester.identity,
@@ -270,6 +290,6 @@ export async function cliActionApproved(
   return withAccess(args, async (a) => {
     const officer = await officerOf(args, a);
     await requireActsFor(a, officer, '');
-    return cliApproved(a, io, rule, action, officer, params);
+    return (await cliApproved(a, io, rule, action, officer, params)) !== false;
   });
 }

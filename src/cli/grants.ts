@@ -59,14 +59,15 @@ export async function grantsCommand(args: ParsedArgs, io: CliIo): Promise<number
       const officer = await officerOf(args, a);
       // Opening a tenant's keys to others is that tenant's officers' (or the service's) decision.
       await requireActsFor(a, officer, tenant);
-      if (!(await cliApproved(a, io, 'grants', 'grants add', officer, spec, tenant))) return 1;
+      const approval = await cliApproved(a, io, 'grants', 'grants add', officer, spec, tenant);
+      if (approval === false) return 1;
       const grant: Grant = {
         id: randomBytes(8).toString('hex'),
         ...spec,
         createdBy: officer.identity,
         createdAt: Date.now(),
       };
-      await a.state.addGrant(grant);
+      await approval.change(() => a.state.addGrant(grant));
       await a.audit({
         actor: officer.identity,
         operation: 'grants add',
@@ -87,8 +88,9 @@ export async function grantsCommand(args: ParsedArgs, io: CliIo): Promise<number
       const existing = await a.state.getGrant(id);
       if (existing === undefined) throw new Error(`no grant ${id}`);
       await requireActsFor(a, officer, existing.tenant);
-      if (!(await cliApproved(a, io, 'grants', 'grants revoke', officer, { id }, existing.tenant))) return 1;
-      await a.state.revokeGrant(id, officer.identity);
+      const approval = await cliApproved(a, io, 'grants', 'grants revoke', officer, { id }, existing.tenant);
+      if (approval === false) return 1;
+      await approval.change(() => a.state.revokeGrant(id, officer.identity));
       await a.audit({
         actor: officer.identity,
         operation: 'grants revoke',

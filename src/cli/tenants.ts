@@ -52,8 +52,9 @@ export async function tenantsCommand(args: ParsedArgs, io: CliIo): Promise<numbe
       return withAccess(args, async (a) => {
         const officer = await officerOf(args, a);
         await requireActsFor(a, officer, '');
-        if (!(await cliApproved(a, io, 'policy', 'tenants add', officer, { name }))) return 1;
-        await a.state.addTenant(name, officer.identity);
+        const approval = await cliApproved(a, io, 'policy', 'tenants add', officer, { name });
+        if (approval === false) return 1;
+        await approval.change(() => a.state.addTenant(name, officer.identity));
         await a.audit({
           actor: officer.identity,
           operation: 'tenants add',
@@ -92,15 +93,18 @@ export async function tenantsCommand(args: ParsedArgs, io: CliIo): Promise<numbe
         const params = { identity, tenant, roles, groups, ...(more === undefined ? {} : { tenants: more }) };
         // Approvers must act for everything touched: one tenant's officers, else the service's.
         const scope = touched.size === 1 ? tenant : '';
-        if (!(await cliApproved(a, io, 'policy', 'tenants assign', officer, params, scope))) return 1;
-        await a.state.assign({
-          identity,
-          tenant,
-          roles: roles as Role[],
-          groups,
-          ...(more === undefined ? {} : { tenants: more }),
-          createdBy: officer.identity,
-        });
+        const approval = await cliApproved(a, io, 'policy', 'tenants assign', officer, params, scope);
+        if (approval === false) return 1;
+        await approval.change(() =>
+          a.state.assign({
+            identity,
+            tenant,
+            roles: roles as Role[],
+            groups,
+            ...(more === undefined ? {} : { tenants: more }),
+            createdBy: officer.identity,
+          }),
+        );
         await a.audit({
           actor: officer.identity,
           operation: 'tenants assign',
@@ -133,10 +137,11 @@ export async function tenantsCommand(args: ParsedArgs, io: CliIo): Promise<numbe
         const officer = await officerOf(args, a);
         await requireActsFor(a, officer, tenant);
         const params = { owner, tenant };
-        if (!(await cliApproved(a, io, 'policy', 'tenants adopt', officer, params, tenant))) return 1;
+        const approval = await cliApproved(a, io, 'policy', 'tenants adopt', officer, params, tenant);
+        if (approval === false) return 1;
         let moved: string[];
         try {
-          moved = await adoptObjects(a.store, await a.sealer(), owner, tenant);
+          moved = await approval.change(async () => adoptObjects(a.store, await a.sealer(), owner, tenant));
         } catch (e: unknown) {
           if (e instanceof AdoptError) throw new UsageError(e.message);
           throw e;

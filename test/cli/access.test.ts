@@ -64,6 +64,17 @@ describe('cli: tenants, grants and approvals', function () {
     expect((await cli('tenants', 'list')).out).to.match(/^payments\t-$/m);
   });
 
+  it('gives an approval back when the approved change then fails', async () => {
+    const first = await cli('tenants', 'add', 'payments', ...officer('officer1'));
+    const id = /pending approval id (\w+)/.exec(first.err)?.[1] ?? '';
+    expect(id).not.to.equal('');
+    expect((await cli('approvals', 'approve', id, ...officer('officer2'))).code).to.equal(0);
+    // payments exists already: the change fails, and the approval stays usable
+    const failed = await cli('tenants', 'add', 'payments', ...officer('officer1'));
+    expect(failed.code).to.equal(1);
+    expect((await cli('approvals', 'list')).out).to.match(new RegExp(`^${id}\tapproved\t`, 'm'));
+  });
+
   it('refuses changes without an officer certificate, or with a non-officer one', async () => {
     expect((await cli('tenants', 'add', 'x')).code).to.equal(2);
     const app = await cli('tenants', 'add', 'x', ...officer('app'));
