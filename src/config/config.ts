@@ -30,6 +30,12 @@ export interface ServerConfig {
   };
   limits: {
     maxMessageBytes: number;
+    /** largest response message, and the unwritten answers one connection may hold */
+    maxResponseBytes: number;
+    /** identifiers in one Locate answer at most */
+    locateMaxItems: number;
+    /** candidate objects one Locate loads and matches in memory at most */
+    locateMaxScan: number;
     maxConnections: number;
     idleTimeoutMs: number;
     /** a started message must complete within it */
@@ -48,7 +54,8 @@ export interface ServerConfig {
   };
   log: { level: string; file?: string };
   /** `uri` is sqlite:ABSOLUTE_PATH or a mongodb:// connection string */
-  store: { uri: string; database: string };
+  /** database: unset means the one the MongoDB URI names, else 'kmip' */
+  store: { uri: string; database: string | undefined };
   /** `keyFile` is absolute (software provider); the rest configures the pkcs11 provider */
   hsm: {
     provider: 'software' | 'pkcs11';
@@ -187,6 +194,9 @@ function build(settings: Map<string, Setting>): ServerConfig {
     },
     limits: {
       maxMessageBytes: int('limits.maxMessageBytes'),
+      maxResponseBytes: int('limits.maxResponseBytes'),
+      locateMaxItems: int('limits.locateMaxItems'),
+      locateMaxScan: int('limits.locateMaxScan'),
       maxConnections: int('limits.maxConnections'),
       idleTimeoutMs: int('limits.idleTimeoutMs'),
       readTimeoutMs: int('limits.readTimeoutMs'),
@@ -202,7 +212,7 @@ function build(settings: Map<string, Setting>): ServerConfig {
     },
     store: {
       uri: settings.has('store.uri') ? str('store.uri') : `sqlite:${path.join(dataDir, 'kmip.db')}`,
-      database: str('store.database'),
+      database: settings.has('store.database') ? str('store.database') : undefined,
     },
     hsm: {
       provider: str('hsm.provider') === 'pkcs11' ? 'pkcs11' : 'software',

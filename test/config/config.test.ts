@@ -60,6 +60,9 @@ describe('config/loadConfig', () => {
       },
       limits: {
         maxMessageBytes: 1048576,
+        maxResponseBytes: 16 * 1024 * 1024,
+        locateMaxItems: 1000,
+        locateMaxScan: 10000,
         maxConnections: 10000,
         idleTimeoutMs: 300000,
         readTimeoutMs: 30000,
@@ -71,7 +74,7 @@ describe('config/loadConfig', () => {
         requestsPerSecondPerIdentity: 0,
       },
       log: { level: 'info' },
-      store: { uri: 'sqlite:/srv/kmip/data/kmip.db', database: 'kmip' },
+      store: { uri: 'sqlite:/srv/kmip/data/kmip.db', database: undefined },
       hsm: { provider: 'software', keyFile: '/srv/kmip/data/master.key' },
       crypto: { allowTripleDes: false },
       auth: {
@@ -174,6 +177,9 @@ describe('config/loadConfig', () => {
       KMIP_LIMITS_REQUESTS_PER_SECOND_PER_IDENTITY: '50',
       KMIP_LIMITS_REQUEST_BURST_PER_IDENTITY: '20',
       KMIP_LIMITS_MAX_MESSAGE_BYTES: '2048',
+      KMIP_LIMITS_MAX_RESPONSE_BYTES: '131072',
+      KMIP_LIMITS_LOCATE_MAX_ITEMS: '50',
+      KMIP_LIMITS_LOCATE_MAX_SCAN: '500',
       KMIP_LIMITS_MAX_CONNECTIONS: '5',
       KMIP_LIMITS_IDLE_TIMEOUT_MS: '1000',
       KMIP_LIMITS_READ_TIMEOUT_MS: '500',
@@ -230,6 +236,9 @@ describe('config/loadConfig', () => {
       },
       limits: {
         maxMessageBytes: 2048,
+        maxResponseBytes: 131072,
+        locateMaxItems: 50,
+        locateMaxScan: 500,
         maxConnections: 5,
         idleTimeoutMs: 1000,
         readTimeoutMs: 500,

@@ -29,8 +29,24 @@
  * Length, State, dates, custom attributes) are pushed down; any other
  * attribute is matched on the loaded objects.
  *
+ * Bounds (limits.locateMaxItems, limits.locateMaxScan; docs/security.md):
+ * - at most locateMaxItems identifiers per answer, when the client gives no
+ *   Maximum Items or a larger one (KMIP 1.0 §4.8: the server MAY return
+ *   fewer); Located Items still counts every match, so a 1.3+ client pages on
+ *   with Offset Items;
+ * - a Locate the store answers alone (no Group Member Default, nothing
+ *   matched in memory) costs a count and one page of identifiers;
+ * - otherwise at most locateMaxScan candidates are loaded, nearest to where
+ *   the listing starts. When there are more, the answer stops once its page
+ *   is full and omits Located Items (KMIP 1.3 §4.9: a server MAY when it is
+ *   unwilling to determine the total); a page it cannot fill within the
+ *   budget fails (Server Limit Exceeded; General Failure before 2.0, which
+ *   lacks it) rather than pretending the list ends there.
+ *
  * Errors (spec table): a malformed attribute → Invalid Message / Invalid
- * Field; negative Maximum/Offset Items → Invalid Field.
+ * Field; negative Maximum/Offset Items → Invalid Field; a payload field that
+ * is not one of Locate's → Invalid Field (a message of bare Attribute Name
+ * items would otherwise be an unfiltered Locate, the most expensive one).
  */
 
 import type { DateRange, LocateFilter } from '../../store/types.js';
@@ -54,6 +70,30 @@ import { boolean, childEnum, childInteger, integer } from '../ttlv/build.js';
 import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
 import { uidItem } from './common.js';
 import type { OperationContext, OperationDefinition } from './types.js';
+
+/** limits.locateMaxItems by default: identifiers in one Locate answer (~48 KB of them). */
+export const DEFAULT_LOCATE_MAX_ITEMS = 1000;
+/** limits.locateMaxScan by default: candidate objects one Locate loads and matches in memory. */
+export const DEFAULT_LOCATE_MAX_SCAN = 10_000;
+
+/** The fields of a Locate request payload, 1.0 to 2.1 (1.x Attribute, 2.x Attributes). */
+const LOCATE_FIELDS: ReadonlySet<number> = new Set([
+  Tag.MaximumItems,
+  Tag.OffsetItems,
+  Tag.StorageStatusMask,
+  Tag.ObjectGroupMember,
+  Tag.Attribute,
+  Tag.Attributes,
+]);
+
+function checkFields(payload: TtlvStructure): void {
+  for (const c of payload.value) {
+    if (!LOCATE_FIELDS.has(c.tag)) {
+      const name = tagInfo(c.tag)?.name ?? `0x${c.tag.toString(16)}`;
+      throw new KmipError('InvalidField', `${name} is not a field of a Locate request`);
+    }
+  }
+}
 
 /** Matched on loaded objects: one of the alternatives must match. */
 type Condition = readonly ModelAttribute[];
@@ -180,13 +220,106 @@ function nonNegative(n: number | undefined, what: string): number | undefined {
   return n;
 }
 
+interface Found {
+  /** identifiers of the page, in listing order */
+  ids: string[];
+  /** every match; undefined when the budget left it unknown */
+  total: number | undefined;
+}
+
+/**
+ * Matches loaded objects, at most `budget` of them, from where the listing
+ * starts: the newest for a plain Locate, the oldest for a group (a pool handed
+ * out in creation order, TC-152, TC-153).
+ */
+async function scan(
+  ctx: OperationContext,
+  filter: LocateFilter,
+  rest: readonly Condition[],
+  hideArchived: boolean,
+  groupMember: number | undefined,
+  offset: number,
+  max: number,
+  budget: number,
+): Promise<Found> {
+  const objects = ctx.services.objects;
+  const newestFirst = groupMember === undefined;
+  const n = await objects.count(filter);
+  const window = Math.min(n, budget);
+  const whole = window === n;
+  let candidates: string[] = [];
+  if (window > 0) {
+    candidates = await objects.locate(
+      filter,
+      newestFirst ? { offset: n - window, limit: window } : { limit: window },
+    );
+    if (newestFirst) candidates.reverse();
+  }
+  const isDefault = groupMember === ObjectGroupMember.GroupMemberDefault;
+  const found: string[] = [];
+  let firstFresh: string | undefined;
+  for (const id of candidates) {
+    // Past the budget's reach the total is unknown anyway: stop once the answer is known.
+    if (!whole && (isDefault ? firstFresh !== undefined : found.length >= offset + max)) break;
+    if (ctx.signal.aborted) throw new KmipError('OperationCanceledByRequester', 'the connection closed');
+    const obj = await objects.get(id);
+    if (obj === undefined || !matches(obj, rest) || (hideArchived && isArchived(obj.attributes))) continue;
+    found.push(id);
+    if (firstFresh === undefined && isFresh(obj)) firstFresh = id;
+  }
+  const unfilled = isDefault ? firstFresh === undefined : found.length < offset + max;
+  if (!whole && unfilled) {
+    throw new KmipError(
+      'ServerLimitExceeded',
+      `Locate would load more than ${budget} candidate objects (limits.locateMaxScan); narrow it with attributes the store indexes (Object Type, Name, Object Group, Cryptographic Algorithm, Cryptographic Length, State, dates, custom attributes) or a smaller Offset Items`,
+    );
+  }
+  if (isDefault) {
+    const chosen = firstFresh ?? found[0];
+    return { ids: chosen === undefined ? [] : [chosen], total: chosen === undefined ? 0 : 1 };
+  }
+  return { ids: found.slice(offset, offset + max), total: whole ? found.length : undefined };
+}
+
+/**
+ * A Locate the store answers but for archived objects, which it cannot leave
+ * out: their identifiers (few, and at most `budget`) are set aside by set
+ * membership, nothing is loaded. Undefined when there are more of them.
+ */
+async function withoutArchived(
+  ctx: OperationContext,
+  filter: LocateFilter,
+  archived: LocateFilter,
+  offset: number,
+  max: number,
+  budget: number,
+): Promise<Found | undefined> {
+  const objects = ctx.services.objects;
+  const hidden = await objects.count(archived);
+  if (hidden > budget) return undefined;
+  const skip = new Set(hidden === 0 ? [] : await objects.locate(archived));
+  const n = await objects.count(filter);
+  const total = Math.max(0, n - skip.size);
+  if (offset >= total || max === 0) return { ids: [], total };
+  // The newest offset + max + |archived| identifiers hold the page whatever the archived ones' places.
+  const window = Math.min(n, offset + max + skip.size);
+  const ids = (await objects.locate(filter, { offset: n - window, limit: window }))
+    .reverse()
+    .filter((id) => !skip.has(id));
+  return { ids: ids.slice(offset, offset + max), total };
+}
+
 export const locate: OperationDefinition = {
   operation: Operation.Locate,
   since: '1.0',
   mutates: false,
   needsObject: false,
   async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
-    const max = nonNegative(childInteger(payload, Tag.MaximumItems), 'Maximum Items');
+    checkFields(payload);
+    const cap = ctx.services.limits?.locateMaxItems ?? DEFAULT_LOCATE_MAX_ITEMS;
+    const budget = ctx.services.limits?.locateMaxScan ?? DEFAULT_LOCATE_MAX_SCAN;
+    const asked = nonNegative(childInteger(payload, Tag.MaximumItems), 'Maximum Items');
+    const max = asked === undefined ? cap : Math.min(asked, cap);
     const offset = nonNegative(childInteger(payload, Tag.OffsetItems), 'Offset Items') ?? 0;
     const storageMask = childInteger(payload, Tag.StorageStatusMask);
     const groupMember = childEnum(payload, Tag.ObjectGroupMember);
@@ -203,10 +336,8 @@ export const locate: OperationDefinition = {
       from: Number.MIN_SAFE_INTEGER,
       to: Number.MAX_SAFE_INTEGER,
     };
-    const filter =
-      wantArchived && !wantOnline
-        ? { ...planned, dates: [...(planned.dates ?? []), archivedRange] }
-        : planned;
+    const archivedOnly = { ...planned, dates: [...(planned.dates ?? []), archivedRange] };
+    const filter = wantArchived && !wantOnline ? archivedOnly : planned;
     // Archived objects are hidden unless the mask asks for them. Where each candidate is
     // loaded anyway (conditions the store cannot filter), that look decides; the
     // store-only path first asks whether any archived object matches at all.
@@ -214,39 +345,25 @@ export const locate: OperationDefinition = {
     const storeOnly = rest.length === 0 && groupMember !== ObjectGroupMember.GroupMemberDefault;
     const hideArchived =
       mayHideArchived && (!storeOnly || (await objects.count({ ...planned, dates: [archivedRange] })) > 0);
-    let total: number;
-    let ids: string[];
+    let found: Found | undefined;
     if (storeOnly && !hideArchived) {
-      total = await objects.count(filter);
+      const total = await objects.count(filter);
       // The store pages in creation order; newest first is that order reversed.
       const end = Math.max(0, total - offset);
-      const start = max === undefined ? 0 : Math.max(0, end - max);
-      ids = end === 0 ? [] : (await objects.locate(filter, { offset: start, limit: end - start })).reverse();
-    } else {
-      const candidates = await objects.locate(filter);
-      let found: string[] = [];
-      let firstFresh: string | undefined;
-      for (const id of candidates) {
-        const obj = await objects.get(id);
-        if (obj === undefined || !matches(obj, rest) || (hideArchived && isArchived(obj.attributes)))
-          continue;
-        found.push(id);
-        if (firstFresh === undefined && isFresh(obj)) firstFresh = id;
-      }
-      if (groupMember === ObjectGroupMember.GroupMemberDefault) {
-        const chosen = firstFresh ?? found[0];
-        found = chosen === undefined ? [] : [chosen];
-      }
-      // A group is a pool handed out oldest first (TC-152, TC-153).
-      if (groupMember === undefined) found.reverse();
-      total = found.length;
-      ids = found.slice(offset, max === undefined ? undefined : offset + max);
+      const start = Math.max(0, end - max);
+      const ids =
+        end === start ? [] : (await objects.locate(filter, { offset: start, limit: end - start })).reverse();
+      found = { ids, total };
+    } else if (storeOnly && groupMember === undefined) {
+      found = await withoutArchived(ctx, filter, archivedOnly, offset, max, budget);
     }
+    found ??= await scan(ctx, filter, rest, hideArchived, groupMember, offset, max, budget);
+    const { ids, total } = found;
     if (ids.length === 1) ctx.idPlaceholder = ids[0];
     const out: TtlvItem[] = [];
-    // Always from 1.3 on (the spec allows it without Offset Items, KMIP 1.3 §4.9):
-    // paging clients such as Percona's keyring_kmip read it (CLIENTS.md).
-    if (compareVersions(ctx.version, '1.3') >= 0) {
+    // From 1.3 on, whenever the total is known (the spec allows it without Offset Items,
+    // KMIP 1.3 §4.9): paging clients such as Percona's keyring_kmip read it (CLIENTS.md).
+    if (compareVersions(ctx.version, '1.3') >= 0 && total !== undefined) {
       out.push(integer(Tag.LocatedItems, total));
     }
     out.push(...ids.map(uidItem));

@@ -38,6 +38,13 @@ export interface OperationContext {
    * or locate an object, used when a later batch item omits Unique Identifier.
    */
   idPlaceholder: string | undefined;
+  /**
+   * Bytes the response message may still grow by before this item's answer
+   * is refused as Response Too Large (the batch executor sets it before each
+   * item; absent: no bound). An operation whose output size it knows up front
+   * (RNG Retrieve) refuses early instead of producing what would be dropped.
+   */
+  responseBytesLeft?: number;
   readonly signal: AbortSignal;
   readonly server: ServerDescription;
   readonly services: OperationServices;
@@ -52,6 +59,16 @@ export interface OperationServices {
   readonly policy?: CryptoPolicy;
   /** keys kept inside the HSM (pkcs11 provider only; docs/hsm.md); absent: the option is refused */
   readonly hsm?: HsmKeyService;
+  /** what one Locate may return and examine (config limits.locate*); absent: the defaults in locate.ts */
+  readonly limits?: OperationLimits;
+}
+
+/** Configurable bounds on what one operation may cost (config section `limits`). */
+export interface OperationLimits {
+  /** Locate answers at most this many identifiers (limits.locateMaxItems) */
+  readonly locateMaxItems: number;
+  /** Locate loads and matches at most this many candidate objects (limits.locateMaxScan) */
+  readonly locateMaxScan: number;
 }
 
 /** Configurable limits on cryptography (config section `crypto`). */

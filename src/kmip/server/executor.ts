@@ -37,7 +37,7 @@ import {
   versionFromPair,
   versionPair,
 } from '../spec/index.js';
-import { decodeTtlv, encodeTtlv } from '../ttlv/binary.js';
+import { decodeTtlv, encodeTtlv, ttlvSize } from '../ttlv/binary.js';
 import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
 
 export interface ExecutorOptions {
@@ -46,6 +46,13 @@ export interface ExecutorOptions {
   readonly log: Logger;
   readonly maxDepth: number;
   readonly maxBatchItems: number;
+  /**
+   * Largest response message, in bytes (limits.maxResponseBytes; default
+   * DEFAULT_MAX_RESPONSE_BYTES). A client's smaller Maximum Response Size
+   * wins. An item whose answer would cross it answers Response Too Large and
+   * its output is dropped; the items after it are not run.
+   */
+  readonly maxResponseBytes?: number;
   readonly now?: () => Date;
   /** the object service; without it, object operations fail with "storage unavailable" */
   readonly services?: OperationServices;
@@ -112,6 +119,8 @@ export interface ItemEvent {
 export interface StagedResponse {
   /** never rejects */
   readonly response: Promise<Buffer>;
+  /** what the answer will take, at most (the listener bounds the bytes a connection holds with it) */
+  readonly bytes: number;
 }
 
 export interface BatchExecutor {
@@ -135,6 +144,14 @@ interface Outcome {
 
 const GENERIC_FAILURE_MESSAGE = 'internal server error; the server log has the details';
 
+/**
+ * Default limits.maxResponseBytes: 16 answers of the largest object a default
+ * 1 MiB request can register (or 16 RNG Retrieves of their 1 MiB maximum), far
+ * above any real client's message, and small enough that the process holds a
+ * bounded amount per connection (the listener stops reading past it too).
+ */
+export const DEFAULT_MAX_RESPONSE_BYTES = 16 * 1024 * 1024;
+
 /** Services of an executor built without a store (codec-level tests): every object access fails cleanly. */
 function unavailableServices(now: () => Date): OperationServices {
   return {
@@ -153,10 +170,11 @@ const ID_TAGS: ReadonlySet<number> = new Set([
   Tag.PublicKeyUniqueIdentifier,
 ]);
 
-function idsIn(payload: TtlvItem | undefined, out: string[]): void {
+/** Adds them in order; a Set, because a Locate answers up to limits.locateMaxItems of them. */
+function idsIn(payload: TtlvItem | undefined, out: Set<string>): void {
   if (payload?.type !== 'Structure') return;
   for (const c of payload.value) {
-    if (c.type === 'TextString' && ID_TAGS.has(c.tag) && !out.includes(c.value)) out.push(c.value);
+    if (c.type === 'TextString' && ID_TAGS.has(c.tag)) out.add(c.value);
   }
 }
 
@@ -196,6 +214,23 @@ export function createBatchExecutor(opts: ExecutorOptions): BatchExecutor {
   const now = opts.now ?? (() => new Date());
   const log = opts.log;
   const services = opts.services ?? unavailableServices(now);
+  const maxResponseBytes = opts.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
+  const emptySizes = new Map<KmipVersion, number>();
+
+  /** Header plus message framing, the same for every message of a version (Time Stamp and Batch Count are fixed size). */
+  function emptyResponseSize(version: KmipVersion): number {
+    let size = emptySizes.get(version);
+    if (size === undefined) {
+      size = ttlvSize(
+        buildResponseMessage(
+          buildResponseHeader({ protocolVersion: versionPair(version), timeStamp: now() }, 0),
+          [],
+        ),
+      );
+      emptySizes.set(version, size);
+    }
+    return size;
+  }
 
   function reasonValue(name: string, version: KmipVersion): number {
     const value = (ResultReason as Record<string, number>)[name];
@@ -371,42 +406,53 @@ export function createBatchExecutor(opts: ExecutorOptions): BatchExecutor {
       server,
       services: itemServices,
     };
-    const maxSize = h.maximumResponseSize;
-    // Header plus message framing; a Time Stamp and Batch Count are fixed size.
-    let size = maxSize === undefined ? 0 : encodeResponse(version, []).length;
+    // The response size budget (KMIP 1.0 §6.3 Maximum Response Size, Response Too Large
+    // since 1.0): the client's maximum, never more than the server's.
+    const clientMax = h.maximumResponseSize;
+    const limit = clientMax === undefined ? maxResponseBytes : Math.min(clientMax, maxResponseBytes);
+    const limitText =
+      clientMax !== undefined && clientMax <= maxResponseBytes
+        ? `the Maximum Response Size of ${clientMax} bytes`
+        : `the server's response size limit of ${maxResponseBytes} bytes`;
+    let size = emptyResponseSize(version);
+    // Once an answer was dropped for its size, or nothing fits any more, no further item runs.
+    let spent = size >= limit;
+    const tooLarge = (b: RequestBatchItem, message: string): Outcome => ({
+      item: failure(version, b.operation, b.uniqueBatchItemId, 'ResponseTooLarge', message),
+      failed: true,
+    });
     const items: TtlvStructure[] = [];
     for (const [index, b] of req.batchItems.entries()) {
       if (signal.aborted) break;
       // KMIP 1.0 §6.16: an item with a critical Message Extension the server does not understand fails.
       const extension = extensionErrors[index];
-      let outcome: Outcome =
-        extension === undefined
-          ? await runItem(b, ctx, h.clientCorrelationValue)
-          : {
-              item: failure(version, b.operation, b.uniqueBatchItemId, extension.reason, extension.message),
-              failed: true,
-            };
-      if (maxSize !== undefined) {
-        const encodedSize = (item: TtlvStructure) => {
-          const shaped = pruneForVersion(item, version);
-          return shaped ? encodeTtlv(shaped).length : 0;
+      let outcome: Outcome;
+      if (spent) {
+        outcome = tooLarge(b, `not run: the response reached ${limitText}`);
+      } else if (extension !== undefined) {
+        outcome = {
+          item: failure(version, b.operation, b.uniqueBatchItemId, extension.reason, extension.message),
+          failed: true,
         };
-        let itemSize = encodedSize(outcome.item);
-        if (size + itemSize > maxSize) {
-          outcome = {
-            item: failure(
-              version,
-              b.operation,
-              b.uniqueBatchItemId,
-              'ResponseTooLarge',
-              `the response would exceed the Maximum Response Size of ${maxSize} bytes`,
-            ),
-            failed: true,
-          };
-          itemSize = encodedSize(outcome.item);
-        }
-        size += itemSize;
+      } else {
+        ctx.responseBytesLeft = limit - size;
+        outcome = await runItem(b, ctx, h.clientCorrelationValue);
       }
+      // Measured, not encoded (the Get hot path encodes once); what the version prunes only
+      // when the item looks too large, so that an answer that fits exactly is kept.
+      let itemSize = ttlvSize(outcome.item);
+      if (!spent && size + itemSize > limit) {
+        const shaped = pruneForVersion(outcome.item, version);
+        itemSize = shaped === undefined ? 0 : ttlvSize(shaped);
+        if (size + itemSize > limit) {
+          // Dropped here: the answer is not kept, and nothing after it runs.
+          outcome = tooLarge(b, `the response would exceed ${limitText}`);
+          itemSize = ttlvSize(outcome.item);
+          spent = true;
+        }
+      }
+      size += itemSize;
+      if (size >= limit) spent = true;
       items.push(outcome.item);
       if (opts.onItem !== undefined) {
         const reported = report(opts.onItem, b, outcome.item, ctx, h.clientCorrelationValue, index);
@@ -417,6 +463,7 @@ export function createBatchExecutor(opts: ExecutorOptions): BatchExecutor {
           // Nothing after this item depends on its record: the message is done, its answer waits.
           const at = items.length - 1;
           return {
+            bytes: size,
             response: reported
               .then((ok) => {
                 if (!ok) items[at] = auditFailure(version, b);
@@ -456,12 +503,13 @@ export function createBatchExecutor(opts: ExecutorOptions): BatchExecutor {
     clientCorrelationValue: string | undefined,
     index: number,
   ): Promise<boolean> {
-    const objectIds: string[] = [];
-    idsIn(b.payload, objectIds);
+    const ids = new Set<string>();
+    idsIn(b.payload, ids);
     idsIn(
       item.value.find((c) => c.tag === Tag.ResponsePayload),
-      objectIds,
+      ids,
     );
+    const objectIds = [...ids];
     const status = item.value.find((c) => c.tag === Tag.ResultStatus);
     const reasonItem = item.value.find((c) => c.tag === Tag.ResultReason);
     try {

@@ -1,6 +1,6 @@
 import { type AuditService, startAudit } from '../../audit/index.js';
 import { AccessControl } from '../../auth/access.js';
-import { listenerIdentityOf } from '../../auth/identity.js';
+import { listenerIdentityOf, unscopedPrincipal } from '../../auth/identity.js';
 import { type ServerConfig, tlsCipherList } from '../../config/index.js';
 import { openMasterKeyProvider } from '../../hsm/index.js';
 import type { Logger } from '../../log.js';
@@ -72,6 +72,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       clock,
       streams: new StreamRegistry(),
       policy: { allowTripleDes: config.crypto.allowTripleDes },
+      limits: { locateMaxItems: config.limits.locateMaxItems, locateMaxScan: config.limits.locateMaxScan },
       ...(provider.residentKeys === undefined ? {} : { hsm: provider.residentKeys }),
     };
   } catch (e: unknown) {
@@ -101,9 +102,11 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     log,
     maxDepth: config.limits.maxDepth,
     maxBatchItems: config.limits.maxBatchItems,
+    maxResponseBytes: config.limits.maxResponseBytes,
     onItem: audit.onItem,
+    // Auth off: the CN, in the implicit tenant; never one in the server's reserved namespace.
     ...(access === undefined
-      ? {}
+      ? { resolvePrincipal: unscopedPrincipal(log) }
       : { resolvePrincipal: access.resolvePrincipal, scopeServices: access.scopeServices }),
     guards: [...(access?.guards ?? []), audit.guard],
   });
@@ -118,6 +121,7 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
       sessionTimeoutSeconds: config.tls.sessionTimeoutSeconds,
       sessionTickets: config.tls.sessionTickets,
       maxMessageBytes: config.limits.maxMessageBytes,
+      maxPendingResponseBytes: config.limits.maxResponseBytes,
       maxConnections: config.limits.maxConnections,
       idleTimeoutMs: config.limits.idleTimeoutMs,
       readTimeoutMs: config.limits.readTimeoutMs,

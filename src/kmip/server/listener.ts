@@ -2,7 +2,8 @@
  * The KMIP listener: mutually authenticated TLS (KMIP 1.x/2.x "TLS profiles"),
  * message framing, one message at a time per connection (its answer may
  * still be pending while the next one runs; answers leave in order), timeouts, a
- * connection cap, backpressure and graceful shutdown. It knows nothing of what
+ * connection cap, backpressure (reading stops while a connection's answers
+ * not yet written exceed maxPendingResponseBytes) and graceful shutdown. It knows nothing of what
  * a message means: each frame goes to the MessageHandler and the Buffer it
  * returns is written back in order.
  */
@@ -32,6 +33,8 @@ export interface ConnectionInfo {
  */
 export interface DeferredAnswer {
   readonly response: Promise<Buffer>;
+  /** what the answer will take, at most; counted against maxPendingResponseBytes until written */
+  readonly bytes?: number;
 }
 
 /**
@@ -83,6 +86,15 @@ export interface ListenerOptions extends TlsMaterial {
   sessionTickets?: boolean;
   /** largest accepted request message, header included */
   maxMessageBytes: number;
+  /**
+   * Answers a connection may hold, in bytes: ready but unwritten (the socket's
+   * write buffer) plus announced by pending DeferredAnswers. At or past it the
+   * connection reads and runs nothing more until the peer takes its answers
+   * (default DEFAULT_MAX_PENDING_RESPONSE_BYTES; the server passes
+   * limits.maxResponseBytes). One message's answer may still take it past the
+   * bound once: a connection holds less than twice it.
+   */
+  maxPendingResponseBytes?: number;
   maxConnections: number;
   /** close a connection that sends nothing for this long between messages */
   idleTimeoutMs: number;
@@ -129,6 +141,8 @@ const SESSION_ID_CONTEXT = 'kmip-server';
 const MAX_QUEUED_MESSAGES = 16;
 /** Messages run whose answers are still pending, per connection, before the next waits. */
 const MAX_UNANSWERED = 16;
+/** ListenerOptions.maxPendingResponseBytes when not given: limits.maxResponseBytes' default. */
+export const DEFAULT_MAX_PENDING_RESPONSE_BYTES = 16 * 1024 * 1024;
 /** Grace for the peer to answer our close_notify before the socket is destroyed. */
 const END_GRACE_MS = 2_000;
 const SESSION_CACHE_MAX = 10_000;
@@ -405,6 +419,9 @@ class Connection {
   #busy = false;
   /** answers not yet written, in request order */
   #unanswered = 0;
+  /** bytes the pending DeferredAnswers announced */
+  #pendingBytes = 0;
+  readonly #maxPending: number;
   #answers: Promise<void> = Promise.resolve();
   #closed = false;
   #draining = false;
@@ -414,6 +431,7 @@ class Connection {
   #corked = false;
   #readTimer: NodeJS.Timeout | undefined;
   #endTimer: NodeJS.Timeout | undefined;
+  /** wakes #pump when the connection may go on: written, drained or closed */
   #drained: (() => void) | undefined;
 
   constructor(
@@ -429,6 +447,12 @@ class Connection {
     },
   ) {
     this.#reader = new FrameReader({ maxMessageBytes: opts.maxMessageBytes });
+    // Not below the socket's own buffer: 'drain' (which wakes a blocked connection) only
+    // follows a write that went past it.
+    this.#maxPending = Math.max(
+      opts.maxPendingResponseBytes ?? DEFAULT_MAX_PENDING_RESPONSE_BYTES,
+      socket.writableHighWaterMark,
+    );
     // A client may send its requests then shut down its side: it still gets its
     // answers (#onPeerEnd). Only after the handshake: a half-open handshake would hang.
     socket.allowHalfOpen = true;
@@ -488,7 +512,11 @@ class Connection {
     this.#busy = true;
     try {
       for (;;) {
-        if (this.#writeBlocked) await new Promise<void>((resolve) => (this.#drained = resolve));
+        // A client that does not read its answers gets no more run for it (issue: bounded
+        // responses): the socket's buffer and the pending answers stay below the bound.
+        while (this.#blocked() && !this.#closed && !this.#draining) {
+          await new Promise<void>((resolve) => (this.#drained = resolve));
+        }
         if (this.#closed || this.#draining) return;
         const message = this.#queue.shift();
         if (message === undefined) return;
@@ -513,7 +541,8 @@ class Connection {
         }
         if (this.#closed) return;
         if (Buffer.isBuffer(answer) && this.#unanswered === 0) this.#send(answer);
-        else this.#answerInOrder(Buffer.isBuffer(answer) ? answer : answer.response);
+        else if (Buffer.isBuffer(answer)) this.#answerInOrder(answer, answer.length);
+        else this.#answerInOrder(answer.response, answer.bytes ?? 0);
         if (this.#unanswered >= MAX_UNANSWERED) await this.#answers;
       }
     } finally {
@@ -522,22 +551,44 @@ class Connection {
     }
   }
 
-  #answerInOrder(response: Buffer | Promise<Buffer>): void {
+  #answerInOrder(response: Buffer | Promise<Buffer>, bytes: number): void {
     this.#unanswered++;
+    this.#pendingBytes += bytes;
+    this.#updateFlow();
     this.#answers = this.#answers
       .then(() => response)
       .then(
         (buf) => {
           this.#unanswered--;
+          this.#pendingBytes -= bytes;
           if (this.#closed) return;
           this.#send(buf);
+          this.#wake();
           this.#endWhenIdle();
         },
         (e: unknown) => {
           this.#unanswered--;
+          this.#pendingBytes -= bytes;
           this.#handlerFailed(e);
         },
       );
+  }
+
+  /** Answers held for the peer: the socket's unwritten bytes and the pending answers' announced ones. */
+  #outstanding(): number {
+    return this.#pendingBytes + this.socket.writableLength;
+  }
+
+  /** The next message must wait: the peer is not taking its answers. */
+  #blocked(): boolean {
+    return this.#writeBlocked || this.#outstanding() >= this.#maxPending;
+  }
+
+  #wake(): void {
+    this.#updateFlow();
+    const drained = this.#drained;
+    this.#drained = undefined;
+    drained?.();
   }
 
   #handlerFailed(e: unknown): void {
@@ -577,15 +628,12 @@ class Connection {
 
   #onDrain(): void {
     this.#writeBlocked = false;
-    this.#updateFlow();
-    const drained = this.#drained;
-    this.#drained = undefined;
-    drained?.();
+    this.#wake();
   }
 
   /** Pause reading while responses back up or too many messages wait. */
   #updateFlow(): void {
-    this.#setPaused(this.#draining || this.#writeBlocked || this.#queue.length >= MAX_QUEUED_MESSAGES);
+    this.#setPaused(this.#draining || this.#blocked() || this.#queue.length >= MAX_QUEUED_MESSAGES);
   }
 
   #setPaused(paused: boolean): void {
@@ -662,9 +710,7 @@ class Connection {
     if (this.#endTimer) clearTimeout(this.#endTimer);
     this.#abort?.abort();
     this.#queue.length = 0;
-    const drained = this.#drained;
-    this.#drained = undefined;
-    drained?.();
+    this.#wake();
     this.log.debug('KMIP connection closed', { conn: this.info.id });
     this.hooks.onClose();
   }

@@ -364,6 +364,34 @@ function sizeOf(item: TtlvItem, depth: number): number {
   }
 }
 
+/**
+ * Bytes `item` takes on the wire, padding included, without encoding it or
+ * validating it: one walk over the tree, no allocation (a Text String is
+ * measured by Buffer.byteLength). For an item encodeTtlv accepts it is exactly
+ * encodeTtlv(item).length; for one it refuses it is merely an estimate. The
+ * batch executor keeps responses within their size budget with it.
+ */
+export function ttlvSize(item: TtlvItem): number {
+  switch (item.type) {
+    case 'Structure': {
+      let n = TTLV_HEADER_LENGTH;
+      for (const c of item.value) n += ttlvSize(c);
+      return n;
+    }
+    case 'TextString': {
+      const n = Buffer.byteLength(item.value, 'utf8');
+      return TTLV_HEADER_LENGTH + n + paddingOf(n);
+    }
+    case 'ByteString':
+    case 'BigInteger': {
+      const n = item.value.byteLength;
+      return TTLV_HEADER_LENGTH + n + paddingOf(n);
+    }
+    default:
+      return 16;
+  }
+}
+
 /** Zeroes the padding after a value ending at `end`; returns the padded end. */
 function zeroPad(dv: DataView, end: number): number {
   const padded = end + paddingOf(end);

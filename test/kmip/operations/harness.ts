@@ -11,6 +11,7 @@ import type { MasterKeyProvider } from '../../../src/hsm/types.js';
 import { ObjectService } from '../../../src/kmip/model/service.js';
 import { OPERATIONS } from '../../../src/kmip/operations/index.js';
 import { StreamRegistry } from '../../../src/kmip/operations/streams.js';
+import type { OperationLimits } from '../../../src/kmip/operations/types.js';
 import { createBatchExecutor } from '../../../src/kmip/server/executor.js';
 import { type KmipVersion, Tag, versionPair } from '../../../src/kmip/spec/index.js';
 import { decodeTtlv, encodeTtlv } from '../../../src/kmip/ttlv/binary.js';
@@ -82,7 +83,9 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export async function openHarness(opts: { clock?: () => Date } = {}): Promise<Harness> {
+export async function openHarness(
+  opts: { clock?: () => Date; limits?: OperationLimits; maxBatchItems?: number } = {},
+): Promise<Harness> {
   const dataDir = await mkdtemp(path.join(tmpdir(), 'kmip-ops-'));
   const store = await openStore(`sqlite:${path.join(dataDir, 'kmip.db')}`, { log: silentLogger });
   let provider: MasterKeyProvider | undefined;
@@ -105,8 +108,13 @@ export async function openHarness(opts: { clock?: () => Date } = {}): Promise<Ha
     server: { vendorIdentification: 'test', productName: 'test', productVersion: '0', objectTypes: [] },
     log: silentLogger,
     maxDepth: 64,
-    maxBatchItems: 64,
-    services: { objects, clock, streams: new StreamRegistry({ now: () => clock().getTime() }) },
+    maxBatchItems: opts.maxBatchItems ?? 64,
+    services: {
+      objects,
+      clock,
+      streams: new StreamRegistry({ now: () => clock().getTime() }),
+      ...(opts.limits === undefined ? {} : { limits: opts.limits }),
+    },
   });
   const client = { commonName: 'tester', remoteAddress: '127.0.0.1' };
   const signal = new AbortController().signal;
