@@ -147,9 +147,6 @@ export interface DualControlOptions {
   readonly clock?: () => Date;
 }
 
-/** auth.dualControl as this module reads it; maxPendingPerIdentity is optional (default above). */
-type DualControlSettings = DualControlConfig & { readonly maxPendingPerIdentity?: number };
-
 export class DualControl {
   readonly #o: DualControlOptions;
   readonly #clock: () => Date;
@@ -160,8 +157,7 @@ export class DualControl {
   constructor(opts: DualControlOptions) {
     this.#o = opts;
     this.#clock = opts.clock ?? (() => new Date());
-    this.#maxPending =
-      (opts.config as DualControlSettings).maxPendingPerIdentity ?? DEFAULT_MAX_PENDING_PER_IDENTITY;
+    this.#maxPending = opts.config.maxPendingPerIdentity ?? DEFAULT_MAX_PENDING_PER_IDENTITY;
   }
 
   #crl(): string | undefined {

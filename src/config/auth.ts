@@ -53,6 +53,8 @@ export interface DualControlConfig {
   operations: DualControlOperation[];
   /** a pending or approved request expires after this long */
   expiryHours: number;
+  /** open requests one identity may have at once (a flood of requests slows every approval check) */
+  maxPendingPerIdentity?: number;
 }
 
 export interface AuthConfig {
@@ -179,16 +181,21 @@ export function checkIdentities(v: unknown): string[] {
   return problems;
 }
 
-/** auth.dualControl: { approvals, operations, expiryHours }. */
+/** auth.dualControl: { approvals, operations, expiryHours, maxPendingPerIdentity }. */
 export function parseDualControl(v: unknown, problems: string[]): DualControlConfig {
-  const out: DualControlConfig = { approvals: 2, operations: [], expiryHours: 24 };
+  const out: DualControlConfig = {
+    approvals: 2,
+    operations: [],
+    expiryHours: 24,
+    maxPendingPerIdentity: 100,
+  };
   if (v === undefined) return out;
   if (!isMapping(v)) {
     problems.push('auth.dualControl: must be a mapping { approvals, operations, expiryHours }');
     return out;
   }
   for (const k of Object.keys(v)) {
-    if (!['approvals', 'operations', 'expiryHours'].includes(k))
+    if (!['approvals', 'operations', 'expiryHours', 'maxPendingPerIdentity'].includes(k))
       problems.push(`auth.dualControl: unknown key '${k}'`);
   }
   if (v.approvals !== undefined) {
@@ -210,6 +217,12 @@ export function parseDualControl(v: unknown, problems: string[]): DualControlCon
     )
       problems.push('auth.dualControl.expiryHours: must be an integer from 1 to 8760');
     else out.expiryHours = v.expiryHours;
+  }
+  if (v.maxPendingPerIdentity !== undefined) {
+    const n = v.maxPendingPerIdentity;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 100_000)
+      problems.push('auth.dualControl.maxPendingPerIdentity: must be an integer from 1 to 100000');
+    else out.maxPendingPerIdentity = n;
   }
   for (const op of stringList(v.operations, 'auth.dualControl.operations', problems)) {
     if ((DUAL_CONTROL_OPERATIONS as readonly string[]).includes(op))

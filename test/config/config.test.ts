@@ -88,7 +88,7 @@ describe('config/loadConfig', () => {
             groups: [],
           },
         },
-        dualControl: { approvals: 2, operations: [], expiryHours: 24 },
+        dualControl: { approvals: 2, operations: [], expiryHours: 24, maxPendingPerIdentity: 100 },
       },
       audit: {
         sealEveryRecords: 1000,
@@ -270,7 +270,7 @@ describe('config/loadConfig', () => {
         identityFrom: 'san-dns',
         tenants: ['payments'],
         identities: { 'app.example': { tenant: 'payments', roles: ['crypto-user'], groups: [] } },
-        dualControl: { approvals: 3, operations: ['destroy'], expiryHours: 24 },
+        dualControl: { approvals: 3, operations: ['destroy'], expiryHours: 24, maxPendingPerIdentity: 100 },
       },
       audit: {
         durability: 'batched',

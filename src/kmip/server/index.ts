@@ -108,7 +108,9 @@ export async function startServer(config: ServerConfig, log: Logger): Promise<Ru
     ...(access === undefined
       ? { resolvePrincipal: unscopedPrincipal(log) }
       : { resolvePrincipal: access.resolvePrincipal, scopeServices: access.scopeServices }),
-    guards: [...(access?.guards ?? []), audit.guard],
+    // The purpose check runs after roles and tenants but before dual control, so a request
+    // it refuses never spends an approval.
+    guards: access === undefined ? [audit.guard] : access.guardsWith([audit.guard]),
   });
   const listener = createKmipListener(
     {
