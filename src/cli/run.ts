@@ -26,8 +26,8 @@ Commands:
   start                     Run the KMIP server (mutual TLS, port 5696 by default).
   pki issue-client NAME     Issue a client certificate from the development CA into DATA/pki.
   decode <hex|file>         Print a TTLV message (hex string or file) as text.
-  backup --out FILE         Export the store (secrets stay sealed) to FILE.
-  restore FILE              Import a backup into an empty store.
+  backup --out FILE         Export the store (secrets stay sealed; authenticated) to FILE.
+  restore FILE              Verify a backup, then import it into an empty store (all or nothing).
   master-key status         Master-key versions and the KEKs each one protects.
   master-key rotate         New master-key version; rewrap every KEK under it (online).
   kek rotate                New key-encryption key; re-seal every object under it (online).
@@ -58,8 +58,9 @@ Options of pki issue-client:
   --force                   Replace an existing NAME.crt / NAME.key.
 
 Options of backup and restore:
-  --config FILE, --data-dir DIR   Which server's store (as for start).
+  --config FILE, --data-dir DIR   Which server's store and master key (as for start).
   --store URI               sqlite:PATH or mongodb://... instead of the configured store.
+  --allow-unauthenticated   restore: also accept a version 1 backup (it has no MAC).
 
 Options of master-key, kek and hsm:
   --config FILE, --data-dir DIR   Which server's store and HSM (as for start).
@@ -108,7 +109,10 @@ const COMMANDS: Readonly<Record<string, Command>> = {
     flags: { config: 'string', 'data-dir': 'string', store: 'string', out: 'string' },
     run: backupCommand,
   },
-  restore: { flags: { config: 'string', 'data-dir': 'string', store: 'string' }, run: restoreCommand },
+  restore: {
+    flags: { config: 'string', 'data-dir': 'string', store: 'string', 'allow-unauthenticated': 'boolean' },
+    run: restoreCommand,
+  },
   'master-key': {
     flags: { config: 'string', 'data-dir': 'string', resume: 'boolean', cert: 'string', key: 'string' },
     run: masterKeyCommand,

@@ -142,6 +142,18 @@ export interface ObjectStore {
    * the new key, update the old one's links, audit). All or nothing.
    */
   atomic(ops: readonly WriteOp[]): Promise<void>;
+  /**
+   * Rolls back a restore that failed half-way (src/store/backup.ts), in a
+   * store that was empty before it: deletes the objects and KEKs with these
+   * ids (absent ones are ignored) and every audit record numbered above
+   * `auditAfter`. Nothing else may call it. Optional: without it a failed
+   * restore leaves what it wrote.
+   */
+  undoRestore?(written: {
+    readonly objectIds: readonly string[];
+    readonly kekIds: readonly string[];
+    readonly auditAfter: number;
+  }): Promise<void>;
   putKek(kek: KekRecord): Promise<void>;
   getKek(id: string): Promise<KekRecord | undefined>;
   listKeks(): Promise<KekRecord[]>;

@@ -59,6 +59,7 @@ import {
   VersionConflictError,
   type WriteOp,
 } from '../types.js';
+import { DatabaseClock } from './clock.js';
 import {
   type AuditDoc,
   fromAuditDoc,
@@ -145,6 +146,9 @@ export class MongoStore implements ObjectStore {
   private auditFloor = 0;
   private closed = false;
   private caps: MongoCapabilities = { atomicConditionalUpdate: true };
+  private readonly clock: DatabaseClock;
+  /** re-reads the database clock and settles what dead writers left, for nodes that never restart */
+  private sweeper: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly client: MongoClient,
@@ -164,6 +168,7 @@ export class MongoStore implements ObjectStore {
     this.outcomes = db.collection<OutcomeDoc>('txn_outcomes', o);
     this.claims = db.collection<ClaimDoc>('claims', o);
     this.counters = db.collection<CounterDoc>('counters', o);
+    this.clock = new DatabaseClock(db);
   }
 
   get capabilities(): MongoCapabilities {
@@ -191,8 +196,28 @@ export class MongoStore implements ObjectStore {
           { upsert: true },
         );
       }
+      await this.clock.calibrate();
       await this.recover();
     });
+    this.sweeper = setInterval(
+      () => {
+        void this.sweep();
+      },
+      Math.max(1000, this.config.txnTimeoutMs),
+    );
+    this.sweeper.unref();
+  }
+
+  private async sweep(): Promise<void> {
+    if (this.closed) return;
+    try {
+      await this.clock.calibrate();
+      await this.recover();
+    } catch (e: unknown) {
+      this.config.log.debug('periodic recovery sweep failed', {
+        error: e instanceof Error ? e.message : String(e),
+      });
+    }
   }
 
   /** Schema version 1: the collections' indexes. */
@@ -394,6 +419,22 @@ export class MongoStore implements ObjectStore {
     });
   }
 
+  /** Not atomic (no transactions), but idempotent: run it again after a failure. */
+  undoRestore(written: {
+    readonly objectIds: readonly string[];
+    readonly kekIds: readonly string[];
+    readonly auditAfter: number;
+  }): Promise<void> {
+    return this.run('undoRestore', async () => {
+      const CHUNK = 1000;
+      for (let i = 0; i < written.objectIds.length; i += CHUNK)
+        await this.objects.deleteMany({ _id: { $in: written.objectIds.slice(i, i + CHUNK) } });
+      for (let i = 0; i < written.kekIds.length; i += CHUNK)
+        await this.keks.deleteMany({ _id: { $in: written.kekIds.slice(i, i + CHUNK) } });
+      await this.audit.deleteMany({ seq: { $gt: written.auditAfter } });
+    });
+  }
+
   getKek(id: string): Promise<KekRecord | undefined> {
     return this.run('getKek', async () => {
       const d = await this.keks.findOne({ _id: id });
@@ -411,6 +452,7 @@ export class MongoStore implements ObjectStore {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    clearInterval(this.sweeper);
     await Promise.allSettled([...this.inflight]);
     await this.client.close();
   }
@@ -434,7 +476,12 @@ export class MongoStore implements ObjectStore {
         await this.audit.deleteOne({ _id: d._id, txn: d.txn });
       }
     }
-    await this.outcomes.deleteMany({ outcome: 'abort', at: { $lt: Date.now() - ABORT_OUTCOME_TTL_MS } });
+    await this.outcomes.deleteMany({
+      outcome: 'abort',
+      at: { $lt: this.clock.now() - ABORT_OUTCOME_TTL_MS },
+    });
+    // claims of writers that died holding them: nobody contends for them again to find them stale
+    await this.claims.deleteMany({ at: { $lt: this.clock.now() - this.config.txnTimeoutMs } });
   }
 
   // --- internals ---
@@ -457,7 +504,7 @@ export class MongoStore implements ObjectStore {
   }
 
   private isStale(at: number): boolean {
-    return Date.now() - at > this.config.txnTimeoutMs;
+    return this.clock.now() - at > this.config.txnTimeoutMs;
   }
 
   /** Whether any atomic() has a journal; marked documents exist only then (or after a crash). */
@@ -475,7 +522,7 @@ export class MongoStore implements ObjectStore {
     const claimId = `${id}#${version}`;
     for (let attempt = 0; ; attempt++) {
       try {
-        await this.claims.insertOne({ _id: claimId, at: Date.now() });
+        await this.claims.insertOne({ _id: claimId, at: this.clock.now() });
         break;
       } catch (err: unknown) {
         if (!isDuplicate(err)) throw err;
@@ -645,7 +692,7 @@ export class MongoStore implements ObjectStore {
   /** Aborts and undoes a write; false when it had committed (then it is rolled forward). */
   private async rollBack(txn: string): Promise<boolean> {
     try {
-      await this.outcomes.insertOne({ _id: txn, outcome: 'abort', at: Date.now() });
+      await this.outcomes.insertOne({ _id: txn, outcome: 'abort', at: this.clock.now() });
     } catch (err: unknown) {
       if (!isDuplicate(err)) throw err;
       const o = await this.outcomes.findOne({ _id: txn });
@@ -752,7 +799,7 @@ export class MongoStore implements ObjectStore {
 
     // 2. journal
     const txn = new ObjectId().toHexString();
-    await this.txns.insertOne({ _id: txn, at: Date.now(), objects: plans.map((p) => p.id) });
+    await this.txns.insertOne({ _id: txn, at: this.clock.now(), objects: plans.map((p) => p.id) });
 
     // 3. apply, marked; 4. commit
     try {
@@ -781,7 +828,7 @@ export class MongoStore implements ObjectStore {
       const audit = auditRecords(ops);
       if (audit.length > 0) await this.insertAudit(audit, txn);
       try {
-        await this.outcomes.insertOne({ _id: txn, outcome: 'commit', at: Date.now() });
+        await this.outcomes.insertOne({ _id: txn, outcome: 'commit', at: this.clock.now() });
       } catch (err: unknown) {
         if (!isDuplicate(err)) throw err;
         throw new StoreUnavailableError('atomic write outlived its timeout and was rolled back');

@@ -185,6 +185,11 @@ export class SqliteStore implements ObjectStore {
   readonly #backups = new Set<Promise<unknown>>();
   readonly #locateCache = new Map<string, Database.Statement>();
   readonly #s: Statements;
+  /**
+   * One read transaction: the object rows and their Locate index rows come
+   * from the same snapshot, so every record is one committed version.
+   */
+  readonly #iterateBatch: (after: number, size: number) => { rows: ObjectRow[]; records: ObjectRecord[] };
   /** records of recent Gets, valid while the objects file's data_version is #recentVersion */
   readonly #recent = new Map<string, ObjectRecord>();
   #recentVersion = -1;
@@ -197,6 +202,10 @@ export class SqliteStore implements ObjectStore {
     this.#log = log;
     this.#writer = writer;
     this.#s = prepareStatements(db);
+    this.#iterateBatch = db.transaction((after: number, size: number) => {
+      const rows = this.#s.objectsAfter.all(after, size);
+      return { rows, records: rows.map((r) => this.#toRecord(r)) };
+    });
   }
 
   // ---- reads: run directly on this connection; in WAL mode a read sees only committed transactions
@@ -262,8 +271,7 @@ export class SqliteStore implements ObjectStore {
     const size = Math.max(1, Math.floor(opts.batchSize ?? READ_BATCH));
     let after = 0;
     for (;;) {
-      const rows = this.#read('iterate', () => this.#s.objectsAfter.all(after, size));
-      const records = this.#read('iterate', () => rows.map((r) => this.#toRecord(r)));
+      const { rows, records } = this.#read('iterate', () => this.#iterateBatch(after, size));
       yield* records;
       const last = rows.at(-1);
       if (last === undefined || rows.length < size) return;
@@ -338,6 +346,20 @@ export class SqliteStore implements ObjectStore {
 
   putKek(kek: KekRecord): Promise<void> {
     return this.#write({ kind: 'kek', kek: { ...kek, wrapped: own(kek.wrapped) } });
+  }
+
+  /** One transaction: all of it or none. */
+  undoRestore(written: {
+    readonly objectIds: readonly string[];
+    readonly kekIds: readonly string[];
+    readonly auditAfter: number;
+  }): Promise<void> {
+    return this.#write({
+      kind: 'undoRestore',
+      objectIds: [...written.objectIds],
+      kekIds: [...written.kekIds],
+      auditAfter: written.auditAfter,
+    });
   }
 
   /**

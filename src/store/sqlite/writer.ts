@@ -24,7 +24,13 @@ export type WriterJob =
   | { readonly kind: 'update'; readonly record: ObjectRecord; readonly expectedVersion: number }
   | { readonly kind: 'audit'; readonly record: AuditRecord }
   | { readonly kind: 'atomic'; readonly ops: readonly WriteOp[] }
-  | { readonly kind: 'kek'; readonly kek: KekRecord };
+  | { readonly kind: 'kek'; readonly kek: KekRecord }
+  | {
+      readonly kind: 'undoRestore';
+      readonly objectIds: readonly string[];
+      readonly kekIds: readonly string[];
+      readonly auditAfter: number;
+    };
 
 /**
  * A batch as handed to the writer. Audit-only jobs (appendAudit, and the audit
@@ -184,6 +190,12 @@ export class BatchWriter {
         this.#s.putKek.run(k.id, k.masterKeyId, blob(k.wrapped), k.createdAt, k.active ? 1 : 0);
         return;
       }
+      case 'undoRestore':
+        // index rows go with their object (ON DELETE CASCADE)
+        for (const id of job.objectIds) this.#s.deleteObject.run(id);
+        for (const id of job.kekIds) this.#s.deleteKek.run(id);
+        this.#s.deleteAuditAfter.run(job.auditAfter);
+        return;
       case 'atomic':
         for (const op of job.ops) {
           if (op.kind === 'insert') this.#insert(op.record);
@@ -314,6 +326,9 @@ function prepare(db: Database.Database) {
     insertAudit: p(
       `INSERT INTO ${AUDIT_SCHEMA}.audit (at, actor, operation, object_id, outcome, detail) VALUES (?, ?, ?, ?, ?, ?)`,
     ),
+    deleteObject: p('DELETE FROM objects WHERE id = ?'),
+    deleteKek: p('DELETE FROM keks WHERE id = ?'),
+    deleteAuditAfter: p(`DELETE FROM ${AUDIT_SCHEMA}.audit WHERE seq > ?`),
     putKek: p(
       `INSERT INTO keks (id, master_key_id, wrapped, created_at, active) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (id) DO UPDATE SET master_key_id = excluded.master_key_id, wrapped = excluded.wrapped,
