@@ -150,6 +150,10 @@ const LIMIT_LOG_INTERVAL_MS = 10_000;
 /** Per-identity records kept before idle ones are swept. */
 const IDENTITY_SWEEP_THRESHOLD = 1024;
 /** Peer behaviour, not server trouble: logged at debug only. */
+/** OpenSSL's own words, and the alerts a client sends, when a certificate's validity period is the cause */
+const CERT_VALIDITY =
+  /certificate (has expired|is not yet valid)|alert certificate expired|CERT_HAS_EXPIRED|CERT_NOT_YET_VALID/i;
+
 const QUIET_ERROR_CODES = new Set([
   'ECONNRESET',
   'EPIPE',
@@ -199,7 +203,10 @@ export function createKmipListener(
   const server = tls.createServer({
     ...secureContextOptions(opts),
     requestCert: true,
-    rejectUnauthorized: true,
+    // Checked first thing in 'secureConnection' instead: Node drops a refused client
+    // certificate without any event, so an expired certificate or a wrong clock on this
+    // host failed every handshake with nothing in the log. Nothing is read before the check.
+    rejectUnauthorized: false,
     handshakeTimeout: opts.handshakeTimeoutMs ?? opts.readTimeoutMs,
   });
   const maxHandshakes = Math.min(opts.maxHandshakes ?? opts.maxConnections, opts.maxConnections);
@@ -270,7 +277,13 @@ export function createKmipListener(
   server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => {
     const code = errorCode(err);
     const meta = { remoteAddress: socket.remoteAddress, code, error: err.message };
-    if (QUIET_ERROR_CODES.has(code)) log.debug('TLS handshake aborted', meta);
+    if (CERT_VALIDITY.test(err.message)) {
+      // A certificate outside its validity, or a clock off on either side: name it, at warn.
+      log.warn(
+        'TLS handshake failed: a certificate is not valid at this time (expired, not yet valid, or a wrong clock)',
+        meta,
+      );
+    } else if (QUIET_ERROR_CODES.has(code)) log.debug('TLS handshake aborted', meta);
     else log.info('TLS handshake failed', meta);
     socket.destroy();
   });
@@ -279,8 +292,21 @@ export function createKmipListener(
     log.error('KMIP listener error', { code: errorCode(err), error: err.message });
   });
 
+  const refusedLog = new RateLimitedLog(log, LIMIT_LOG_INTERVAL_MS);
   server.on('secureConnection', (socket: tls.TLSSocket) => {
     handshaking.delete(socketKey(socket.remoteAddress, socket.remotePort));
+    if (!socket.authorized) {
+      const reason = String(socket.authorizationError ?? 'no client certificate');
+      const meta = { remoteAddress: socket.remoteAddress, reason };
+      if (CERT_VALIDITY.test(reason))
+        refusedLog.warn(
+          'TLS handshake failed: a certificate is not valid at this time (expired, not yet valid, or a wrong clock)',
+          meta,
+        );
+      else refusedLog.info('TLS client certificate refused', meta);
+      socket.destroy();
+      return;
+    }
     // RFC 5746 secure renegotiation is still renegotiation: refuse it (issue 7, TLS hardening).
     socket.disableRenegotiation();
     const cert = socket.getPeerCertificate(false);

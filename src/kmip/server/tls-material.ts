@@ -3,6 +3,7 @@
  * into the live listener on SIGHUP without a restart (issue 7, TLS point).
  */
 
+import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { ServerConfig } from '../../config/index.js';
 import type { Logger } from '../../log.js';
@@ -40,7 +41,30 @@ export async function readTlsMaterial(files: TlsFiles, log: Logger, now = new Da
       );
     }
   }
+  warnIfNotValidNow(cert, files.cert, now, log);
   return { material: { cert, key, ca, ...(crl !== undefined ? { crl } : {}) }, revocations };
+}
+
+/**
+ * A server certificate outside its validity (or a clock that is wrong) makes
+ * every client refuse every handshake, and the server only sees them hang up:
+ * say so at start and at each reload.
+ */
+function warnIfNotValidNow(pem: Buffer, file: string, now: Date, log: Logger): void {
+  let cert: X509Certificate;
+  try {
+    cert = new X509Certificate(pem);
+  } catch {
+    return; // the TLS layer reports an unreadable certificate itself
+  }
+  const from = new Date(cert.validFrom);
+  const to = new Date(cert.validTo);
+  if (now < from || now > to) {
+    log.warn(
+      "the server certificate is not valid at this server's current time: clients will refuse every handshake; renew it or check the clock",
+      { file, validFrom: from.toISOString(), validTo: to.toISOString(), now: now.toISOString() },
+    );
+  }
 }
 
 export interface TlsReloader {
