@@ -34,7 +34,7 @@ interface Target {
 async function startLocalServer(): Promise<Target> {
   // Imported lazily so that --server works even while the server is unfinished.
   const { loadConfig } = await import('../src/config/index.js');
-  const { startServer } = await import('../src/kmip/server/index.js');
+  const { startServer } = await import('../src/app.js');
   const { silentLogger } = await import('../src/log.js');
   const { ensureDevPki } = await import('../src/pki/index.js');
   const dataDir = await mkdtemp(path.join(tmpdir(), 'kmip-conformance-'));

@@ -11,8 +11,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { startServer } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
-import { startServer } from '../../src/kmip/server/index.js';
 import { silentLogger } from '../../src/log.js';
 import { ensureDevPki } from '../../src/pki/index.js';
 

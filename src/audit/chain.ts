@@ -141,6 +141,41 @@ export function sealMac(record: AuditRecord, key: Uint8Array): string {
     .digest('hex');
 }
 
+/**
+ * A seal record of segment `chain`, MAC'd under the segment's key (the
+ * caller adds its hash): `records` records sealed since the last seal;
+ * `flags` such as final: 'true'.
+ */
+export function sealRecord(
+  seal: {
+    at: number;
+    actor: string | undefined;
+    chain: string;
+    n: number;
+    prev: string;
+    records: number;
+    flags?: Readonly<Record<string, string>>;
+  },
+  key: Uint8Array,
+): AuditRecord {
+  const body: AuditRecord = {
+    at: seal.at,
+    actor: seal.actor,
+    operation: SEAL_OPERATION,
+    objectId: undefined,
+    outcome: 'Success',
+    detail: {
+      kind: AuditKind.Seal,
+      chain: seal.chain,
+      n: String(seal.n),
+      prev: seal.prev,
+      records: String(seal.records),
+      ...seal.flags,
+    },
+  };
+  return { ...body, detail: { ...body.detail, mac: sealMac(body, key) } };
+}
+
 export function macMatches(record: AuditRecord, key: Uint8Array): boolean {
   const stored = record.detail.mac;
   if (stored === undefined || !/^[0-9a-f]{64}$/.test(stored)) return false;

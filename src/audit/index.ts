@@ -5,7 +5,7 @@
  */
 import cluster from 'node:cluster';
 import type { AuditConfig } from '../config/audit.js';
-import type { ItemEvent, ItemGuard } from '../kmip/server/executor.js';
+import type { ItemEvent, ItemGuard } from '../kmip/hooks.js';
 import type { Logger } from '../log.js';
 import type { ObjectStore } from '../store/types.js';
 import { PurposePolicy } from './purpose.js';

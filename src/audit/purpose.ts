@@ -5,8 +5,8 @@
  */
 
 import { KmipError } from '../kmip/errors.js';
+import type { ItemGuard } from '../kmip/hooks.js';
 import type { Principal } from '../kmip/operations/types.js';
-import type { ItemGuard } from '../kmip/server/executor.js';
 import { compareVersions, enumNameOf, enumValueOf } from '../kmip/spec/index.js';
 
 /** Longest purpose kept in a record; a longer Client Correlation Value is cut (and flagged). */

@@ -3,7 +3,7 @@
  * export form (JSON lines for a SIEM). No record field ever holds key
  * material: an ItemEvent carries identifiers, names and the purpose only.
  */
-import type { ItemEvent } from '../kmip/server/executor.js';
+import type { ItemEvent } from '../kmip/hooks.js';
 import { enumNameOf } from '../kmip/spec/index.js';
 import type { AuditRecord } from '../store/types.js';
 import { AuditKind } from './chain.js';

@@ -11,7 +11,8 @@
 import { hostname } from 'node:os';
 import type { Logger } from '../log.js';
 import type { AuditRecord, ObjectStore } from '../store/types.js';
-import { AuditKind, auditKeyObjectId, recordHash, SEAL_OPERATION, sealMac } from './chain.js';
+import { processAlive } from '../util/process.js';
+import { AuditKind, auditKeyObjectId, recordHash, sealRecord } from './chain.js';
 import type { AuditKeySealer } from './trail.js';
 
 interface OpenSegment {
@@ -22,16 +23,6 @@ interface OpenSegment {
   hash: string;
   sealedThrough: number;
   final: boolean;
-}
-
-function processAlive(pid: number): boolean {
-  if (pid === process.pid) return true;
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err: unknown) {
-    return (err as { code?: unknown }).code === 'EPERM';
-  }
 }
 
 /** true when `node` ("host:pid", the opening record's) names a process of this host that has exited */
@@ -91,23 +82,18 @@ export async function closeAbandonedSegments(
       continue;
     }
     try {
-      const body: AuditRecord = {
-        at: (opts.now ?? Date.now)(),
-        actor: opts.actor ?? 'kmip-server',
-        operation: SEAL_OPERATION,
-        objectId: undefined,
-        outcome: 'Success',
-        detail: {
-          kind: AuditKind.Seal,
+      const seal = sealRecord(
+        {
+          at: (opts.now ?? Date.now)(),
+          actor: opts.actor ?? 'kmip-server',
           chain: seg.chain,
-          n: String(seg.n + 1),
+          n: seg.n + 1,
           prev: seg.hash,
-          records: String(seg.n - Math.max(seg.sealedThrough, 0)),
-          final: 'true',
-          crash: 'true',
+          records: seg.n - Math.max(seg.sealedThrough, 0),
+          flags: { final: 'true', crash: 'true' },
         },
-      };
-      const seal: AuditRecord = { ...body, detail: { ...body.detail, mac: sealMac(body, key) } };
+        key,
+      );
       const record = { ...seal, detail: { ...seal.detail, hash: recordHash(seal) } };
       await store.atomic([{ kind: 'audit', record }]);
       closed.push(seg.chain);

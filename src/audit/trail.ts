@@ -25,8 +25,7 @@ import {
   GENESIS,
   OPEN_OPERATION,
   recordHash,
-  SEAL_OPERATION,
-  sealMac,
+  sealRecord,
   withHash,
 } from './chain.js';
 import { exportRecord, isExported } from './records.js';
@@ -332,22 +331,20 @@ export class AuditTrail {
     for (const r of records) link(r);
     let anchor: AuditAnchor | undefined;
     if (sealNow) {
-      const body: AuditRecord = {
-        at: this.#now(),
-        actor: this.#actor,
-        operation: SEAL_OPERATION,
-        objectId: undefined,
-        outcome: 'Success',
-        detail: {
-          kind: AuditKind.Seal,
-          chain: seg.chain,
-          n: String(seg.n + 1),
-          prev: seg.head,
-          records: String(unsealed),
-          ...(this.#final ? { final: 'true' } : {}),
-        },
-      };
-      const seal = link({ ...body, detail: { ...body.detail, mac: sealMac(body, seg.key) } });
+      const seal = link(
+        sealRecord(
+          {
+            at: this.#now(),
+            actor: this.#actor,
+            chain: seg.chain,
+            n: seg.n + 1,
+            prev: seg.head,
+            records: unsealed,
+            ...(this.#final ? { flags: { final: 'true' } } : {}),
+          },
+          seg.key,
+        ),
+      );
       anchor = { chain: seg.chain, n: seg.n, hash: seg.head, at: seal.at };
       seg.unsealed = 0;
       seg.lastSealAt = this.#now();

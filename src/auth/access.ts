@@ -5,30 +5,29 @@
  * second factor), scopeServices (the object service as the tenant sees it)
  * and guards (roles, grants, dual control), in that order.
  */
-import { createHash } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
-import type { AuthConfig, DualControlOperation, IdentityConfig } from '../config/auth.js';
+import type { AuthConfig, DualControlOperation } from '../config/auth.js';
 import { KmipError } from '../kmip/errors.js';
+import { holdApprovalRelease, type ItemCheck, type ItemGuard, notFound } from '../kmip/hooks.js';
 import type { ManagedObject } from '../kmip/model/object.js';
-import { type AccessScope, type ObjectService, SYSTEM_OWNER_PREFIX } from '../kmip/model/service.js';
-import { holdApprovalRelease, notFound } from '../kmip/operations/common.js';
+import { type ObjectService, SYSTEM_OWNER_PREFIX } from '../kmip/model/service.js';
 import type { ClientIdentity, OperationServices, Principal } from '../kmip/operations/types.js';
-import type { ItemCheck, ItemGuard } from '../kmip/server/executor.js';
-import { CredentialType, enumNameOf, Operation, RevocationReasonCode, Tag } from '../kmip/spec/index.js';
+import { Operation, RevocationReasonCode, Tag } from '../kmip/spec/index.js';
 import { encodeTtlv } from '../kmip/ttlv/binary.js';
-import { child, childBoolean, childEnum, children, childStruct, childText } from '../kmip/ttlv/build.js';
+import { childBoolean, childEnum, childStruct, childText } from '../kmip/ttlv/build.js';
 import type { TtlvStructure } from '../kmip/ttlv/types.js';
 import type { Logger } from '../log.js';
 import type { ObjectStore } from '../store/types.js';
+import { CredentialCheck } from './credentials.js';
 import { ApprovalQuotaError, DualControl, payloadDigest } from './dual-control.js';
 import { isReservedName, RESERVED_PREFIX, reservedNameOf, reservedNameRefusal } from './identity.js';
 import { foreignIds, withForeignLocate } from './locate.js';
 import { identityFromNames } from './officer.js';
-import { verifyPassword } from './password.js';
 import { AccessRecords } from './records.js';
 import { mayRun, ROLE_OPERATIONS, rolesAllowing } from './roles.js';
-import { type AccessSnapshot, AccessState, grantCovers, grantedTo } from './state.js';
-import { administeredTenants, administers, officerActsFor } from './tenancy.js';
+import { opName, TenantScope } from './scope.js';
+import { type AccessSnapshot, AccessState } from './state.js';
+import { officerActsFor } from './tenancy.js';
 
 export interface AccessControlOptions {
   readonly config: AuthConfig;
@@ -48,18 +47,7 @@ export interface AccessControlOptions {
   readonly cacheMs?: number;
 }
 
-const CREDENTIAL_CACHE_MS = 5 * 60_000;
-const CREDENTIAL_CACHE_MAX = 10_000;
-
 const FOREIGN_EXPORT_OPERATIONS: ReadonlySet<number> = new Set([Operation.Get, Operation.Export]);
-
-const DEVICE_FIELDS = [
-  ['serialNumber', Tag.DeviceSerialNumber],
-  ['deviceIdentifier', Tag.DeviceIdentifier],
-  ['networkIdentifier', Tag.NetworkIdentifier],
-  ['machineIdentifier', Tag.MachineIdentifier],
-  ['mediaIdentifier', Tag.MediaIdentifier],
-] as const;
 
 /** The file's text, reread when its modification time changes. */
 function fileReader(file: string): () => string {
@@ -71,92 +59,9 @@ function fileReader(file: string): () => string {
   };
 }
 
-function opName(operation: number): string {
-  return enumNameOf('Operation', operation) ?? `0x${operation.toString(16)}`;
-}
-
 /** Import with Replace Existing true (of an object that exists, as the caller checks). */
 function isReplacingImport(check: ItemCheck): boolean {
   return check.operation === Operation.Import && childBoolean(check.payload, Tag.ReplaceExisting) === true;
-}
-
-function groupsOf(obj: ManagedObject): string[] {
-  const out: string[] = [];
-  for (const a of obj.attributes) {
-    if (a.key.kind === 'standard' && a.key.tag === Tag.ObjectGroup && a.value.type === 'TextString')
-      out.push(a.value.value);
-  }
-  return out;
-}
-
-/** Per message: the tenant, its snapshot of the policy, and the operation of the current item. */
-class TenantScope implements AccessScope {
-  operation: number | undefined;
-  readonly #createdSystem = new Set<string>();
-  readonly #entry: IdentityConfig | undefined;
-
-  constructor(
-    readonly principal: Principal,
-    readonly snapshot: AccessSnapshot,
-  ) {
-    this.#entry = snapshot.identities.get(principal.identity);
-  }
-
-  get owner(): string {
-    return this.principal.tenant;
-  }
-
-  permits(obj: ManagedObject, write: boolean): boolean {
-    if (obj.owner === this.principal.tenant) return true;
-    if (obj.owner?.startsWith(SYSTEM_OWNER_PREFIX)) return !write || this.#createdSystem.has(obj.id);
-    if (this.grantFor(obj) === 'granted') return true;
-    return this.administers(obj.owner) && this.#adminOperation();
-  }
-
-  /** another tenant this key administrator administers (auth.identities.X.tenants) */
-  administers(owner: string | undefined): boolean {
-    return owner !== this.principal.tenant && administers(this.#entry, owner);
-  }
-
-  #adminOperation(): boolean {
-    return this.operation !== undefined && ROLE_OPERATIONS['key-administrator'].has(this.operation);
-  }
-
-  /** What Locate lists beyond the tenant: administered tenants, and grants that name Locate. */
-  foreign(): { tenants: string[]; grants: AccessSnapshot['grants'] } {
-    const locateName = opName(Operation.Locate);
-    return {
-      tenants: administeredTenants(this.#entry, this.snapshot.tenants),
-      grants: this.snapshot.grants.filter(
-        (g) =>
-          g.tenant !== this.principal.tenant &&
-          g.operations.includes(locateName) &&
-          grantedTo(g, this.principal),
-      ),
-    };
-  }
-
-  created(obj: ManagedObject): void {
-    if (obj.owner?.startsWith(SYSTEM_OWNER_PREFIX)) this.#createdSystem.add(obj.id);
-  }
-
-  /**
-   * another tenant's object: granted for the current operation (or for
-   * each of `operations`, by one grant or several), granted for others
-   * only, or not at all
-   */
-  grantFor(
-    obj: ManagedObject,
-    operations: readonly number[] = this.operation === undefined ? [] : [this.operation],
-  ): 'granted' | 'other-operations' | 'none' {
-    const target = { id: obj.id, owner: obj.owner, objectGroups: groupsOf(obj) };
-    const covering = this.snapshot.grants.filter((g) => grantCovers(g, this.principal, target));
-    if (covering.length === 0) return 'none';
-    const names = operations.map(opName);
-    return names.length > 0 && names.every((n) => covering.some((g) => g.operations.includes(n)))
-      ? 'granted'
-      : 'other-operations';
-  }
 }
 
 export class AccessControl {
@@ -168,11 +73,11 @@ export class AccessControl {
   readonly #snapshots = new WeakMap<Principal, AccessSnapshot>();
   /** per item (its payload): the object it names, as #target read it */
   readonly #targets = new WeakMap<TtlvStructure, ManagedObject | undefined>();
-  /** sha256(identity, username, password) of credentials verified lately: scrypt costs ~50 ms */
-  readonly #verified = new Map<string, number>();
+  readonly #credentials: CredentialCheck;
 
   constructor(opts: AccessControlOptions) {
     this.#o = opts;
+    this.#credentials = new CredentialCheck(opts.log);
     const records = new AccessRecords(opts.store);
     this.state = new AccessState(opts.config, records, opts.cacheMs);
     this.dualControl = new DualControl({
@@ -239,7 +144,7 @@ export class AccessControl {
         `identity ${identity} is assigned to tenant ${entry.tenant}: names starting with ${RESERVED_PREFIX} are reserved for the server's own objects`,
       );
     }
-    await this.#checkCredential(identity, entry, authentication);
+    await this.#credentials.check(identity, entry, authentication);
     const principal: Principal = {
       identity,
       tenant: entry.tenant,
@@ -266,65 +171,6 @@ export class AccessControl {
       objects: withForeignLocate(scoped, (filter) => foreignIds(filter, unscoped, foreign)),
     };
   };
-
-  async #checkCredential(
-    identity: string,
-    entry: IdentityConfig,
-    authentication: TtlvStructure | undefined,
-  ): Promise<void> {
-    if (entry.credential === undefined && entry.device === undefined) return;
-    // KMIP 2.0 §2.1.10 allows several Credentials in one Authentication.
-    const credentials = children(authentication, Tag.Credential);
-    const ofType = (t: number) => credentials.filter((c) => childEnum(c, Tag.CredentialType) === t);
-    if (entry.credential !== undefined) {
-      const { username, passwordHash } = entry.credential;
-      let ok = false;
-      for (const c of ofType(CredentialType.UsernameAndPassword)) {
-        const value = child(c, Tag.CredentialValue);
-        const user = childText(value, Tag.Username);
-        const password = childText(value, Tag.Password);
-        if (user !== username || password === undefined) continue;
-        if (await this.#passwordOk(identity, user, password, passwordHash)) {
-          ok = true;
-          break;
-        }
-      }
-      if (!ok) {
-        this.#o.log.info('credential refused', { identity });
-        throw new KmipError(
-          'AuthenticationNotSuccessful',
-          'the Username and Password credential is missing or wrong',
-        );
-      }
-    }
-    if (entry.device !== undefined) {
-      const device = entry.device;
-      const ok = ofType(CredentialType.Device).some((c) => {
-        const value = childStruct(c, Tag.CredentialValue);
-        return DEVICE_FIELDS.every(([field, tag]) => {
-          const want = device[field];
-          return want === undefined || childText(value, tag) === want;
-        });
-      });
-      if (!ok) {
-        this.#o.log.info('device credential refused', { identity });
-        throw new KmipError('AuthenticationNotSuccessful', 'the Device credential is missing or wrong');
-      }
-    }
-  }
-
-  async #passwordOk(identity: string, user: string, password: string, hash: string): Promise<boolean> {
-    const key = createHash('sha256')
-      .update(JSON.stringify([identity, user, password, hash]))
-      .digest('hex');
-    const now = Date.now();
-    const at = this.#verified.get(key);
-    if (at !== undefined && now - at < CREDENTIAL_CACHE_MS) return true;
-    if (!(await verifyPassword(password, hash))) return false;
-    if (this.#verified.size >= CREDENTIAL_CACHE_MAX) this.#verified.clear();
-    this.#verified.set(key, now);
-    return true;
-  }
 
   #scopeOf(check: ItemCheck): TenantScope | undefined {
     const scope = check.ctx.services.objects.scope;
@@ -361,7 +207,7 @@ export class AccessControl {
   /**
    * The tenant check of the object the item names. An object that does not
    * exist and one the caller may not see get one answer — the same Result
-   * Reason and Result Message (common.ts notFound) — and get it here, before
+   * Reason and Result Message (kmip/hooks.ts notFound) — and get it here, before
    * the operation looks at anything else of the request (a malformed
    * payload) and before dual control files a request: nothing in the answer
    * tells another tenant's object from no object.

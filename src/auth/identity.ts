@@ -9,10 +9,9 @@
  */
 import type { AuthConfig } from '../config/auth.js';
 import { KmipError } from '../kmip/errors.js';
+import { type ConnectionInfo, defaultPrincipal } from '../kmip/hooks.js';
 import { SYSTEM_OWNER_PREFIX } from '../kmip/model/service.js';
 import type { ClientIdentity, Principal } from '../kmip/operations/types.js';
-import { defaultPrincipal } from '../kmip/server/executor.js';
-import type { ConnectionInfo } from '../kmip/server/listener.js';
 import type { Logger } from '../log.js';
 import { identityFromNames } from './officer.js';
 

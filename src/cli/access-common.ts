@@ -14,14 +14,15 @@ import { AccessRecords } from '../auth/records.js';
 import { AccessState } from '../auth/state.js';
 import { officerActsFor } from '../auth/tenancy.js';
 import type { DualControlOperation } from '../config/auth.js';
-import { loadConfig, type ServerConfig } from '../config/index.js';
+import type { ServerConfig } from '../config/index.js';
 import { openMasterKeyProvider } from '../hsm/index.js';
-import { createLogger, type Logger } from '../log.js';
+import type { Logger } from '../log.js';
 import { openStore } from '../store/index.js';
 import { Sealer } from '../store/sealing.js';
 import type { ObjectStore } from '../store/types.js';
 import { type ParsedArgs, stringOption, UsageError } from './args.js';
-import type { CliIo } from './run.js';
+import { configOf, quietLog } from './context.js';
+import type { CliIo } from './io.js';
 
 export const ACCESS_FLAGS = {
   config: 'string',
@@ -29,14 +30,6 @@ export const ACCESS_FLAGS = {
   cert: 'string',
   key: 'string',
 } as const;
-
-export function configOf(args: ParsedArgs): ServerConfig {
-  const dataDir = stringOption(args, 'data-dir');
-  return loadConfig({
-    configFile: stringOption(args, 'config'),
-    overrides: dataDir === undefined ? {} : { dataDir },
-  });
-}
 
 export interface AccessAdmin {
   readonly config: ServerConfig;
@@ -70,7 +63,7 @@ export interface AdminAuditRecord {
 
 export async function withAccess<T>(args: ParsedArgs, fn: (a: AccessAdmin) => Promise<T>): Promise<T> {
   const config = configOf(args);
-  const log = createLogger({ level: 'warn' });
+  const log = quietLog();
   const caPem = await readFile(config.tls.ca, 'utf8');
   const crlPem = config.tls.crl === undefined ? undefined : await readFile(config.tls.crl, 'utf8');
   const store = await openStore(config.store.uri, { database: config.store.database, log });

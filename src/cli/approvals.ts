@@ -8,7 +8,7 @@
 import { officerOf, withAccess } from './access-common.js';
 import type { ParsedArgs } from './args.js';
 import { UsageError } from './args.js';
-import type { CliIo } from './run.js';
+import type { CliIo } from './io.js';
 
 export async function approvalsCommand(args: ParsedArgs, io: CliIo): Promise<number> {
   const [sub, id, ...extra] = args.positionals;

@@ -11,27 +11,16 @@ import {
   type VerifyProblem,
   verifyAuditTrail,
 } from '../audit/index.js';
-import { loadConfig, type ServerConfig } from '../config/index.js';
+import type { ServerConfig } from '../config/index.js';
 import { openMasterKeyProvider } from '../hsm/index.js';
 import type { MasterKeyProvider } from '../hsm/types.js';
-import { createLogger, type Logger } from '../log.js';
+import type { Logger } from '../log.js';
 import { openStore } from '../store/index.js';
 import { Sealer } from '../store/sealing.js';
 import type { ObjectStore, SealedBlob } from '../store/types.js';
 import { type ParsedArgs, stringOption, UsageError } from './args.js';
-import type { CliIo } from './run.js';
-
-function configOf(args: ParsedArgs): ServerConfig {
-  const dataDir = stringOption(args, 'data-dir');
-  const store = stringOption(args, 'store');
-  return loadConfig({
-    configFile: stringOption(args, 'config'),
-    overrides: {
-      ...(dataDir === undefined ? {} : { dataDir }),
-      ...(store === undefined ? {} : { store: { uri: store } }),
-    },
-  });
-}
+import { configOf, quietLog } from './context.js';
+import type { CliIo } from './io.js';
 
 /** ISO 8601 (2026-01-31, 2026-01-31T12:00:00Z) or seconds since the epoch. */
 export function parseTime(value: string, flag: string): number {
@@ -101,7 +90,7 @@ function describe(p: VerifyProblem): string {
 /** `audit verify`: exit 0 when the trail is intact, 1 naming the first bad record otherwise. */
 export async function auditVerify(args: ParsedArgs, io: CliIo): Promise<number> {
   const config = configOf(args);
-  const log = createLogger({ level: 'warn' });
+  const log = quietLog();
   const anchorFile = stringOption(args, 'anchor') ?? config.audit.anchorFile;
   const anchor = args.options.get('no-anchor') === true ? undefined : await readAnchor(anchorFile);
   const store = await openStore(config.store.uri, { database: config.store.database, log });
@@ -152,7 +141,7 @@ export async function auditExport(args: ParsedArgs, io: CliIo): Promise<number> 
   const since = sinceText === undefined ? Number.NEGATIVE_INFINITY : parseTime(sinceText, 'since');
   const until = untilText === undefined ? Number.POSITIVE_INFINITY : parseTime(untilText, 'until');
   const config = configOf(args);
-  const log = createLogger({ level: 'warn' });
+  const log = quietLog();
   const store = await openStore(config.store.uri, { database: config.store.database, log });
   try {
     let lines: string[] = [];

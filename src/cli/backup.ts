@@ -1,26 +1,14 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { rename, rm } from 'node:fs/promises';
 import { finished } from 'node:stream/promises';
-import { loadConfig, type ServerConfig } from '../config/index.js';
+import type { ServerConfig } from '../config/index.js';
 import { openMasterKeyProvider, openSoftwareProvider } from '../hsm/index.js';
 import type { MasterKeyProvider } from '../hsm/types.js';
-import { createLogger, type Logger } from '../log.js';
+import type { Logger } from '../log.js';
 import { type BackupProgress, exportStore, importStore } from '../store/backup.js';
-import { openStore } from '../store/index.js';
 import { type ParsedArgs, stringOption, UsageError } from './args.js';
-import type { CliIo } from './run.js';
-
-function configOf(args: ParsedArgs): ServerConfig {
-  const dataDir = stringOption(args, 'data-dir');
-  const store = stringOption(args, 'store');
-  return loadConfig({
-    configFile: stringOption(args, 'config'),
-    overrides: {
-      ...(dataDir === undefined ? {} : { dataDir }),
-      ...(store === undefined ? {} : { store: { uri: store } }),
-    },
-  });
-}
+import { configOf, quietLog, withStoreAndProvider } from './context.js';
+import type { CliIo } from './io.js';
 
 /**
  * The configured master-key provider. Never a new software key file: an
@@ -31,25 +19,6 @@ function openProvider(config: ServerConfig, log: Logger): Promise<MasterKeyProvi
   if (config.hsm.provider === 'software')
     return openSoftwareProvider(config.hsm.keyFile, { create: false, log });
   return openMasterKeyProvider(config.hsm, log);
-}
-
-async function withStoreAndProvider<T>(
-  config: ServerConfig,
-  fn: (store: Awaited<ReturnType<typeof openStore>>, provider: MasterKeyProvider) => Promise<T>,
-): Promise<T> {
-  // operational log at warn on stderr: the command's own output is the progress and the summary
-  const log = createLogger({ level: 'warn' });
-  const store = await openStore(config.store.uri, { database: config.store.database, log });
-  try {
-    const provider = await openProvider(config, log);
-    try {
-      return await fn(store, provider);
-    } finally {
-      await provider.close();
-    }
-  } finally {
-    await store.close();
-  }
 }
 
 /** A one-line progress bar on stderr, redrawn in place; end() finishes the line. */
@@ -86,7 +55,7 @@ export async function backupCommand(args: ParsedArgs, io: CliIo): Promise<number
   const config = configOf(args);
   const bar = progressBar(io);
   const tmp = `${out}.partial`;
-  return withStoreAndProvider(config, async (store, provider) => {
+  return withStoreAndProvider(config, { log: quietLog(), openProvider }, async (store, provider) => {
     const file = createWriteStream(tmp, { mode: 0o600 });
     // a write error ends the export through exportStore's or finished()'s rejection, never as an unhandled event
     file.on('error', () => undefined);
@@ -127,7 +96,7 @@ export async function restoreCommand(args: ParsedArgs, io: CliIo): Promise<numbe
   const allowUnauthenticated = args.options.get('allow-unauthenticated') === true;
   const config = configOf(args);
   const bar = progressBar(io);
-  return withStoreAndProvider(config, async (store, provider) => {
+  return withStoreAndProvider(config, { log: quietLog(), openProvider }, async (store, provider) => {
     let counts: Awaited<ReturnType<typeof importStore>>;
     try {
       counts = await importStore(store, () => createReadStream(file), {

@@ -4,9 +4,9 @@
  */
 
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { TextEncodingError } from '../kmip/errors.js';
 import { decodeTtlv } from '../kmip/ttlv/binary.js';
 import type { TtlvDictionary } from '../kmip/ttlv/dictionary.js';
+import { TextEncodingError } from '../kmip/ttlv/errors.js';
 import { ttlvToXml } from '../kmip/ttlv/xml.js';
 
 /** Hex digits with optional white space, colons and a leading "0x"; undefined if not hex. */

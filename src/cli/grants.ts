@@ -9,7 +9,7 @@ import type { Grant } from '../auth/state.js';
 import { Operation } from '../kmip/spec/index.js';
 import { cliApproved, officerOf, requireActsFor, withAccess } from './access-common.js';
 import { type ParsedArgs, stringOption, UsageError } from './args.js';
-import type { CliIo } from './run.js';
+import type { CliIo } from './io.js';
 
 function describe(g: Grant): string {
   const target = g.objectId !== undefined ? `object ${g.objectId}` : `group ${g.objectGroup ?? '?'}`;

@@ -7,29 +7,16 @@
  */
 import { userInfo } from 'node:os';
 import { AuditTrail } from '../audit/trail.js';
-import { loadConfig, type ServerConfig } from '../config/index.js';
-import { openMasterKeyProvider, openSoftwareProvider } from '../hsm/index.js';
+import type { ServerConfig } from '../config/index.js';
+import { openSoftwareProvider } from '../hsm/index.js';
 import type { MasterKeyProvider } from '../hsm/types.js';
-import { createLogger, type Logger, silentLogger } from '../log.js';
-import { openStore } from '../store/index.js';
+import { type Logger, silentLogger } from '../log.js';
 import { keksByMasterKey, rewrapKeks, Sealer } from '../store/sealing.js';
 import type { AuditRecord, ObjectStore } from '../store/types.js';
 import { cliActionApproved } from './access-common.js';
 import { intOption, type ParsedArgs, stringOption, UsageError } from './args.js';
-import type { CliIo } from './run.js';
-
-function configOf(args: ParsedArgs): ServerConfig {
-  const dataDir = stringOption(args, 'data-dir');
-  return loadConfig({
-    configFile: stringOption(args, 'config'),
-    overrides: dataDir === undefined ? {} : { dataDir },
-  });
-}
-
-/** Operational log on stderr at warn: the command's own output is the progress and the summary. */
-function quietLog(): Logger {
-  return createLogger({ level: 'warn' });
-}
+import { configOf, quietLog, withStoreAndProvider } from './context.js';
+import type { CliIo } from './io.js';
 
 function progress(io: CliIo, label: string): (p: { done: number; total: number }) => void {
   let last = 0;
@@ -96,27 +83,9 @@ async function audit(
   io.out(`audit: ${operation} by ${record.actor}: ${fields}\n`);
 }
 
-async function withStoreAndProvider<T>(
-  config: ServerConfig,
-  log: Logger,
-  fn: (store: ObjectStore, provider: MasterKeyProvider) => Promise<T>,
-): Promise<T> {
-  const store = await openStore(config.store.uri, { database: config.store.database, log });
-  try {
-    const provider = await openMasterKeyProvider(config.hsm, log);
-    try {
-      return await fn(store, provider);
-    } finally {
-      await provider.close();
-    }
-  } finally {
-    await store.close();
-  }
-}
-
 /** `kmip-server master-key status`: versions, and how many KEKs each protects. */
 export async function masterKeyStatus(config: ServerConfig, io: CliIo, log: Logger): Promise<number> {
-  return withStoreAndProvider(config, log, async (store, provider) => {
+  return withStoreAndProvider(config, { log }, async (store, provider) => {
     const versions = (await provider.versions?.()) ?? [
       { masterKeyId: provider.currentKeyId, version: 0, current: true },
     ];
@@ -157,7 +126,7 @@ export async function masterKeyRotate(
   log: Logger,
   resume: boolean,
 ): Promise<number> {
-  return withStoreAndProvider(config, log, async (store, provider) => {
+  return withStoreAndProvider(config, { log }, async (store, provider) => {
     const from = provider.currentKeyId;
     if (!resume) {
       if (provider.rotate === undefined) throw new Error(`the ${provider.kind} provider cannot rotate`);
@@ -191,7 +160,7 @@ export async function kekRotate(
   log: Logger,
   opts: { resume: boolean; rate: number | undefined },
 ): Promise<number> {
-  return withStoreAndProvider(config, log, async (store, provider) => {
+  return withStoreAndProvider(config, { log }, async (store, provider) => {
     const sealer = await Sealer.open(store, provider, { log });
     const abort = new AbortController();
     const onSignal = () => abort.abort();
@@ -246,7 +215,7 @@ export async function hsmMigrate(
   // silent: its development-only warning does not apply to a migration away from it
   const source = await openSoftwareProvider(keyFile, { create: false, log: silentLogger });
   try {
-    return await withStoreAndProvider(config, log, async (store, target) => {
+    return await withStoreAndProvider(config, { log }, async (store, target) => {
       const { total, rewrapped } = await rewrapKeks(store, target, {
         sources: [source],
         onProgress: progress(io, 'migrate'),

@@ -3,7 +3,8 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { runCli } from './run.js';
 
-export { type CliIo, runCli, USAGE } from './run.js';
+export type { CliIo } from './io.js';
+export { runCli, USAGE } from './run.js';
 
 function isMain(): boolean {
   const script = process.argv[1];

@@ -1,7 +1,7 @@
 import { loadConfig } from '../config/index.js';
 import { ensureDevPki, issueClientCertificate, type KeyType } from '../pki/index.js';
 import { intOption, type ParsedArgs, stringOption, UsageError } from './args.js';
-import type { CliIo } from './run.js';
+import type { CliIo } from './io.js';
 
 /** `kmip-server pki issue-client NAME [--data-dir DIR] [--config FILE] [--days N] [--key-type ec|rsa] [--force]` */
 export async function pkiCommand(args: ParsedArgs, io: CliIo): Promise<number> {

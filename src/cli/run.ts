@@ -6,19 +6,11 @@ import { type FlagSpec, type ParsedArgs, parseArgs, UsageError } from './args.js
 import { auditCommand } from './audit.js';
 import { backupCommand, restoreCommand } from './backup.js';
 import { grantsCommand } from './grants.js';
+import { type CliIo, EXIT_FAILURE, EXIT_OK, EXIT_USAGE } from './io.js';
 import { hsmCommand, kekCommand, masterKeyCommand } from './keys.js';
 import { pkiCommand } from './pki.js';
 import { startCommand } from './start.js';
 import { tenantsCommand } from './tenants.js';
-
-export interface CliIo {
-  out(s: string): void;
-  err(s: string): void;
-}
-
-export const EXIT_OK = 0;
-export const EXIT_FAILURE = 1;
-export const EXIT_USAGE = 2;
 
 export const USAGE = `Usage: kmip-server <command> [options]
 

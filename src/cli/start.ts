@@ -4,7 +4,7 @@ import { type DeepPartial, loadConfig, type ServerConfig } from '../config/index
 import { createLogger, type Logger } from '../log.js';
 import { type DevPkiPaths, ensureDevPki } from '../pki/index.js';
 import { intOption, type ParsedArgs, stringOption, UsageError } from './args.js';
-import type { CliIo } from './run.js';
+import type { CliIo } from './io.js';
 
 /** `kmip-server start [--config FILE] [--data-dir DIR] [--host H] [--port P] [--log-level L]` */
 export async function startCommand(args: ParsedArgs, io: CliIo): Promise<number> {
@@ -32,7 +32,7 @@ export async function startCommand(args: ParsedArgs, io: CliIo): Promise<number>
   }
   const shutdown = shutdownOnSignal(log);
   // Imported here so that the other commands load without the server and its dependencies.
-  const { startServer } = await import('../kmip/server/index.js');
+  const { startServer } = await import('../app.js');
   const running = await startServer(config, log);
   if (createdPki) io.err(connectHelp(config, createdPki, running.address.port));
   const onPrimaryMessage = (m: unknown) => {

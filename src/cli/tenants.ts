@@ -12,7 +12,7 @@ import { ALL_TENANTS, ROLES, type Role } from '../config/auth.js';
 import { SYSTEM_OWNER_PREFIX } from '../kmip/model/service.js';
 import { cliApproved, officerOf, refuseReservedNames, requireActsFor, withAccess } from './access-common.js';
 import { type ParsedArgs, stringOption, UsageError } from './args.js';
-import type { CliIo } from './run.js';
+import type { CliIo } from './io.js';
 
 function listOption(args: ParsedArgs, name: string): string[] {
   return (stringOption(args, name) ?? '')

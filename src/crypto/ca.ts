@@ -2,16 +2,18 @@
  * The server as a certificate authority (KMIP 1.0 §4.7–4.8 Certify and
  * Re-certify, §4.24 / 2.1 §6.1.55 Validate): reading PKCS#10 requests,
  * issuing X.509 v3 certificates and checking certificate chains. pkijs and
- * asn1js build and read the ASN.1 (as src/pki/ and x509-attributes.ts do);
+ * asn1js build and read the ASN.1 (as src/pki/ and certificate-fields.ts do);
  * node:crypto signs and verifies, so every key type OpenSSL knows works
  * without WebCrypto imports. Knows nothing of the store or of KMIP messages.
  */
 import { createPublicKey, type KeyObject, sign, verify, X509Certificate } from 'node:crypto';
 import * as asn1js from 'asn1js';
 import * as pkijs from 'pkijs';
-import { KmipError } from '../kmip/errors.js';
-import { CryptographicUsageMask, DigitalSignatureAlgorithm } from '../kmip/spec/index.js';
 import { extension, KeyUsageBit, keyIdentifier, keyUsageBits, serialNumber, timeOf } from '../pki/x509.js';
+import { badInput } from './errors.js';
+
+export { type ChainVerdict, validateChain } from './x509-chain.js';
+export { type NameComponent, nameFromComponents, nameFromText } from './x509-names.js';
 
 /** A certificate request that does not parse, is not PKCS#10, or whose signature does not verify. */
 export class CertificateRequestError extends Error {
@@ -43,14 +45,15 @@ export interface IssueRequest {
   readonly selfSignKey?: KeyObject;
   readonly notBefore: Date;
   readonly notAfter: Date;
-  /** Digital Signature Algorithm enumeration value; default SHA-256 (or stronger for big EC keys) */
-  readonly signatureAlgorithm?: number;
+  /**
+   * X.509 signature algorithm OID to sign with; default SHA-256 (or stronger
+   * for big EC keys) PKCS#1 v1.5 or ECDSA. One the key cannot sign with is bad input.
+   */
+  readonly signatureOid?: string | undefined;
   readonly ca?: boolean;
   readonly keyUsage?: readonly KeyUsageBit[];
   readonly subjectAltName?: Uint8Array;
 }
-
-export type ChainVerdict = 'valid' | 'invalid' | 'unknown';
 
 const OID = {
   subjectKeyIdentifier: '2.5.29.14',
@@ -62,25 +65,23 @@ const OID = {
 } as const;
 
 interface Signer {
-  readonly dsa: number;
   readonly family: 'rsa' | 'ec';
   readonly hash: string;
   readonly oid: string;
 }
 
-const DSA = DigitalSignatureAlgorithm;
-/** The Digital Signature Algorithms the server signs with: PKCS#1 v1.5 RSA and ECDSA (RFC 3279, RFC 4055, RFC 5758). */
+/** The signature algorithms the server signs with: PKCS#1 v1.5 RSA and ECDSA (RFC 3279, RFC 4055, RFC 5758). */
 const SIGNERS: readonly Signer[] = [
-  { dsa: DSA.SHA_256WithRSAEncryption, family: 'rsa', hash: 'sha256', oid: '1.2.840.113549.1.1.11' },
-  { dsa: DSA.SHA_384WithRSAEncryption, family: 'rsa', hash: 'sha384', oid: '1.2.840.113549.1.1.12' },
-  { dsa: DSA.SHA_512WithRSAEncryption, family: 'rsa', hash: 'sha512', oid: '1.2.840.113549.1.1.13' },
-  { dsa: DSA.SHA_224WithRSAEncryption, family: 'rsa', hash: 'sha224', oid: '1.2.840.113549.1.1.14' },
-  { dsa: DSA.SHA_1WithRSAEncryption, family: 'rsa', hash: 'sha1', oid: '1.2.840.113549.1.1.5' },
-  { dsa: DSA.ECDSAWithSHA256, family: 'ec', hash: 'sha256', oid: '1.2.840.10045.4.3.2' },
-  { dsa: DSA.ECDSAWithSHA384, family: 'ec', hash: 'sha384', oid: '1.2.840.10045.4.3.3' },
-  { dsa: DSA.ECDSAWithSHA512, family: 'ec', hash: 'sha512', oid: '1.2.840.10045.4.3.4' },
-  { dsa: DSA.ECDSAWithSHA224, family: 'ec', hash: 'sha224', oid: '1.2.840.10045.4.3.1' },
-  { dsa: DSA.ECDSAWithSHA_1, family: 'ec', hash: 'sha1', oid: '1.2.840.10045.4.1' },
+  { family: 'rsa', hash: 'sha256', oid: '1.2.840.113549.1.1.11' },
+  { family: 'rsa', hash: 'sha384', oid: '1.2.840.113549.1.1.12' },
+  { family: 'rsa', hash: 'sha512', oid: '1.2.840.113549.1.1.13' },
+  { family: 'rsa', hash: 'sha224', oid: '1.2.840.113549.1.1.14' },
+  { family: 'rsa', hash: 'sha1', oid: '1.2.840.113549.1.1.5' },
+  { family: 'ec', hash: 'sha256', oid: '1.2.840.10045.4.3.2' },
+  { family: 'ec', hash: 'sha384', oid: '1.2.840.10045.4.3.3' },
+  { family: 'ec', hash: 'sha512', oid: '1.2.840.10045.4.3.4' },
+  { family: 'ec', hash: 'sha224', oid: '1.2.840.10045.4.3.1' },
+  { family: 'ec', hash: 'sha1', oid: '1.2.840.10045.4.1' },
 ];
 
 /** Signature algorithms a request may be signed with: the signers' and Ed25519 / Ed448 (no separate hash). */
@@ -187,26 +188,23 @@ function requestedSubjectAltName(csr: pkijs.CertificationRequest): Uint8Array | 
 }
 
 /** The signer for an issuing key and an optional requested Digital Signature Algorithm. */
-function signerFor(key: KeyObject, requested: number | undefined): Signer {
+function signerFor(key: KeyObject, requested: string | undefined): Signer {
   const type = key.asymmetricKeyType;
   const family = type === 'rsa' ? 'rsa' : type === 'ec' ? 'ec' : undefined;
   if (family === undefined) {
-    throw new KmipError('InvalidField', `the issuing key (${String(type)}) cannot sign certificates`);
+    throw badInput(`the issuing key (${String(type)}) cannot sign certificates`);
   }
   if (requested !== undefined) {
-    const s = SIGNERS.find((x) => x.dsa === requested);
+    const s = SIGNERS.find((x) => x.oid === requested);
     if (s === undefined || s.family !== family) {
-      throw new KmipError(
-        'InvalidField',
-        'the issuing key cannot sign with that Digital Signature Algorithm',
-      );
+      throw badInput('the issuing key cannot sign with that Digital Signature Algorithm');
     }
     return s;
   }
   const curve = key.asymmetricKeyDetails?.namedCurve;
   const hash = curve === 'secp384r1' ? 'sha384' : curve === 'secp521r1' ? 'sha512' : 'sha256';
   const s = SIGNERS.find((x) => x.family === family && x.hash === hash);
-  if (s === undefined) throw new KmipError('InvalidField', 'no signature algorithm for the issuing key');
+  if (s === undefined) throw badInput('no signature algorithm for the issuing key');
   return s;
 }
 
@@ -215,9 +213,9 @@ export function issueCertificate(req: IssueRequest): Uint8Array {
   const signingKey = req.issuer?.privateKey ?? req.selfSignKey;
   if (signingKey === undefined) throw new Error('issueCertificate needs an issuer or a self-sign key');
   if (req.notAfter.getTime() <= req.notBefore.getTime()) {
-    throw new KmipError('InvalidField', 'the certificate would expire before it becomes valid');
+    throw badInput('the certificate would expire before it becomes valid');
   }
-  const signer = signerFor(signingKey, req.signatureAlgorithm);
+  const signer = signerFor(signingKey, req.signatureOid);
   const issuerCert = req.issuer === undefined ? undefined : pkijs.Certificate.fromBER(req.issuer.certificate);
 
   const cert = new pkijs.Certificate();
@@ -297,24 +295,6 @@ export function selfSignedCaCertificate(opts: {
   });
 }
 
-const M = CryptographicUsageMask;
-/** Cryptographic Usage Mask bits (KMIP 1.0 §3.14) as X.509 key usage bits (RFC 5280 §4.2.1.3). */
-const USAGE_BITS: ReadonlyArray<readonly [number, KeyUsageBit]> = [
-  [M.Sign | M.Verify | M.Authenticate, KeyUsageBit.digitalSignature],
-  [M.ContentCommitment, KeyUsageBit.nonRepudiation],
-  [M.WrapKey | M.UnwrapKey, KeyUsageBit.keyEncipherment],
-  [M.Encrypt | M.Decrypt, KeyUsageBit.dataEncipherment],
-  [M.KeyAgreement, KeyUsageBit.keyAgreement],
-  [M.CertificateSign, KeyUsageBit.keyCertSign],
-  [M.CRLSign, KeyUsageBit.cRLSign],
-];
-
-/** The key usage of a certificate whose object has Cryptographic Usage Mask `mask`; empty: no extension. */
-export function keyUsageFromMask(mask: number | undefined): KeyUsageBit[] {
-  if (mask === undefined) return [];
-  return USAGE_BITS.filter(([bits]) => (mask & bits) !== 0).map(([, bit]) => bit);
-}
-
 /** The subject Name (DER) of a certificate, exactly as encoded. */
 export function certificateSubject(der: Uint8Array): Uint8Array {
   return rawSubject(pkijs.Certificate.fromBER(der));
@@ -348,177 +328,6 @@ export function samePublicKey(a: KeyObject, b: KeyObject): boolean {
   return spki(a).equals(spki(b));
 }
 
-/** RFC 4514 short names and the OIDs x509-attributes.ts reads back. */
-const NAME_OIDS: Readonly<Record<string, string>> = {
-  CN: '2.5.4.3',
-  L: '2.5.4.7',
-  ST: '2.5.4.8',
-  O: '2.5.4.10',
-  OU: '2.5.4.11',
-  C: '2.5.4.6',
-  STREET: '2.5.4.9',
-  DC: '0.9.2342.19200300.100.1.25',
-  UID: '0.9.2342.19200300.100.1.1',
-  SERIALNUMBER: '2.5.4.5',
-  TITLE: '2.5.4.12',
-  DNQUALIFIER: '2.5.4.46',
-  EMAILADDRESS: '1.2.840.113549.1.9.1',
-  E: '1.2.840.113549.1.9.1',
-};
-
-/** One attribute of a Name: OID and text value. */
-export interface NameComponent {
-  readonly oid: string;
-  readonly value: string;
-}
-
-/**
- * The DER Name of components given most significant first (DER order):
- * C as PrintableString, e-mail and DC as IA5String (RFC 5280 Appendix A),
- * the rest UTF8String.
- */
-export function nameFromComponents(components: readonly NameComponent[]): Uint8Array {
-  const sets = components.map(
-    (c) =>
-      new asn1js.Set({
-        value: [
-          new asn1js.Sequence({
-            value: [new asn1js.ObjectIdentifier({ value: c.oid }), stringFor(c.oid, c.value)],
-          }),
-        ],
-      }),
-  );
-  return new Uint8Array(new asn1js.Sequence({ value: sets }).toBER(false));
-}
-
-function stringFor(oid: string, value: string): asn1js.AsnType {
-  if (oid === NAME_OIDS.C || oid === NAME_OIDS.SERIALNUMBER) return new asn1js.PrintableString({ value });
-  if (oid === NAME_OIDS.E || oid === NAME_OIDS.DC) return new asn1js.IA5String({ value });
-  return new asn1js.Utf8String({ value });
-}
-
-/**
- * The DER Name of an RFC 4514 string ("CN=Client,OU=KMIP,O=ACME,C=US", most
- * specific first, as KMIP 1.0 §3.10 Certificate Subject writes it); types
- * by short name or dotted OID. Multi-valued RDNs are flattened. Undefined
- * when the text is not a distinguished name.
- */
-export function nameFromText(text: string): Uint8Array | undefined {
-  const rdns = splitUnescaped(text, ',').filter((s) => s.trim() !== '');
-  if (rdns.length === 0) return undefined;
-  const components: NameComponent[] = [];
-  for (const rdn of rdns.reverse()) {
-    for (const atv of splitUnescaped(rdn, '+')) {
-      const eq = atv.indexOf('=');
-      if (eq <= 0) return undefined;
-      const type = atv.slice(0, eq).trim();
-      const oid = /^\d+(\.\d+)+$/.test(type) ? type : NAME_OIDS[type.toUpperCase()];
-      if (oid === undefined) return undefined;
-      components.push({ oid, value: unescapeValue(atv.slice(eq + 1).trim()) });
-    }
-  }
-  return nameFromComponents(components);
-}
-
-function splitUnescaped(text: string, sep: string): string[] {
-  const out: string[] = [];
-  let cur = '';
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i];
-    if (ch === '\\' && i + 1 < text.length) {
-      cur += ch + text[i + 1];
-      i++;
-    } else if (ch === sep) {
-      out.push(cur);
-      cur = '';
-    } else {
-      cur += ch;
-    }
-  }
-  out.push(cur);
-  return out;
-}
-
-function unescapeValue(value: string): string {
-  return value.replace(/\\([0-9a-fA-F]{2}|.)/g, (_, c: string) =>
-    c.length === 2 ? String.fromCharCode(Number.parseInt(c, 16)) : c,
-  );
-}
-
-interface ParsedCertificate {
-  readonly x509: X509Certificate;
-  readonly pkijs: pkijs.Certificate;
-}
-
-function parseCertificate(der: Uint8Array): ParsedCertificate | undefined {
-  try {
-    return { x509: new X509Certificate(der), pkijs: pkijs.Certificate.fromBER(der) };
-  } catch {
-    return undefined;
-  }
-}
-
-function issuedBy(cert: ParsedCertificate, issuer: ParsedCertificate): boolean {
-  try {
-    return cert.x509.checkIssued(issuer.x509) && cert.x509.verify(issuer.x509.publicKey);
-  } catch {
-    return false;
-  }
-}
-
-/** An issuer must be a CA when it says what it is (basicConstraints, RFC 5280 §4.2.1.9). */
-function mayIssue(cert: ParsedCertificate): boolean {
-  const bc = cert.pkijs.extensions?.find((e) => e.extnID === OID.basicConstraints);
-  if (bc === undefined) return cert.pkijs.version < 2;
-  return cert.x509.ca;
-}
-
-function validAt(cert: ParsedCertificate, at: Date): boolean {
-  const t = at.getTime();
-  return cert.pkijs.notBefore.value.getTime() <= t && t <= cert.pkijs.notAfter.value.getTime();
-}
-
-/**
- * The server's validation policy for Validate (the spec leaves it to the
- * server, 1.4 §4.24): the chain is given leaf first; every certificate must
- * be valid at `at`, and each is issued by the next (names, key identifiers,
- * key usage and signature checked by OpenSSL). The chain is Valid when it
- * ends in a self-signed certificate or one issued by a trust `anchor` (the
- * server's own CA); Unknown when it ends elsewhere; Invalid when any
- * certificate is malformed, out of its dates, or not issued by the next.
- */
-export function validateChain(
-  chain: readonly Uint8Array[],
-  at: Date,
-  anchors: readonly Uint8Array[] = [],
-): ChainVerdict {
-  const certs: ParsedCertificate[] = [];
-  for (const der of chain) {
-    const c = parseCertificate(der);
-    if (c === undefined) return 'invalid';
-    certs.push(c);
-  }
-  if (certs.length === 0) return 'unknown';
-  for (const c of certs) if (!validAt(c, at)) return 'invalid';
-  for (let i = 0; i + 1 < certs.length; i++) {
-    const cert = certs[i];
-    const issuer = certs[i + 1];
-    if (cert === undefined || issuer === undefined || !mayIssue(issuer) || !issuedBy(cert, issuer)) {
-      return 'invalid';
-    }
-  }
-  const last = certs[certs.length - 1];
-  if (last === undefined) return 'unknown';
-  if (issuedBy(last, last)) return 'valid';
-  for (const der of anchors) {
-    const anchor = parseCertificate(der);
-    if (anchor !== undefined && validAt(anchor, at) && mayIssue(anchor) && issuedBy(last, anchor)) {
-      return 'valid';
-    }
-  }
-  return 'unknown';
-}
-
 function rawSubject(cert: pkijs.Certificate): Uint8Array {
   return new Uint8Array(cert.subject.toSchema().toBER(false));
 }
@@ -527,7 +336,7 @@ function nameOf(der: Uint8Array): pkijs.RelativeDistinguishedNames {
   try {
     return pkijs.RelativeDistinguishedNames.fromBER(der);
   } catch {
-    throw new KmipError('InvalidField', 'the certificate subject is not a distinguished name');
+    throw badInput('the certificate subject is not a distinguished name');
   }
 }
 

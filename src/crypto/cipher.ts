@@ -15,43 +15,21 @@ import {
   type CipherCCM,
   type CipherGCM,
   type CipherGCMOptions,
-  constants,
   createCipheriv,
   createDecipheriv,
-  createHash,
-  createHmac,
   type Decipher,
   type DecipherGCM,
-  type KeyObject,
-  privateDecrypt,
-  publicEncrypt,
   randomBytes,
-  timingSafeEqual,
 } from 'node:crypto';
+import { CipherError } from './errors.js';
 import { aesKeyUnwrap, aesKeyUnwrapPad, aesKeyWrap, aesKeyWrapPad } from './wrap.js';
+
+export { CipherError, type CipherErrorKind } from './errors.js';
+export { RSA_HASHES, type RsaHash, type RsaParams, rsaDecrypt, rsaEncrypt } from './rsa-cipher.js';
 
 export type SymmetricAlgorithm = 'aes' | 'des3' | 'chacha20' | 'chacha20-poly1305';
 export type CipherMode = 'ecb' | 'cbc' | 'ctr' | 'gcm' | 'ccm' | 'xts' | 'kw' | 'kwp' | 'stream' | 'aead';
 export type CipherPadding = 'none' | 'pkcs5';
-
-/**
- * What went wrong: `invalid` a parameter or input that cannot work
- * (lengths), `missing-iv` decryption without the IV it needs,
- * `tag-length` an AEAD tag length the mode does not allow, `crypto` a
- * failed integrity check, `unsupported` a combination not implemented.
- */
-export type CipherErrorKind = 'invalid' | 'missing-iv' | 'tag-length' | 'crypto' | 'unsupported';
-
-export class CipherError extends Error {
-  readonly code = 'KMIP_CIPHER_ERROR';
-  constructor(
-    readonly kind: CipherErrorKind,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'CipherError';
-  }
-}
 
 export interface CipherSpec {
   readonly algorithm: SymmetricAlgorithm;
@@ -246,12 +224,16 @@ function checkBlocks(spec: CipherSpec, length: number, decrypting: boolean): voi
   }
 }
 
-function openCipher(spec: CipherSpec, r: Resolved, plainLength: number | undefined): Cipher {
+function open<T extends Cipher | Decipher>(
+  spec: CipherSpec,
+  r: Resolved,
+  create: typeof createCipheriv | typeof createDecipheriv,
+): T {
   const opts: CipherGCMOptions | undefined =
     r.tagLength === undefined ? undefined : { authTagLength: r.tagLength };
-  let c: Cipher;
+  let c: T;
   try {
-    c = createCipheriv(r.name, spec.key, r.iv, opts);
+    c = create(r.name, spec.key, r.iv, opts) as T;
   } catch (e) {
     throw new CipherError(
       'invalid',
@@ -259,6 +241,11 @@ function openCipher(spec: CipherSpec, r: Resolved, plainLength: number | undefin
     );
   }
   if (spec.mode === 'ecb' || spec.mode === 'cbc') c.setAutoPadding(spec.padding === 'pkcs5');
+  return c;
+}
+
+function openCipher(spec: CipherSpec, r: Resolved, plainLength: number | undefined): Cipher {
+  const c = open<Cipher>(spec, r, createCipheriv);
   addAad(c, spec, plainLength);
   return c;
 }
@@ -270,18 +257,7 @@ function openDecipher(
   plainLength: number | undefined,
   tag: Uint8Array | undefined,
 ): Decipher {
-  const opts: CipherGCMOptions | undefined =
-    r.tagLength === undefined ? undefined : { authTagLength: r.tagLength };
-  let d: Decipher;
-  try {
-    d = createDecipheriv(r.name, spec.key, r.iv, opts);
-  } catch (e) {
-    throw new CipherError(
-      'invalid',
-      `cannot set up ${r.name}: ${e instanceof Error ? e.message : String(e)}`,
-    );
-  }
-  if (spec.mode === 'ecb' || spec.mode === 'cbc') d.setAutoPadding(spec.padding === 'pkcs5');
+  const d = open<Decipher>(spec, r, createDecipheriv);
   if (tag !== undefined) setTag(d, spec, tag);
   addAad(d, spec, plainLength);
   return d;
@@ -424,166 +400,4 @@ export function openPartCipher(spec: CipherSpec, direction: 'encrypt' | 'decrypt
       return { data: new Uint8Array(out) };
     },
   };
-}
-
-// ---------------------------------------------------------------------------
-// RSA
-
-export type RsaHash = 'sha1' | 'sha224' | 'sha256' | 'sha384' | 'sha512';
-
-export interface RsaParams {
-  readonly padding: 'oaep' | 'pkcs1';
-  /** OAEP hash; SHA-1 when undefined (PKCS #1 v2.2 RSAES-OAEP-params default) */
-  readonly hash?: RsaHash | undefined;
-  /** MGF1 hash; SHA-1 when undefined */
-  readonly mgf1Hash?: RsaHash | undefined;
-  /** OAEP label (KMIP P Source) */
-  readonly label?: Uint8Array | undefined;
-}
-
-function modulusBytes(key: KeyObject): number {
-  const bits = key.asymmetricKeyDetails?.modulusLength;
-  if (key.asymmetricKeyType !== 'rsa' || bits === undefined) {
-    throw new CipherError('invalid', 'RSA encryption needs an RSA key');
-  }
-  return Math.ceil(bits / 8);
-}
-
-function digest(hash: RsaHash, data: Uint8Array): Buffer {
-  return createHash(hash).update(data).digest();
-}
-
-/** MGF1 (RFC 8017 §B.2.1). */
-function mgf1(hash: RsaHash, seed: Uint8Array, length: number): Buffer {
-  const out: Buffer[] = [];
-  let have = 0;
-  const counter = Buffer.alloc(4);
-  for (let i = 0; have < length; i++) {
-    counter.writeUInt32BE(i, 0);
-    const block = createHash(hash).update(seed).update(counter).digest();
-    out.push(block);
-    have += block.length;
-  }
-  return Buffer.concat(out).subarray(0, length);
-}
-
-function xorInto(target: Buffer, mask: Uint8Array): void {
-  for (let i = 0; i < target.length; i++) target[i] = (target[i] ?? 0) ^ (mask[i] ?? 0);
-}
-
-/** EME-OAEP encoding (RFC 8017 §7.1.1 step 2), for an MGF1 hash other than the label hash. */
-function oaepEncode(
-  k: number,
-  p: Required<Pick<RsaParams, 'hash' | 'mgf1Hash'>>,
-  label: Uint8Array,
-  m: Uint8Array,
-): Buffer {
-  const lHash = digest(p.hash, label);
-  const hLen = lHash.length;
-  if (m.length > k - 2 * hLen - 2) {
-    throw new CipherError('invalid', `message too long for RSA-OAEP: at most ${k - 2 * hLen - 2} bytes`);
-  }
-  const db = Buffer.concat([lHash, Buffer.alloc(k - m.length - 2 * hLen - 2), Buffer.from([1]), m]);
-  const seed = randomBytes(hLen);
-  xorInto(db, mgf1(p.mgf1Hash, seed, db.length));
-  xorInto(seed, mgf1(p.mgf1Hash, db, hLen));
-  return Buffer.concat([Buffer.alloc(1), seed, db]);
-}
-
-/** EME-OAEP decoding (RFC 8017 §7.1.2 step 3); one error whatever the cause. */
-function oaepDecode(
-  k: number,
-  p: Required<Pick<RsaParams, 'hash' | 'mgf1Hash'>>,
-  label: Uint8Array,
-  em: Uint8Array,
-): Uint8Array {
-  const lHash = digest(p.hash, label);
-  const hLen = lHash.length;
-  const fail = new CipherError('crypto', 'RSA-OAEP decryption failed');
-  if (em.length !== k || k < 2 * hLen + 2) throw fail;
-  const seed = Buffer.from(em.subarray(1, 1 + hLen));
-  const db = Buffer.from(em.subarray(1 + hLen));
-  xorInto(seed, mgf1(p.mgf1Hash, db, hLen));
-  xorInto(db, mgf1(p.mgf1Hash, seed, db.length));
-  let bad = (em[0] ?? 1) | (timingSafeEqual(db.subarray(0, hLen), lHash) ? 0 : 1);
-  let index = -1;
-  for (let i = hLen; i < db.length; i++) {
-    const b = db[i] ?? 0;
-    if (index < 0 && b === 1) index = i;
-    else if (index < 0 && b !== 0) bad |= 1;
-  }
-  if (bad !== 0 || index < 0) throw fail;
-  return new Uint8Array(db.subarray(index + 1));
-}
-
-function rsaRaw(key: KeyObject, data: Uint8Array, direction: 'public' | 'private'): Buffer {
-  try {
-    return direction === 'public'
-      ? publicEncrypt({ key, padding: constants.RSA_NO_PADDING }, data)
-      : privateDecrypt({ key, padding: constants.RSA_NO_PADDING }, data);
-  } catch {
-    throw new CipherError('crypto', 'RSA operation failed');
-  }
-}
-
-/** RSA encryption with a public key. */
-export function rsaEncrypt(key: KeyObject, p: RsaParams, data: Uint8Array): Uint8Array {
-  const k = modulusBytes(key);
-  if (p.padding === 'pkcs1') {
-    if (data.length > k - 11) {
-      throw new CipherError('invalid', `message too long for RSA PKCS#1 v1.5: at most ${k - 11} bytes`);
-    }
-    try {
-      return new Uint8Array(publicEncrypt({ key, padding: constants.RSA_PKCS1_PADDING }, data));
-    } catch {
-      throw new CipherError('crypto', 'RSA PKCS#1 v1.5 encryption failed');
-    }
-  }
-  const hashes = { hash: p.hash ?? 'sha1', mgf1Hash: p.mgf1Hash ?? 'sha1' } as const;
-  const label = p.label ?? new Uint8Array(0);
-  return new Uint8Array(rsaRaw(key, oaepEncode(k, hashes, label, data), 'public'));
-}
-
-/**
- * PKCS#1 v1.5 decryption with implicit rejection (the countermeasure to
- * Bleichenbacher/Marvin attacks that OpenSSL 3.2 adopted and Node 20
- * requires before it decrypts PKCS#1 v1.5 itself): a malformed padding
- * yields a pseudo-random message derived from the key and ciphertext, not
- * a distinguishable error.
- */
-function pkcs1Decrypt(key: KeyObject, k: number, ct: Uint8Array): Uint8Array {
-  const em = rsaRaw(key, ct, 'private');
-  const kdk = createHash('sha256')
-    .update(key.export({ format: 'der', type: 'pkcs8' }))
-    .digest();
-  const prf = createHmac('sha256', kdk).update(ct).digest();
-  const synthLength = prf.readUInt16BE(0) % Math.max(1, k - 10);
-  const synthetic = Buffer.alloc(synthLength);
-  for (let off = 0, i = 1; off < synthLength; i++) {
-    const block = createHmac('sha256', kdk)
-      .update(ct)
-      .update(Buffer.from([i >> 8, i & 0xff]))
-      .digest();
-    block.copy(synthetic, off);
-    off += block.length;
-  }
-  let bad = (em[0] ?? 1) | ((em[1] ?? 0) ^ 2);
-  let index = -1;
-  for (let i = 2; i < em.length; i++) {
-    if (index < 0 && em[i] === 0) index = i;
-  }
-  if (index < 10) bad |= 1;
-  return bad !== 0 ? new Uint8Array(synthetic) : new Uint8Array(em.subarray(index + 1));
-}
-
-/** RSA decryption with a private key. */
-export function rsaDecrypt(key: KeyObject, p: RsaParams, data: Uint8Array): Uint8Array {
-  const k = modulusBytes(key);
-  if (data.length !== k) {
-    throw new CipherError('crypto', `RSA ciphertext must be ${k} bytes, not ${data.length}`);
-  }
-  if (p.padding === 'pkcs1') return pkcs1Decrypt(key, k, data);
-  const hashes = { hash: p.hash ?? 'sha1', mgf1Hash: p.mgf1Hash ?? 'sha1' } as const;
-  const em = rsaRaw(key, data, 'private');
-  return oaepDecode(k, hashes, p.label ?? new Uint8Array(0), em);
 }

@@ -1,6 +1,6 @@
 /**
  * Hashes and MACs over node:crypto (OpenSSL 3) for the Hash, MAC and MAC
- * Verify operations: KMIP enumerations to OpenSSL names, HMAC, and CMAC
+ * Verify operations: HMAC, and CMAC
  * (NIST SP 800-38B), which node:crypto does not expose, built here on the
  * block cipher in CBC mode.
  *
@@ -8,71 +8,16 @@
  * none knows about KMIP messages.
  */
 import { createCipheriv, createHash, createHmac, getHashes, type Hash, type Hmac } from 'node:crypto';
-import { CryptographicAlgorithm, HashingAlgorithm } from '../kmip/spec/index.js';
-
-const H = HashingAlgorithm;
-const A = CryptographicAlgorithm;
-
-/** Hashing Algorithm enumeration (KMIP 1.4 §9.1.3.2.16, 2.1 §11.20) → OpenSSL digest name. */
-const HASHES: ReadonlyMap<number, string> = new Map([
-  [H.MD5, 'md5'],
-  [H.SHA_1, 'sha1'],
-  [H.SHA_224, 'sha224'],
-  [H.SHA_256, 'sha256'],
-  [H.SHA_384, 'sha384'],
-  [H.SHA_512, 'sha512'],
-  [H.RIPEMD_160, 'ripemd160'],
-  [H.SHA_512_224, 'sha512-224'],
-  [H.SHA_512_256, 'sha512-256'],
-  [H.SHA_3_224, 'sha3-224'],
-  [H.SHA_3_256, 'sha3-256'],
-  [H.SHA_3_384, 'sha3-384'],
-  [H.SHA_3_512, 'sha3-512'],
-]);
-
-/** Cryptographic Algorithm values that name a hash (2.x SHA3 entries). */
-const HASH_ALGORITHMS: ReadonlyMap<number, string> = new Map([
-  [A.SHA3_224, 'sha3-224'],
-  [A.SHA3_256, 'sha3-256'],
-  [A.SHA3_384, 'sha3-384'],
-  [A.SHA3_512, 'sha3-512'],
-]);
-
-/** HMAC_* Cryptographic Algorithm → digest name. */
-const HMACS: ReadonlyMap<number, string> = new Map([
-  [A.HMAC_SHA1, 'sha1'],
-  [A.HMAC_SHA224, 'sha224'],
-  [A.HMAC_SHA256, 'sha256'],
-  [A.HMAC_SHA384, 'sha384'],
-  [A.HMAC_SHA512, 'sha512'],
-  [A.HMAC_MD5, 'md5'],
-  [A.HMAC_SHA3_224, 'sha3-224'],
-  [A.HMAC_SHA3_256, 'sha3-256'],
-  [A.HMAC_SHA3_384, 'sha3-384'],
-  [A.HMAC_SHA3_512, 'sha3-512'],
-]);
 
 let available: ReadonlySet<string> | undefined;
 
-/** Some names (md4, whirlpool) need OpenSSL's legacy provider; report only what works here. */
-function usable(name: string | undefined): string | undefined {
+/**
+ * `name` when this OpenSSL has that digest, else undefined: some names
+ * (md4, whirlpool) need OpenSSL's legacy provider.
+ */
+export function usableHash(name: string | undefined): string | undefined {
   available ??= new Set(getHashes());
   return name !== undefined && available.has(name) ? name : undefined;
-}
-
-/** The OpenSSL digest of a Hashing Algorithm enumeration value, undefined when unsupported. */
-export function hashName(hashingAlgorithm: number): string | undefined {
-  return usable(HASHES.get(hashingAlgorithm));
-}
-
-/** The OpenSSL digest of a hash-valued Cryptographic Algorithm (SHA3_*), undefined otherwise. */
-export function hashNameOfAlgorithm(cryptographicAlgorithm: number): string | undefined {
-  return usable(HASH_ALGORITHMS.get(cryptographicAlgorithm));
-}
-
-/** The digest under an HMAC_* Cryptographic Algorithm, undefined for anything else. */
-export function hmacHashName(cryptographicAlgorithm: number): string | undefined {
-  return usable(HMACS.get(cryptographicAlgorithm));
 }
 
 /** Block ciphers CMAC is defined on here. */

@@ -6,8 +6,8 @@
  *
  * KW and KWP are written out from the RFCs over AES-ECB so the tests can
  * check them against OpenSSL's `id-aes*-wrap` ciphers independently.
- * Every failure is a KmipError (Cryptographic Failure, or Invalid Field
- * for unusable sizes), so operations can let it propagate.
+ * Every failure is a CryptoError (`failure`, or `bad-input` for unusable
+ * sizes), so operations can let it propagate.
  */
 import {
   constants,
@@ -17,23 +17,16 @@ import {
   privateDecrypt,
   publicEncrypt,
 } from 'node:crypto';
-import { KmipError } from '../kmip/errors.js';
+import { badInput, failure } from './errors.js';
 
 /** RFC 3394 §2.2.3.1 default initial value. */
 const KW_IV = Buffer.from('a6a6a6a6a6a6a6a6', 'hex');
 /** RFC 5649 §3 alternative initial value prefix. */
 const KWP_PREFIX = Buffer.from('a65959a6', 'hex');
 
-function failure(message: string): KmipError {
-  return new KmipError('CryptographicFailure', message);
-}
-
 function ecbName(kek: Uint8Array): string {
   if (kek.length !== 16 && kek.length !== 24 && kek.length !== 32) {
-    throw new KmipError(
-      'InvalidField',
-      `an AES key wrapping key must be 128, 192 or 256 bits, not ${kek.length * 8}`,
-    );
+    throw badInput(`an AES key wrapping key must be 128, 192 or 256 bits, not ${kek.length * 8}`);
   }
   return `aes-${kek.length * 8}-ecb`;
 }
@@ -86,8 +79,7 @@ function kwUnwrapRaw(kek: Uint8Array, wrapped: Uint8Array): { iv: Buffer; plain:
 /** AES Key Wrap (RFC 3394): plaintext of at least 16 bytes, a multiple of 8. */
 export function aesKeyWrap(kek: Uint8Array, plain: Uint8Array): Uint8Array {
   if (plain.length < 16 || plain.length % 8 !== 0) {
-    throw new KmipError(
-      'InvalidField',
+    throw badInput(
       'AES Key Wrap (RFC 3394) needs at least 16 bytes in multiples of 8; use AES Key Wrap with Padding',
     );
   }
@@ -104,7 +96,7 @@ export function aesKeyUnwrap(kek: Uint8Array, wrapped: Uint8Array): Uint8Array {
 
 /** AES Key Wrap with Padding (RFC 5649): any plaintext of 1 byte or more. */
 export function aesKeyWrapPad(kek: Uint8Array, plain: Uint8Array): Uint8Array {
-  if (plain.length === 0) throw new KmipError('InvalidField', 'nothing to wrap');
+  if (plain.length === 0) throw badInput('nothing to wrap');
   const aiv = Buffer.alloc(8);
   KWP_PREFIX.copy(aiv, 0);
   aiv.writeUInt32BE(plain.length, 4);
@@ -147,7 +139,7 @@ function gcmName(key: Uint8Array): 'aes-128-gcm' | 'aes-192-gcm' | 'aes-256-gcm'
   if (key.length === 16) return 'aes-128-gcm';
   if (key.length === 24) return 'aes-192-gcm';
   if (key.length === 32) return 'aes-256-gcm';
-  throw new KmipError('InvalidField', `an AES key must be 128, 192 or 256 bits, not ${key.length * 8}`);
+  throw badInput(`an AES key must be 128, 192 or 256 bits, not ${key.length * 8}`);
 }
 
 /** AES-GCM encryption; the result is ciphertext ‖ tag (tagLength bytes, 16 by default). */
@@ -172,6 +164,12 @@ export function aesGcmUnwrap(key: Uint8Array, iv: Uint8Array, data: Uint8Array, 
 
 export type RsaWrapPadding = 'oaep' | 'pkcs1';
 
+function rsaOptions(key: KeyObject, padding: RsaWrapPadding, hash: string) {
+  return padding === 'oaep'
+    ? { key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: hash }
+    : { key, padding: constants.RSA_PKCS1_PADDING };
+}
+
 /** RSA encryption with a public key: OAEP (MGF1 with the same hash) or PKCS#1 v1.5. */
 export function rsaWrap(
   key: KeyObject,
@@ -180,12 +178,7 @@ export function rsaWrap(
   plain: Uint8Array,
 ): Uint8Array {
   try {
-    const out = publicEncrypt(
-      padding === 'oaep'
-        ? { key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: hash }
-        : { key, padding: constants.RSA_PKCS1_PADDING },
-      plain,
-    );
+    const out = publicEncrypt(rsaOptions(key, padding, hash), plain);
     return new Uint8Array(out);
   } catch (e) {
     throw failure(`RSA wrapping failed: ${e instanceof Error ? e.message : String(e)}`);
@@ -200,12 +193,7 @@ export function rsaUnwrap(
   wrapped: Uint8Array,
 ): Uint8Array {
   try {
-    const out = privateDecrypt(
-      padding === 'oaep'
-        ? { key, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: hash }
-        : { key, padding: constants.RSA_PKCS1_PADDING },
-      wrapped,
-    );
+    const out = privateDecrypt(rsaOptions(key, padding, hash), wrapped);
     return new Uint8Array(out);
   } catch {
     throw failure('RSA unwrapping failed');

@@ -1,10 +1,10 @@
-import type { ServerConfig } from '../config/index.js';
 import type { Logger } from '../log.js';
 import { openSoftwareProvider } from './software/index.js';
-import { MasterKeyError, type MasterKeyProvider } from './types.js';
+import { type MasterKeyConfig, MasterKeyError, type MasterKeyProvider } from './types.js';
 
 export { openSoftwareProvider, rotateSoftwareMasterKey } from './software/index.js';
 export {
+  causedByHsmUnavailable,
   type HsmCipher,
   type HsmKeyPairSpec,
   type HsmKeyService,
@@ -12,6 +12,7 @@ export {
   type HsmSignScheme,
   HsmUnavailableError,
   isHsmUnavailable,
+  type MasterKeyConfig,
   MasterKeyError,
   type MasterKeyProvider,
   type MasterKeyVersionInfo,
@@ -20,7 +21,7 @@ export {
 
 /** Opens the master-key provider the configuration names. */
 export async function openMasterKeyProvider(
-  config: ServerConfig['hsm'],
+  config: MasterKeyConfig,
   log: Logger,
 ): Promise<MasterKeyProvider> {
   switch (config.provider) {

@@ -85,6 +85,25 @@ export interface HsmModuleInfo {
   readonly libraryVersion: { readonly major: number; readonly minor: number };
 }
 
+/**
+ * The hsm.* settings (config's ServerConfig['hsm'] has this shape; hsm/ sits
+ * below config/ and does not import it). `keyFile` is for the software
+ * provider, the rest for pkcs11.
+ */
+export interface MasterKeyConfig {
+  readonly provider: 'software' | 'pkcs11';
+  readonly keyFile: string;
+  readonly module?: string | undefined;
+  readonly tokenLabel?: string | undefined;
+  readonly slot?: number | undefined;
+  /** env:NAME or file:PATH, never the PIN */
+  readonly pin?: string | undefined;
+  readonly keyLabel?: string | undefined;
+  readonly sessions?: number | undefined;
+  readonly gracePeriodSeconds?: number | undefined;
+  readonly healthCheckSeconds?: number | undefined;
+}
+
 export interface MasterKeyVersionInfo {
   readonly masterKeyId: string;
   readonly version: number;
@@ -123,6 +142,21 @@ export function isHsmUnavailable(e: unknown): boolean {
     (e as Record<symbol, unknown>)[kBrand] === true &&
     (e as { code?: unknown }).code === 'ERR_HSM_UNAVAILABLE'
   );
+}
+
+/**
+ * True when `e` or an error in its `cause` chain is an HsmUnavailableError. The
+ * sealer and the HSM-resident operations report a lost HSM as a
+ * StoreUnavailableError whose cause is the HsmUnavailableError: this tells that
+ * General Failure "HSM unavailable" from "storage unavailable".
+ */
+export function causedByHsmUnavailable(e: unknown): boolean {
+  let cause: unknown = e;
+  for (let depth = 0; depth < 8 && typeof cause === 'object' && cause !== null; depth++) {
+    if (isHsmUnavailable(cause)) return true;
+    cause = (cause as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /** A MasterKeyError of any copy of this module (tsx may load the pkcs11 provider's copy apart). */

@@ -3,7 +3,12 @@
  * (two copies of a module must still recognise each other's errors).
  */
 
+import type { ResultReason } from './spec/generated.js';
+
 const kBrand = Symbol.for('kmip-server.error');
+
+/** A Result Reason enumeration name as the XML encoding spells it (KMIP 2.1 §11.37). */
+export type ResultReasonName = keyof typeof ResultReason;
 
 /** A TTLV byte stream that does not follow the encoding rules (KMIP 1.0 §9.1). */
 export class TtlvDecodeError extends Error {
@@ -44,7 +49,7 @@ export class KmipError extends Error {
   readonly [kBrand] = true;
   override name = 'KmipError';
   constructor(
-    readonly reason: string,
+    readonly reason: ResultReasonName,
     message: string,
   ) {
     super(message);

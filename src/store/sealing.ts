@@ -1,16 +1,16 @@
-import { createCipheriv, createDecipheriv, randomBytes, randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { isHsmUnavailable, type MasterKeyProvider } from '../hsm/types.js';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { HsmUnavailableError, type MasterKeyProvider } from '../hsm/types.js';
 import type { Logger } from '../log.js';
 import { silentLogger } from '../log.js';
-import {
-  type KekRecord,
-  type ObjectRecord,
-  type ObjectStore,
-  type SealedBlob,
-  StoreUnavailableError,
-  storeErrorCode,
-} from './types.js';
+import { checkSealedShape, decrypt, encrypt, KEK_BYTES, SealingError, sealingAad } from './sealing/aead.js';
+import { KekCache } from './sealing/kek-cache.js';
+import { type ResealOptions, type ResealResult, resealAll } from './sealing/reseal.js';
+import { providerFailure, type RewrapOptions, rewrapKeks } from './sealing/rewrap.js';
+import { type KekRecord, type ObjectStore, type SealedBlob, StoreUnavailableError } from './types.js';
+
+export { SealingError, sealingAad } from './sealing/aead.js';
+export type { ResealOptions, ResealProgress, ResealResult } from './sealing/reseal.js';
+export { keksByMasterKey, type RewrapOptions, type RewrapProgress, rewrapKeks } from './sealing/rewrap.js';
 
 /**
  * Sealing of object secrets (DESIGN.md, "Key hierarchy and data at rest"):
@@ -34,12 +34,12 @@ import {
  * KEKs already unwrapped keep serving for the provider's grace period
  * (hsm.gracePeriodSeconds), counted from when the HSM was lost; after it they
  * are wiped from memory until the HSM is back.
+ *
+ * Modules: sealing/aead.ts (the cipher and its AAD), sealing/kek-cache.ts
+ * (unwrapped KEKs in memory), sealing/rewrap.ts (master-key rotation),
+ * sealing/reseal.ts (KEK rotation's re-sealing); this class ties them to the
+ * store and the master-key provider.
  */
-
-const KEK_BYTES = 32;
-const NONCE_BYTES = 12;
-const TAG_BYTES = 16;
-const AAD_LABEL = Buffer.from('kmip-server sealed object/1\0', 'utf8');
 
 export interface SealerOptions {
   /** unwrapped KEKs kept in memory besides the active one; default 64 */
@@ -49,129 +49,6 @@ export interface SealerOptions {
   /** overrides the provider's grace period (ms) during which cached KEKs serve without the HSM */
   graceMs?: number;
   log?: Logger;
-}
-
-export interface RewrapProgress {
-  readonly done: number;
-  readonly total: number;
-  readonly rewrapped: number;
-}
-
-export interface RewrapOptions {
-  /** providers able to unwrap KEKs the target cannot (software → pkcs11 migration) */
-  readonly sources?: readonly MasterKeyProvider[];
-  readonly onProgress?: (p: RewrapProgress) => void;
-  readonly log?: Logger;
-}
-
-export interface ResealProgress {
-  readonly done: number;
-  readonly total: number;
-  readonly resealed: number;
-}
-
-export interface ResealOptions {
-  /** objects re-sealed per second at most; default unlimited */
-  readonly ratePerSecond?: number;
-  readonly onProgress?: (p: ResealProgress) => void;
-  readonly signal?: AbortSignal;
-}
-
-export interface ResealResult {
-  readonly kekId: string;
-  readonly total: number;
-  readonly resealed: number;
-  /** already under the target KEK, without secret material, or gone meanwhile */
-  readonly skipped: number;
-  /** objects still sealed under another KEK (changed too often meanwhile); run again */
-  readonly remaining: number;
-}
-
-/** A provider failure in the form the executor reports: HSM loss is a General Failure, never a fallback. */
-function providerFailure(e: unknown): unknown {
-  if (isHsmUnavailable(e)) {
-    return new StoreUnavailableError(`HSM unavailable: ${e instanceof Error ? e.message : String(e)}`);
-  }
-  return e;
-}
-
-/**
- * Master-key rotation and provider migration: rewraps every KEK not wrapped
- * by the target provider's current master key. Objects stay sealed as they
- * are, so this is fast and runs while servers serve. Idempotent, hence
- * resumable: a second run rewraps only what the first did not reach.
- */
-export async function rewrapKeks(
-  store: ObjectStore,
-  target: MasterKeyProvider,
-  opts: RewrapOptions = {},
-): Promise<{ total: number; rewrapped: number }> {
-  const keks = await store.listKeks();
-  const providers = [target, ...(opts.sources ?? [])];
-  let done = 0;
-  let rewrapped = 0;
-  for (const k of keks) {
-    if (k.masterKeyId !== target.currentKeyId) {
-      const from = providers.find((p) => p.owns?.(k.masterKeyId) ?? p === target) ?? target;
-      let raw: Uint8Array;
-      try {
-        raw = await from.unwrap(k.masterKeyId, k.wrapped);
-      } catch (e: unknown) {
-        throw providerFailure(e);
-      }
-      try {
-        const { masterKeyId, wrapped } = await target.wrap(raw);
-        // Read again just before writing: another node may have flagged it inactive meanwhile.
-        const fresh = (await store.getKek(k.id)) ?? k;
-        await store.putKek({ ...fresh, masterKeyId, wrapped });
-        rewrapped++;
-        opts.log?.info('key-encryption key rewrapped', { kekId: k.id, from: k.masterKeyId, to: masterKeyId });
-      } catch (e: unknown) {
-        throw providerFailure(e);
-      } finally {
-        raw.fill(0);
-      }
-    }
-    done++;
-    opts.onProgress?.({ done, total: keks.length, rewrapped });
-  }
-  return { total: keks.length, rewrapped };
-}
-
-/** What each master-key id protects: KEK counts, for `master-key status`. */
-export async function keksByMasterKey(
-  store: ObjectStore,
-): Promise<Map<string, { keks: number; active: number }>> {
-  const out = new Map<string, { keks: number; active: number }>();
-  for (const k of await store.listKeks()) {
-    const e = out.get(k.masterKeyId) ?? { keks: 0, active: 0 };
-    e.keks++;
-    if (k.active) e.active++;
-    out.set(k.masterKeyId, e);
-  }
-  return out;
-}
-
-const kBrand = Symbol.for('kmip-server.error');
-
-export class SealingError extends Error {
-  readonly code = 'ERR_SEALING' as const;
-  readonly [kBrand] = true;
-  override name = 'SealingError';
-}
-
-/** Length-prefixed UTF-8 id and 8-byte big-endian version: no two (id, version) pairs share an encoding. */
-export function sealingAad(objectId: string, version: number): Buffer {
-  if (!Number.isSafeInteger(version) || version < 0) {
-    throw new SealingError(`invalid object version ${String(version)}`);
-  }
-  const id = Buffer.from(objectId, 'utf8');
-  const aad = Buffer.alloc(AAD_LABEL.length + 4 + id.length + 8);
-  let off = AAD_LABEL.copy(aad, 0);
-  off = aad.writeUInt32BE(id.length, off);
-  off += id.copy(aad, off);
-  aad.writeBigUInt64BE(BigInt(version), off);
-  return aad;
 }
 
 function byWinnerOrder(a: KekRecord, b: KekRecord): number {
@@ -187,14 +64,8 @@ export class Sealer {
   readonly #store: ObjectStore;
   readonly #provider: MasterKeyProvider;
   readonly #log: Logger;
-  readonly #capacity: number;
   readonly #settleMs: number;
-  /** the active KEK is pinned outside the LRU; its key is undefined after a wipe, until reloaded */
-  #active: { id: string; key: Buffer | undefined } | undefined;
-  /** LRU: Map iteration order is insertion order; a hit is deleted and set again */
-  readonly #cache = new Map<string, Buffer>();
-  /** one provider call per cold KEK, however many unseals wait for it */
-  readonly #inflight = new Map<string, Promise<Buffer>>();
+  readonly #keys: KekCache;
   #providerCalls = 0;
   #closed = false;
   readonly #graceMs: number | undefined;
@@ -207,7 +78,11 @@ export class Sealer {
     const size = opts.cacheSize ?? 64;
     if (!Number.isSafeInteger(size) || size < 1)
       throw new SealingError('cacheSize must be a positive integer');
-    this.#capacity = size;
+    this.#keys = new KekCache(size, async (id) => {
+      const record = await this.#store.getKek(id);
+      if (!record) throw new SealingError(`unknown key-encryption key ${id}`);
+      return this.#unwrap(record);
+    });
     this.#settleMs = opts.settleMs ?? 100;
     this.#graceMs = opts.graceMs;
   }
@@ -223,8 +98,9 @@ export class Sealer {
   }
 
   get activeKekId(): string {
-    if (!this.#active) throw new SealingError('the sealer is closed');
-    return this.#active.id;
+    const id = this.#keys.activeId;
+    if (id === undefined) throw new SealingError('the sealer is closed');
+    return id;
   }
 
   get providerCalls(): number {
@@ -233,42 +109,27 @@ export class Sealer {
 
   async seal(objectId: string, version: number, plaintext: Uint8Array): Promise<SealedBlob> {
     const aad = sealingAad(objectId, version);
-    const active = this.#active;
-    if (this.#closed || !active) throw new SealingError('the sealer is closed');
-    const kekId = active.id;
-    const key = active.key ?? (await this.#kek(kekId));
+    const kekId = this.#keys.activeId;
+    if (this.#closed || kekId === undefined) throw new SealingError('the sealer is closed');
+    const key = this.#keys.activeKey ?? (await this.#kek(kekId));
     this.#checkGrace();
-    const nonce = randomBytes(NONCE_BYTES);
-    const cipher = createCipheriv('aes-256-gcm', key, nonce, { authTagLength: TAG_BYTES });
-    cipher.setAAD(aad);
-    const ciphertext = Buffer.concat([cipher.update(plaintext), cipher.final(), cipher.getAuthTag()]);
-    return { kekId, nonce: new Uint8Array(nonce), ciphertext: new Uint8Array(ciphertext) };
+    return { kekId, ...encrypt(key, aad, plaintext) };
   }
 
   async unseal(objectId: string, version: number, blob: SealedBlob): Promise<Uint8Array> {
     const aad = sealingAad(objectId, version);
-    if (blob.nonce.length !== NONCE_BYTES || blob.ciphertext.length < TAG_BYTES) {
-      throw new SealingError(`sealed data of object ${objectId} is malformed`);
-    }
+    checkSealedShape(objectId, blob);
     const key = await this.#kek(blob.kekId);
     // Use the key before yielding: an evicted key is zeroed on a later turn only.
     if (this.#closed) throw new SealingError('the sealer is closed');
     this.#checkGrace();
-    const body = blob.ciphertext.subarray(0, blob.ciphertext.length - TAG_BYTES);
-    const tag = blob.ciphertext.subarray(blob.ciphertext.length - TAG_BYTES);
-    try {
-      const decipher = createDecipheriv('aes-256-gcm', key, blob.nonce, { authTagLength: TAG_BYTES });
-      decipher.setAAD(aad);
-      decipher.setAuthTag(tag);
-      const out = Buffer.concat([decipher.update(body), decipher.final()]);
-      const result = new Uint8Array(out);
-      out.fill(0);
-      return result;
-    } catch {
+    const plain = decrypt(key, aad, blob);
+    if (plain === undefined) {
       throw new SealingError(
         `sealed data of object ${objectId} version ${version} failed authentication (tampered, or sealed for another object or version)`,
       );
     }
+    return plain;
   }
 
   /** Creates a KEK wrapped by the provider's current master key and seals new objects under it. */
@@ -279,7 +140,7 @@ export class Sealer {
     for (const k of previous) {
       if (k.active && byWinnerOrder(k, created.record) < 0) await this.#deactivate(k);
     }
-    this.#setActive(created.record.id, created.key);
+    this.#keys.setActive(created.record.id, created.key);
     this.#log.info('key-encryption key rotated', { kekId: created.record.id });
     return created.record.id;
   }
@@ -298,9 +159,9 @@ export class Sealer {
       });
     }
     const winner = pickWinner(await this.#store.listKeks());
-    if (winner && winner.id !== this.#active?.id) {
-      const key = this.#cache.get(winner.id) ?? (await this.#unwrap(winner));
-      this.#setActive(winner.id, key);
+    if (winner && winner.id !== this.#keys.activeId) {
+      const key = this.#keys.peek(winner.id) ?? (await this.#unwrap(winner));
+      this.#keys.setActive(winner.id, key);
     }
     return this.activeKekId;
   }
@@ -324,66 +185,13 @@ export class Sealer {
    */
   async resealAll(opts: ResealOptions = {}): Promise<ResealResult> {
     this.#checkOpen();
-    const kekId = this.activeKekId;
-    const total = await this.#store.count({ includeTombstoned: true });
-    const minGapMs = opts.ratePerSecond && opts.ratePerSecond > 0 ? 1000 / opts.ratePerSecond : 0;
-    let done = 0;
-    let resealed = 0;
-    let skipped = 0;
-    let remaining = 0;
-    let next = Date.now();
-    for await (const listed of this.#store.iterate({ batchSize: 200 })) {
-      if (opts.signal?.aborted) break;
-      done++;
-      if (listed.sealed === undefined || listed.sealed.kekId === kekId) {
-        skipped++;
-      } else {
-        if (minGapMs > 0) {
-          const wait = next - Date.now();
-          if (wait > 0) await sleep(wait);
-          next = Math.max(next, Date.now() - minGapMs) + minGapMs;
-        }
-        const outcome = await this.#resealOne(listed, kekId);
-        if (outcome === 'resealed') resealed++;
-        else if (outcome === 'skipped') skipped++;
-        else remaining++;
-      }
-      opts.onProgress?.({ done, total: Math.max(total, done), resealed });
-    }
-    return { kekId, total: Math.max(total, done), resealed, skipped, remaining };
-  }
-
-  async #resealOne(listed: ObjectRecord, kekId: string): Promise<'resealed' | 'skipped' | 'conflict'> {
-    let rec: ObjectRecord | undefined = listed;
-    for (let attempt = 1; attempt <= 5; attempt++) {
-      if (rec === undefined || rec.sealed === undefined || rec.sealed.kekId === kekId) return 'skipped';
-      const plain = await this.unseal(rec.id, rec.version, rec.sealed);
-      let sealed: SealedBlob;
-      try {
-        sealed = await this.seal(rec.id, rec.version + 1, plain);
-      } finally {
-        plain.fill(0);
-      }
-      try {
-        await this.#store.update({ ...rec, version: rec.version + 1, sealed }, rec.version);
-        return 'resealed';
-      } catch (e: unknown) {
-        const code = storeErrorCode(e);
-        if (code === 'ERR_STORE_NOT_FOUND') return 'skipped';
-        if (code !== 'ERR_STORE_VERSION_CONFLICT') throw e;
-        rec = await this.#store.get(rec.id);
-      }
-    }
-    return 'conflict';
+    return resealAll(this.#store, this, this.activeKekId, opts);
   }
 
   /** Zeroes every unwrapped KEK held in memory. */
   close(): void {
     this.#closed = true;
-    this.#active?.key?.fill(0);
-    this.#active = undefined;
-    for (const key of this.#cache.values()) key.fill(0);
-    this.#cache.clear();
+    this.#keys.close();
   }
 
   /**
@@ -401,26 +209,14 @@ export class Sealer {
     if (downMs < graceMs) return;
     if (this.#wipedFor !== h.unavailableSince) {
       this.#wipedFor = h.unavailableSince;
-      this.#wipe();
+      this.#keys.wipe();
       this.#log.error('HSM unavailable longer than the grace period: cached key-encryption keys wiped', {
         downSeconds: Math.round(downMs / 1000),
         graceSeconds: Math.round(graceMs / 1000),
       });
     }
-    throw new StoreUnavailableError(
-      `HSM unavailable for ${Math.round(downMs / 1000)} s, beyond the ${Math.round(graceMs / 1000)} s grace period`,
-    );
-  }
-
-  #wipe(): void {
-    const active = this.#active;
-    if (active?.key !== undefined) {
-      const key = active.key;
-      this.#active = { id: active.id, key: undefined };
-      setImmediate(() => key.fill(0));
-    }
-    for (const key of this.#cache.values()) setImmediate(() => key.fill(0));
-    this.#cache.clear();
+    const message = `HSM unavailable for ${Math.round(downMs / 1000)} s, beyond the ${Math.round(graceMs / 1000)} s grace period`;
+    throw new StoreUnavailableError(message, { cause: new HsmUnavailableError(message) });
   }
 
   async #init(): Promise<void> {
@@ -433,14 +229,14 @@ export class Sealer {
       winner = pickWinner(keks) ?? mine.record;
       for (const k of keks) if (k.active && k.id !== winner.id) await this.#deactivate(k);
       if (winner.id === mine.record.id) {
-        this.#setActive(mine.record.id, mine.key);
+        this.#keys.setActive(mine.record.id, mine.key);
         this.#log.info('created the first key-encryption key', { kekId: mine.record.id });
         return;
       }
       // Another node's KEK won: ours stays valid for unseal.
       mine.key.fill(0);
     }
-    this.#setActive(winner.id, await this.#unwrap(winner));
+    this.#keys.setActive(winner.id, await this.#unwrap(winner));
   }
 
   async #createKek(createdAt: number): Promise<{ record: KekRecord; key: Buffer }> {
@@ -469,53 +265,10 @@ export class Sealer {
     }
   }
 
-  #setActive(id: string, key: Buffer): void {
-    const old = this.#active;
-    const cached = this.#cache.get(id);
-    this.#cache.delete(id);
-    if (cached && cached !== key) setImmediate(() => cached.fill(0));
-    this.#active = { id, key };
-    if (old && old.id !== id && old.key !== undefined) this.#remember(old.id, old.key);
-  }
-
   async #kek(id: string): Promise<Buffer> {
     this.#checkOpen();
     this.#checkGrace();
-    const activeKey = this.#active?.id === id ? this.#active.key : undefined;
-    if (activeKey !== undefined) return activeKey;
-    const hit = this.#cache.get(id);
-    if (hit) {
-      this.#cache.delete(id);
-      this.#cache.set(id, hit);
-      return hit;
-    }
-    let pending = this.#inflight.get(id);
-    if (!pending) {
-      pending = this.#load(id).finally(() => this.#inflight.delete(id));
-      this.#inflight.set(id, pending);
-    }
-    return pending;
-  }
-
-  async #load(id: string): Promise<Buffer> {
-    const record = await this.#store.getKek(id);
-    if (!record) throw new SealingError(`unknown key-encryption key ${id}`);
-    const key = await this.#unwrap(record);
-    if (this.#closed) {
-      key.fill(0);
-      throw new SealingError('the sealer is closed');
-    }
-    const active = this.#active;
-    if (active?.id === id) {
-      if (active.key !== undefined) {
-        key.fill(0);
-        return active.key;
-      }
-      this.#active = { id, key };
-      return key;
-    }
-    this.#remember(id, key);
-    return key;
+    return this.#keys.get(id);
   }
 
   async #unwrap(record: KekRecord): Promise<Buffer> {
@@ -532,19 +285,6 @@ export class Sealer {
     raw.fill(0);
     if (!ok) throw new SealingError(`key-encryption key ${record.id} has a wrong length`);
     return key;
-  }
-
-  #remember(id: string, key: Buffer): void {
-    this.#cache.delete(id);
-    this.#cache.set(id, key);
-    while (this.#cache.size > this.#capacity) {
-      const oldest = this.#cache.keys().next();
-      if (oldest.done) break;
-      const evicted = this.#cache.get(oldest.value);
-      this.#cache.delete(oldest.value);
-      // Callers already holding this buffer use it within the current turn.
-      if (evicted) setImmediate(() => evicted.fill(0));
-    }
   }
 
   #checkOpen(): void {

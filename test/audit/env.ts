@@ -15,7 +15,7 @@ import { openMasterKeyProvider, openSoftwareProvider } from '../../src/hsm/index
 import type { MasterKeyProvider } from '../../src/hsm/types.js';
 import { ObjectService } from '../../src/kmip/model/service.js';
 import { OPERATIONS } from '../../src/kmip/operations/index.js';
-import { StreamRegistry } from '../../src/kmip/operations/streams.js';
+import { StreamRegistry } from '../../src/kmip/operations/support/streams.js';
 import type { ClientIdentity } from '../../src/kmip/operations/types.js';
 import { createBatchExecutor, defaultPrincipal } from '../../src/kmip/server/executor.js';
 import { type KmipVersion, Tag, versionPair } from '../../src/kmip/spec/index.js';

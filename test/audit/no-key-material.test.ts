@@ -12,9 +12,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { KmipConnection } from '../../conformance-tests/lib/client.js';
+import { startServer } from '../../src/app.js';
 import { runCli } from '../../src/cli/main.js';
 import { loadConfig } from '../../src/config/index.js';
-import { startServer } from '../../src/kmip/server/index.js';
 import {
   CredentialType,
   CryptographicAlgorithm,

@@ -16,7 +16,7 @@ import { openSoftwareProvider } from '../../src/hsm/index.js';
 import type { MasterKeyProvider } from '../../src/hsm/types.js';
 import { ObjectService } from '../../src/kmip/model/service.js';
 import { OPERATIONS } from '../../src/kmip/operations/index.js';
-import { StreamRegistry } from '../../src/kmip/operations/streams.js';
+import { StreamRegistry } from '../../src/kmip/operations/support/streams.js';
 import { type BatchExecutor, createBatchExecutor } from '../../src/kmip/server/executor.js';
 import {
   BatchErrorContinuationOption,

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { stringify } from 'yaml';
 import { nameFromComponents, selfSignedCaCertificate } from '../../src/crypto/ca.js';
-import { SERVER_CA_KEY_NAME, SERVER_CA_NAME } from '../../src/kmip/operations/certify.js';
+import { SERVER_CA_KEY_NAME, SERVER_CA_NAME } from '../../src/kmip/operations/support/certificates.js';
 import {
   CertificateType,
   CryptographicAlgorithm,

@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { decodeCommand, decodeInput } from '../../src/cli/decode.js';
-import { TextEncodingError, TtlvDecodeError } from '../../src/kmip/errors.js';
 import { specDictionary as dict } from '../../src/kmip/spec/dictionary.js';
+import { TextEncodingError, TtlvDecodeError } from '../../src/kmip/ttlv/errors.js';
 
 // KMIP 1.0 Use Case 3.1.1 (0), Create response (kmip4j UseCases.xml).
 const CREATE_RESPONSE =

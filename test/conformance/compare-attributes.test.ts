@@ -6,28 +6,10 @@ import { prepareRequest } from '../../conformance-tests/lib/request.js';
 import { ReplayState } from '../../conformance-tests/lib/state.js';
 import { specDictionary as dict } from '../../src/kmip/spec/dictionary.js';
 import { parseXml, xmlToTtlv } from '../../src/kmip/ttlv/xml.js';
+import { xmlMessage } from './messages.js';
 
-const NOW_TEXT = '2023-11-14T22:13:20+00:00';
 const clock = { now: () => 1_700_000_000n };
-
-function message(kind: 'Request' | 'Response', op: string, payload: string, version = '1.3'): string {
-  const [major, minor] = version.split('.');
-  const header = kind === 'Response' ? `<TimeStamp type="DateTime" value="${NOW_TEXT}"/>` : '';
-  const status = kind === 'Response' ? '<ResultStatus type="Enumeration" value="Success"/>' : '';
-  return `<${kind}Message>
-    <${kind}Header>
-      <ProtocolVersion>
-        <ProtocolVersionMajor type="Integer" value="${major}"/>
-        <ProtocolVersionMinor type="Integer" value="${minor}"/>
-      </ProtocolVersion>${header}
-      <BatchCount type="Integer" value="1"/>
-    </${kind}Header>
-    <BatchItem>
-      <Operation type="Enumeration" value="${op}"/>${status}
-      <${kind}Payload>${payload}</${kind}Payload>
-    </BatchItem>
-  </${kind}Message>`;
-}
+const message = xmlMessage;
 
 function compare(op: string, requestPayload: string, expected: string, actual: string, version = '1.3') {
   const state = new ReplayState(clock);

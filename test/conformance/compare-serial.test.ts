@@ -5,25 +5,12 @@ import { prepareRequest } from '../../conformance-tests/lib/request.js';
 import { ReplayState } from '../../conformance-tests/lib/state.js';
 import { specDictionary as dict } from '../../src/kmip/spec/dictionary.js';
 import { parseXml, xmlToTtlv } from '../../src/kmip/ttlv/xml.js';
+import { xmlMessage } from './messages.js';
 
 const clock = { now: () => 1_700_000_000n };
 
 function message(kind: 'Request' | 'Response', payload: string): string {
-  const header = kind === 'Response' ? '<TimeStamp type="DateTime" value="2023-11-14T22:13:20+00:00"/>' : '';
-  const status = kind === 'Response' ? '<ResultStatus type="Enumeration" value="Success"/>' : '';
-  return `<${kind}Message>
-    <${kind}Header>
-      <ProtocolVersion>
-        <ProtocolVersionMajor type="Integer" value="1"/>
-        <ProtocolVersionMinor type="Integer" value="0"/>
-      </ProtocolVersion>${header}
-      <BatchCount type="Integer" value="1"/>
-    </${kind}Header>
-    <BatchItem>
-      <Operation type="Enumeration" value="GetAttributes"/>${status}
-      <${kind}Payload>${payload}</${kind}Payload>
-    </BatchItem>
-  </${kind}Message>`;
+  return xmlMessage(kind, 'GetAttributes', payload, '1.0');
 }
 
 const UID = '<UniqueIdentifier type="TextString" value="c1"/>';

@@ -81,6 +81,21 @@ const CREATE_REQUEST = request(`<BatchItem>
   </RequestPayload>
 </BatchItem>`);
 
+/** A Discover Versions response listing `list` ("2.1", "1.0", ...). */
+function versions(list: string[]): string {
+  return response(
+    item(
+      'DiscoverVersions',
+      list
+        .map((v) => {
+          const [a, b] = v.split('.');
+          return `<ProtocolVersion><ProtocolVersionMajor type="Integer" value="${a}"/><ProtocolVersionMinor type="Integer" value="${b}"/></ProtocolVersion>`;
+        })
+        .join(''),
+    ),
+  );
+}
+
 function keyPayload(uid: string, material: string): string {
   return `<ObjectType type="Enumeration" value="SymmetricKey"/>
     <UniqueIdentifier type="TextString" value="${uid}"/>
@@ -427,18 +442,6 @@ describe('conformance comparison', () => {
   });
 
   it('Discover Versions is compared exactly', () => {
-    const versions = (list: string[]) =>
-      response(
-        item(
-          'DiscoverVersions',
-          list
-            .map((v) => {
-              const [a, b] = v.split('.');
-              return `<ProtocolVersion><ProtocolVersionMajor type="Integer" value="${a}"/><ProtocolVersionMinor type="Integer" value="${b}"/></ProtocolVersion>`;
-            })
-            .join(''),
-        ),
-      );
     const s = new Session();
     expect(s.compare(versions(['1.1', '1.0']), versions(['1.1', '1.0'])).ok).to.equal(true);
     const r = s.compare(versions(['1.1', '1.0']), versions(['2.1', '1.1', '1.0']));
@@ -449,18 +452,6 @@ describe('conformance comparison', () => {
   });
 
   it("Discover Versions without a client list accepts a newer server list, newest first, holding the vector's", () => {
-    const versions = (list: string[]) =>
-      response(
-        item(
-          'DiscoverVersions',
-          list
-            .map((v) => {
-              const [a, b] = v.split('.');
-              return `<ProtocolVersion><ProtocolVersionMajor type="Integer" value="${a}"/><ProtocolVersionMinor type="Integer" value="${b}"/></ProtocolVersion>`;
-            })
-            .join(''),
-        ),
-      );
     const noList = request(
       '<BatchItem><Operation type="Enumeration" value="DiscoverVersions"/><RequestPayload></RequestPayload></BatchItem>',
     );

@@ -7,7 +7,6 @@ import {
   certificateFacts,
   createCertificationRequest,
   issueCertificate,
-  keyUsageFromMask,
   nameFromComponents,
   nameFromText,
   parseCertificationRequest,
@@ -15,7 +14,11 @@ import {
   selfSignedCaCertificate,
   validateChain,
 } from '../../src/crypto/ca.js';
-import { certificateAttributes } from '../../src/crypto/x509-attributes.js';
+import {
+  certificateAttributes,
+  keyUsageFromMask,
+  signatureOidOf,
+} from '../../src/kmip/model/x509-attributes.js';
 import { CryptographicUsageMask, DigitalSignatureAlgorithm, Tag } from '../../src/kmip/spec/index.js';
 import { childText } from '../../src/kmip/ttlv/build.js';
 import { KeyUsageBit } from '../../src/pki/x509.js';
@@ -111,7 +114,7 @@ describe('crypto/ca', () => {
         issuer: ca,
         notBefore: NOW,
         notAfter: new Date(NOW.getTime() + DAY),
-        signatureAlgorithm: DigitalSignatureAlgorithm.SHA_384WithRSAEncryption,
+        signatureOid: signatureOidOf(DigitalSignatureAlgorithm.SHA_384WithRSAEncryption),
       });
       const attrs = certificateAttributes(der)?.attributes ?? [];
       const dsa = attrs.find((a) => a.tag === Tag.DigitalSignatureAlgorithm);
@@ -126,7 +129,7 @@ describe('crypto/ca', () => {
           issuer: ca,
           notBefore: NOW,
           notAfter: new Date(NOW.getTime() + DAY),
-          signatureAlgorithm: DigitalSignatureAlgorithm.ECDSAWithSHA256,
+          signatureOid: signatureOidOf(DigitalSignatureAlgorithm.ECDSAWithSHA256),
         }),
       ).to.throw(/cannot sign/);
     });

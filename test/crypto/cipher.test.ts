@@ -416,7 +416,7 @@ describe('crypto/cipher', () => {
               try {
                 f();
               } catch (e) {
-                if (!(e instanceof CipherError) && !(e instanceof Error && e.name === 'KmipError')) throw e;
+                if (!(e instanceof CipherError) && !(e instanceof Error && e.name === 'CryptoError')) throw e;
               }
             }
           },

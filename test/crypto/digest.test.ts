@@ -1,16 +1,8 @@
 import { createCipheriv, createHash, createHmac, randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import fc from 'fast-check';
-import {
-  type CmacCipher,
-  cmac,
-  createDigester,
-  createMac,
-  hashName,
-  hashNameOfAlgorithm,
-  hmac,
-  hmacHashName,
-} from '../../src/crypto/digest.js';
+import { type CmacCipher, cmac, createDigester, createMac, hmac } from '../../src/crypto/digest.js';
+import { hashName, hashNameOfAlgorithm, hmacHashName } from '../../src/kmip/model/hash-names.js';
 import { CryptographicAlgorithm, HashingAlgorithm } from '../../src/kmip/spec/index.js';
 
 const hex = (s: string): Buffer => Buffer.from(s.replace(/\s+/g, ''), 'hex');

@@ -2,7 +2,7 @@
  * PKCS#12 (src/crypto/pkcs12.ts) against the OpenSSL CLI, which produces
  * the inputs (legacy PBE-SHA1-3DES as the TC-PKCS12 vectors use, and
  * OpenSSL 3's default PBES2/AES-256) and reads our output; and the
- * Transparent DSA/DH formats (src/crypto/formats.ts) against node:crypto.
+ * Transparent DSA/DH formats (src/kmip/model/key-formats.ts over src/crypto/formats.ts) against node:crypto.
  */
 import { spawnSync } from 'node:child_process';
 import {
@@ -19,9 +19,10 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { algorithmOf, keyFromMaterial, materialFromKey } from '../../src/crypto/formats.js';
+import { CryptoError } from '../../src/crypto/errors.js';
 import { buildPkcs12, parsePkcs12 } from '../../src/crypto/pkcs12.js';
 import { KmipError } from '../../src/kmip/errors.js';
+import { algorithmOf, keyFromMaterial, materialFromKey } from '../../src/kmip/model/key-formats.js';
 import { CryptographicAlgorithm, KeyFormatType as F, ObjectType, Tag } from '../../src/kmip/spec/index.js';
 
 // @types/node has no overload for 'dh' key pairs, which node:crypto generates.
@@ -153,9 +154,9 @@ describe('crypto/pkcs12', function () {
     const file = path.join(dir, 'wrong.p12');
     openssl(exportArgs(file, []));
     expect(() => parsePkcs12(readFileSync(file), new Uint8Array(Buffer.from('nope'))))
-      .to.throw(KmipError)
+      .to.throw(CryptoError)
       .with.property('reason', 'InvalidField');
-    expect(() => parsePkcs12(new Uint8Array([1, 2, 3]), PASSWORD)).to.throw(KmipError);
+    expect(() => parsePkcs12(new Uint8Array([1, 2, 3]), PASSWORD)).to.throw(CryptoError);
   });
 
   it('writes a PFX that openssl pkcs12 opens (PBES2 AES-256-CBC, PBKDF2-HMAC-SHA256, HMAC-SHA256 MAC)', () => {
@@ -185,7 +186,7 @@ describe('crypto/pkcs12', function () {
   });
 });
 
-describe('crypto/formats: Transparent DSA and DH keys', () => {
+describe('kmip/model/key-formats: Transparent DSA and DH keys', () => {
   it('DSA private and public keys round-trip and still sign/verify (node:crypto)', () => {
     const { privateKey, publicKey } = generateKeyPairSync('dsa', { modulusLength: 2048, divisorLength: 256 });
     const pm = materialFromKey(privateKey, F.TransparentDSAPrivateKey);

@@ -9,6 +9,7 @@ import {
 } from 'node:crypto';
 import { expect } from 'chai';
 import fc from 'fast-check';
+import { CryptoError } from '../../src/crypto/errors.js';
 import {
   aesGcmUnwrap,
   aesGcmWrap,
@@ -19,7 +20,6 @@ import {
   rsaUnwrap,
   rsaWrap,
 } from '../../src/crypto/wrap.js';
-import { KmipError } from '../../src/kmip/errors.js';
 
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s.replace(/\s+/g, ''), 'hex'));
 const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -117,18 +117,18 @@ describe('crypto/wrap', () => {
       const wrapped = hex(RFC3394[0][2]);
       wrapped[5] = (wrapped[5] ?? 0) ^ 1;
       expect(() => aesKeyUnwrap(kek, wrapped))
-        .to.throw(KmipError)
+        .to.throw(CryptoError)
         .with.property('reason', 'CryptographicFailure');
-      expect(() => aesKeyUnwrap(randomBytes(16), hex(RFC3394[0][2]))).to.throw(KmipError);
+      expect(() => aesKeyUnwrap(randomBytes(16), hex(RFC3394[0][2]))).to.throw(CryptoError);
     });
 
     it('refuses sizes RFC 3394 cannot wrap', () => {
       expect(() => aesKeyWrap(randomBytes(16), randomBytes(8)))
-        .to.throw(KmipError)
+        .to.throw(CryptoError)
         .with.property('reason', 'InvalidField');
-      expect(() => aesKeyWrap(randomBytes(16), randomBytes(20))).to.throw(KmipError);
-      expect(() => aesKeyWrap(randomBytes(15), randomBytes(16))).to.throw(KmipError);
-      expect(() => aesKeyUnwrap(randomBytes(16), randomBytes(20))).to.throw(KmipError);
+      expect(() => aesKeyWrap(randomBytes(16), randomBytes(20))).to.throw(CryptoError);
+      expect(() => aesKeyWrap(randomBytes(15), randomBytes(16))).to.throw(CryptoError);
+      expect(() => aesKeyUnwrap(randomBytes(16), randomBytes(20))).to.throw(CryptoError);
     });
   });
 
@@ -163,10 +163,10 @@ describe('crypto/wrap', () => {
       const wrapped = hex(RFC5649[0][2]);
       wrapped[0] = (wrapped[0] ?? 0) ^ 0x80;
       expect(() => aesKeyUnwrapPad(kek, wrapped))
-        .to.throw(KmipError)
+        .to.throw(CryptoError)
         .with.property('reason', 'CryptographicFailure');
       const kw = aesKeyWrap(kek, hex('00112233445566778899aabbccddeeff'));
-      expect(() => aesKeyUnwrapPad(kek, kw)).to.throw(KmipError);
+      expect(() => aesKeyUnwrapPad(kek, kw)).to.throw(CryptoError);
     });
   });
 
@@ -183,7 +183,7 @@ describe('crypto/wrap', () => {
       expect(toHex(aesGcmUnwrap(key, iv, out))).to.equal(toHex(plain));
       out[0] = (out[0] ?? 0) ^ 1;
       expect(() => aesGcmUnwrap(key, iv, out))
-        .to.throw(KmipError)
+        .to.throw(CryptoError)
         .with.property('reason', 'CryptographicFailure');
     });
   });

@@ -4,7 +4,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { certificateAttributes } from '../../src/crypto/x509-attributes.js';
+import { certificateAttributes } from '../../src/kmip/model/x509-attributes.js';
 import { CryptographicAlgorithm, DigitalSignatureAlgorithm, Tag } from '../../src/kmip/spec/index.js';
 import { child, children } from '../../src/kmip/ttlv/build.js';
 import type { TtlvItem } from '../../src/kmip/ttlv/types.js';
@@ -43,7 +43,7 @@ function derive(der: Uint8Array) {
   return d;
 }
 
-describe('crypto/x509-attributes', () => {
+describe('kmip/model/x509-attributes', () => {
   describe('the TC-CERTATTR-1-14 certificate (values the vector expects)', () => {
     let der: Uint8Array;
     before(() => {

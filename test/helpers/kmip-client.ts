@@ -19,10 +19,9 @@ import {
   Operation,
   ResultStatus,
   Tag,
-  versionPair,
 } from '../../src/kmip/spec/index.js';
-import { decodeTtlv, encodeTtlv } from '../../src/kmip/ttlv/binary.js';
 import type { TtlvItem, TtlvStructure } from '../../src/kmip/ttlv/types.js';
+import { encodeRequest, responseItems } from './requests.js';
 
 export interface KmipResult {
   readonly status: number;
@@ -105,38 +104,18 @@ export class TestKmipClient {
   }
 
   async batch(items: readonly { op: number; payload: TtlvItem[] }[]): Promise<KmipResult[]> {
-    const pv = versionPair(this.version);
-    const request = S(Tag.RequestMessage, [
-      S(Tag.RequestHeader, [
-        S(Tag.ProtocolVersion, [
-          { tag: Tag.ProtocolVersionMajor, type: 'Integer', value: pv.major },
-          { tag: Tag.ProtocolVersionMinor, type: 'Integer', value: pv.minor },
-        ]),
-        { tag: Tag.BatchCount, type: 'Integer', value: items.length },
-      ]),
-      ...items.map((i) =>
-        S(Tag.BatchItem, [
-          { tag: Tag.Operation, type: 'Enumeration', value: i.op },
-          S(Tag.RequestPayload, i.payload),
-        ]),
-      ),
-    ]);
-    const exchange = this.queue.then(() => this.conn.exchange(encodeTtlv(request), 30_000));
+    const request = encodeRequest(
+      items.map((i) => ({ op: i.op, payload: i.payload })),
+      { version: this.version },
+    );
+    const exchange = this.queue.then(() => this.conn.exchange(request, 30_000));
     this.queue = exchange.catch(() => undefined);
-    const response = decodeTtlv(await exchange);
-    if (response.type !== 'Structure') throw new Error('response is not a structure');
-    return response.value
-      .filter((c): c is TtlvStructure => c.tag === Tag.BatchItem && c.type === 'Structure')
-      .map((bi) => {
-        const f = (tag: number) => bi.value.find((c) => c.tag === tag);
-        const payload = f(Tag.ResponsePayload);
-        return {
-          status: Number(f(Tag.ResultStatus)?.value),
-          reason: f(Tag.ResultReason)?.value as number | undefined,
-          message: f(Tag.ResultMessage)?.value as string | undefined,
-          payload: payload?.type === 'Structure' ? payload : undefined,
-        };
-      });
+    return responseItems(await exchange).map(({ status, reason, message, payload }) => ({
+      status,
+      reason,
+      message,
+      payload,
+    }));
   }
 
   async call(op: number, payload: TtlvItem[]): Promise<KmipResult> {

@@ -7,8 +7,8 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { startServer } from '../../src/app.js';
 import { type DeepPartial, loadConfig, type ServerConfig } from '../../src/config/index.js';
-import { startServer } from '../../src/kmip/server/index.js';
 import { silentLogger } from '../../src/log.js';
 import { ensureDevPki } from '../../src/pki/index.js';
 

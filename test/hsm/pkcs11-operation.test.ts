@@ -7,9 +7,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import { type RunningServer, startServer } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
 import { encodeCkInfo } from '../../src/kmip/operations/pkcs11.js';
-import { type RunningServer, startServer } from '../../src/kmip/server/index.js';
 import {
   Operation,
   PKCS_11Function,

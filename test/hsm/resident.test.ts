@@ -9,9 +9,9 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
+import { type RunningServer, startServer } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
 import type { ModelAttribute } from '../../src/kmip/messages/attributes.js';
-import { type RunningServer, startServer } from '../../src/kmip/server/index.js';
 import {
   BlockCipherMode,
   CryptographicAlgorithm,

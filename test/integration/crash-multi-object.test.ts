@@ -12,7 +12,7 @@ import path from 'node:path';
 import { expect } from 'chai';
 import { findEnum, type ModelAttribute, standardKey } from '../../src/kmip/model/attributes.js';
 import { fromRecord } from '../../src/kmip/model/record.js';
-import { linkedId } from '../../src/kmip/operations/replacement.js';
+import { linkedId } from '../../src/kmip/operations/support/replacement.js';
 import {
   CryptographicAlgorithm,
   LinkType,

@@ -12,32 +12,18 @@ import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { expect } from 'chai';
+import { type RunningServer, startServer } from '../../src/app.js';
 import { loadConfig } from '../../src/config/index.js';
-import { type RunningServer, startServer } from '../../src/kmip/server/index.js';
-import { Operation, Tag } from '../../src/kmip/spec/index.js';
-import { encodeTtlv } from '../../src/kmip/ttlv/binary.js';
-import type { TtlvItem } from '../../src/kmip/ttlv/types.js';
+import { Operation } from '../../src/kmip/spec/index.js';
 import { silentLogger } from '../../src/log.js';
 import { ensureDevPki, issueClientCertificate } from '../../src/pki/index.js';
 import { makeTestPki } from '../helpers/pki.js';
+import { encodeRequest } from '../helpers/requests.js';
 import { type ClientPair, connectAs, tryRequest } from '../kmip/server/listener-pki.js';
 
 const run = promisify(execFile);
-const S = (tag: number, value: TtlvItem[]): TtlvItem => ({ tag, type: 'Structure', value });
-const I = (tag: number, value: number): TtlvItem => ({ tag, type: 'Integer', value });
 
-const DISCOVER = encodeTtlv(
-  S(Tag.RequestMessage, [
-    S(Tag.RequestHeader, [
-      S(Tag.ProtocolVersion, [I(Tag.ProtocolVersionMajor, 1), I(Tag.ProtocolVersionMinor, 4)]),
-      I(Tag.BatchCount, 1),
-    ]),
-    S(Tag.BatchItem, [
-      { tag: Tag.Operation, type: 'Enumeration', value: Operation.DiscoverVersions },
-      S(Tag.RequestPayload, []),
-    ]),
-  ]),
-);
+const DISCOVER = encodeRequest([{ op: Operation.DiscoverVersions }]);
 
 describe('client certificates against the live server (integration)', function () {
   this.timeout(60_000);

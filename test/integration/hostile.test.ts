@@ -10,42 +10,16 @@ import tls from 'node:tls';
 import { expect } from 'chai';
 import { KmipConnection, type TlsTarget } from '../../conformance-tests/lib/client.js';
 import { Operation, ResultReason, ResultStatus, Tag } from '../../src/kmip/spec/index.js';
-import { decodeTtlv, encodeTtlv } from '../../src/kmip/ttlv/binary.js';
-import type { TtlvItem } from '../../src/kmip/ttlv/types.js';
+import { encodeTtlv } from '../../src/kmip/ttlv/binary.js';
 import { issueClientCertificate } from '../../src/pki/index.js';
+import { encodeRequest, firstResult, S } from '../helpers/requests.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
-const S = (tag: number, value: TtlvItem[]): TtlvItem => ({ tag, type: 'Structure', value });
-const I = (tag: number, value: number): TtlvItem => ({ tag, type: 'Integer', value });
-
 function discoverVersions(minor = 4): Buffer {
-  return encodeTtlv(
-    S(Tag.RequestMessage, [
-      S(Tag.RequestHeader, [
-        S(Tag.ProtocolVersion, [I(Tag.ProtocolVersionMajor, 1), I(Tag.ProtocolVersionMinor, minor)]),
-        I(Tag.BatchCount, 1),
-      ]),
-      S(Tag.BatchItem, [
-        { tag: Tag.Operation, type: 'Enumeration', value: Operation.DiscoverVersions },
-        S(Tag.RequestPayload, []),
-      ]),
-    ]),
-  );
+  return encodeRequest([{ op: Operation.DiscoverVersions }], { version: { major: 1, minor } });
 }
 
-function child(item: TtlvItem, tag: number): TtlvItem {
-  if (item.type !== 'Structure') throw new Error('not a structure');
-  const c = item.value.find((x) => x.tag === tag);
-  if (!c) throw new Error(`no child 0x${tag.toString(16)}`);
-  return c;
-}
-
-function resultOf(response: Buffer): { status: unknown; reason: unknown } {
-  const bi = child(decodeTtlv(response), Tag.BatchItem);
-  const reason =
-    bi.type === 'Structure' ? bi.value.find((c) => c.tag === Tag.ResultReason)?.value : undefined;
-  return { status: child(bi, Tag.ResultStatus).value, reason };
-}
+const resultOf = firstResult;
 
 /** A frame with a valid Request Message header around `body`. */
 function frame(body: Buffer): Buffer {

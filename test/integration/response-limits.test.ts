@@ -26,8 +26,8 @@ import {
   SecretDataType,
   Tag,
 } from '../../src/kmip/spec/index.js';
-import { decodeTtlv, encodeTtlv } from '../../src/kmip/ttlv/binary.js';
-import type { TtlvItem, TtlvStructure } from '../../src/kmip/ttlv/types.js';
+import type { TtlvItem } from '../../src/kmip/ttlv/types.js';
+import { E, encodeRequest, I, responseItems, S } from '../helpers/requests.js';
 import { type ServerProcess, spawnServer } from '../helpers/server-process.js';
 
 const MiB = 1024 * 1024;
@@ -36,52 +36,12 @@ const LIMIT = 8 * MiB;
 /** growth of the server's peak RSS a bounded server stays under; an unbounded one passes it many times */
 const MAX_GROWTH = 96 * MiB;
 
-const S = (tag: number, value: TtlvItem[]): TtlvStructure => ({ tag, type: 'Structure', value });
-const I = (tag: number, value: number): TtlvItem => ({ tag, type: 'Integer', value });
-const E = (tag: number, value: number): TtlvItem => ({ tag, type: 'Enumeration', value });
-
-function request(
-  items: readonly { op: number; payload: TtlvItem[] }[],
-  header: { maxResponseSize?: number; continueOnError?: boolean } = {},
-): Buffer {
-  return encodeTtlv(
-    S(Tag.RequestMessage, [
-      S(Tag.RequestHeader, [
-        S(Tag.ProtocolVersion, [I(Tag.ProtocolVersionMajor, 1), I(Tag.ProtocolVersionMinor, 4)]),
-        ...(header.maxResponseSize === undefined ? [] : [I(Tag.MaximumResponseSize, header.maxResponseSize)]),
-        ...(header.continueOnError
-          ? [E(Tag.BatchErrorContinuationOption, BatchErrorContinuationOption.Continue)]
-          : []),
-        I(Tag.BatchCount, items.length),
-      ]),
-      ...items.map((i) => S(Tag.BatchItem, [E(Tag.Operation, i.op), S(Tag.RequestPayload, i.payload)])),
-    ]),
-  );
-}
+const request = encodeRequest;
+const CONTINUE = { continuation: BatchErrorContinuationOption.Continue } as const;
 
 const rng = (bytes: number) => ({ op: Operation.RNGRetrieve, payload: [I(Tag.DataLength, bytes)] });
 
-interface Result {
-  status: number;
-  reason: number | undefined;
-  payload: TtlvStructure | undefined;
-}
-
-function results(frame: Buffer): Result[] {
-  const msg = decodeTtlv(frame);
-  if (msg.type !== 'Structure') throw new Error('not a structure');
-  return msg.value
-    .filter((c): c is TtlvStructure => c.tag === Tag.BatchItem && c.type === 'Structure')
-    .map((bi) => {
-      const f = (tag: number) => bi.value.find((c) => c.tag === tag);
-      const p = f(Tag.ResponsePayload);
-      return {
-        status: Number(f(Tag.ResultStatus)?.value),
-        reason: f(Tag.ResultReason)?.value as number | undefined,
-        payload: p?.type === 'Structure' ? p : undefined,
-      };
-    });
-}
+const results = responseItems;
 
 function statusKb(pid: number, field: 'VmHWM' | 'VmRSS'): number {
   const m = new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
@@ -145,7 +105,7 @@ describe('bounded responses against a server process (integration)', function ()
       frame = await c.exchange(
         request(
           Array.from({ length: 1000 }, () => rng(MiB)),
-          { continueOnError: true },
+          CONTINUE,
         ),
         60_000,
       );
@@ -198,7 +158,7 @@ describe('bounded responses against a server process (integration)', function ()
       frame = await c.exchange(
         request(
           Array.from({ length: 1000 }, () => get as { op: number; payload: TtlvItem[] }),
-          { continueOnError: true },
+          CONTINUE,
         ),
         60_000,
       );
@@ -217,7 +177,7 @@ describe('bounded responses against a server process (integration)', function ()
     const frame = await c.exchange(
       request(
         Array.from({ length: 20 }, () => rng(MiB)),
-        { maxResponseSize: 2 * MiB, continueOnError: true },
+        { maximumResponseSize: 2 * MiB, ...CONTINUE },
       ),
       30_000,
     );
@@ -231,7 +191,7 @@ describe('bounded responses against a server process (integration)', function ()
     // 200 messages of 60 RNG Retrieves of 1 MiB: 12 GB of answers asked for, 1.6 GB within the limit.
     const message = request(
       Array.from({ length: 60 }, () => rng(MiB)),
-      { continueOnError: true },
+      CONTINUE,
     );
     const other = await connect();
     let socket: tls.TLSSocket | undefined;

@@ -18,6 +18,7 @@ import {
   storeErrorCode,
   VersionConflictError,
 } from '../../src/store/types.js';
+import { collect, expectStoreError } from './fixtures.js';
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -79,22 +80,6 @@ export function expectSameRecord(actual: ObjectRecord | undefined, expected: Obj
     expect(hex(sealed.nonce)).to.equal(hex(eSealed.nonce));
     expect(hex(sealed.ciphertext)).to.equal(hex(eSealed.ciphertext));
   }
-}
-
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
-}
-
-async function expectStoreError(p: Promise<unknown>, code: string): Promise<Error> {
-  try {
-    await p;
-  } catch (e) {
-    expect(storeErrorCode(e), String(e)).to.equal(code);
-    return e as Error;
-  }
-  expect.fail(`expected a rejection with ${code}`);
 }
 
 async function expectRejected(p: Promise<unknown>): Promise<unknown> {

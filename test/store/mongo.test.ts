@@ -20,47 +20,7 @@ import {
 } from '../../src/store/types.js';
 import { type FerretDb, startFerretDb } from '../helpers/ferretdb.js';
 import { storeContract } from './contract.js';
-
-let dbCounter = 0;
-const freshDb = () => `kmip_test_${process.pid}_${++dbCounter}`;
-
-function rec(id: string, over: Partial<ObjectRecord> = {}): ObjectRecord {
-  return {
-    id,
-    version: 1,
-    objectType: 'SymmetricKey',
-    state: 'PreActive',
-    owner: 'alice',
-    names: [`name-${id}`],
-    objectGroups: ['g1'],
-    algorithm: 'AES',
-    length: 256,
-    dates: { InitialDate: 1000 },
-    custom: { 'x-app': ['payroll'] },
-    attributes: new Uint8Array([0x42, 0x00, 0x01]),
-    sealed: { kekId: 'kek-1', nonce: new Uint8Array(12).fill(7), ciphertext: new Uint8Array([1, 2, 3]) },
-    createdAt: 1_700_000_000_000,
-    updatedAt: 1_700_000_000_000,
-    tombstoned: false,
-    ...over,
-  };
-}
-
-async function collect<T>(it: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const x of it) out.push(x);
-  return out;
-}
-
-async function rejectsWith(p: Promise<unknown>, code: string): Promise<void> {
-  try {
-    await p;
-  } catch (err: unknown) {
-    expect(storeErrorCode(err), String(err)).to.equal(code);
-    return;
-  }
-  expect.fail(`expected ${code}`);
-}
+import { collect, expectStoreError, freshDb, rec } from './fixtures.js';
 
 describe('store/mongo (FerretDB)', function () {
   this.timeout(60_000);
@@ -100,7 +60,7 @@ describe('store/mongo (FerretDB)', function () {
         const meta = client.db(database).collection<{ _id: string; version: number }>('meta');
         expect((await meta.findOne({ _id: 'schema' }))?.version).to.equal(MONGO_SCHEMA_VERSION);
         await meta.updateOne({ _id: 'schema' }, { $set: { version: MONGO_SCHEMA_VERSION + 1 } });
-        await rejectsWith(openMongoStore(ferret.uri, { database }), 'ERR_STORE_UNAVAILABLE');
+        await expectStoreError(openMongoStore(ferret.uri, { database }), 'ERR_STORE_UNAVAILABLE');
         await client.db(database).dropDatabase();
       } finally {
         await client.close();
@@ -134,15 +94,15 @@ describe('store/mongo (FerretDB)', function () {
       expect(await store.get('rt-1')).to.deep.equal(a);
       expect(await store.get('rt-2')).to.deep.equal(b);
       expect(await store.get('nope')).to.equal(undefined);
-      await rejectsWith(store.insert(a), 'ERR_STORE_DUPLICATE_ID');
+      await expectStoreError(store.insert(a), 'ERR_STORE_DUPLICATE_ID');
     });
 
     it('updates with optimistic concurrency', async () => {
       const a = rec('up-1');
       await store.insert(a);
       await store.update({ ...a, version: 2, state: 'Active' }, 1);
-      await rejectsWith(store.update({ ...a, version: 2 }, 1), 'ERR_STORE_VERSION_CONFLICT');
-      await rejectsWith(store.update(rec('up-missing', { version: 2 }), 1), 'ERR_STORE_NOT_FOUND');
+      await expectStoreError(store.update({ ...a, version: 2 }, 1), 'ERR_STORE_VERSION_CONFLICT');
+      await expectStoreError(store.update(rec('up-missing', { version: 2 }), 1), 'ERR_STORE_NOT_FOUND');
       expect((await store.get('up-1'))?.state).to.equal('Active');
     });
 
@@ -252,7 +212,7 @@ describe('store/mongo (FerretDB)', function () {
       await a.insert(rec('n-1'));
       expect((await b.get('n-1'))?.id).to.equal('n-1');
       expect(await b.locate({ name: 'name-n-1' })).to.deep.equal(['n-1']);
-      await rejectsWith(b.insert(rec('n-1')), 'ERR_STORE_DUPLICATE_ID');
+      await expectStoreError(b.insert(rec('n-1')), 'ERR_STORE_DUPLICATE_ID');
     });
 
     it('loses no update when A and B change one object concurrently (retry on conflict)', async () => {
@@ -463,7 +423,7 @@ describe('store/mongo (FerretDB)', function () {
     let raw: MongoClient;
     before(async () => {
       database = freshDb();
-      store = await openMongoStore(ferret.uri, { database, txnTimeoutMs: 300 });
+      store = await openMongoStore(ferret.uri, { database, txnTimeoutMs: 1000 });
       raw = new MongoClient(ferret.uri);
       await raw.connect();
     });
@@ -502,14 +462,14 @@ describe('store/mongo (FerretDB)', function () {
 
     it('fails whole, leaving nothing, on a stale version or a duplicate', async () => {
       await store.insert(rec('at-x'));
-      await rejectsWith(
+      await expectStoreError(
         store.atomic([
           { kind: 'insert', record: rec('at-y') },
           { kind: 'update', record: rec('at-x', { version: 6 }), expectedVersion: 5 },
         ]),
         'ERR_STORE_VERSION_CONFLICT',
       );
-      await rejectsWith(
+      await expectStoreError(
         store.atomic([
           { kind: 'insert', record: rec('at-y') },
           { kind: 'insert', record: rec('at-x') },
@@ -525,7 +485,7 @@ describe('store/mongo (FerretDB)', function () {
       await store.insert(rec('cl-1'));
       const claims = raw.db(database).collection('claims');
       await claims.insertOne({ _id: 'cl-1#1' as unknown as ObjectId, at: Date.now() });
-      await rejectsWith(store.update(rec('cl-1', { version: 2 }), 1), 'ERR_STORE_VERSION_CONFLICT');
+      await expectStoreError(store.update(rec('cl-1', { version: 2 }), 1), 'ERR_STORE_VERSION_CONFLICT');
       await claims.updateOne({ _id: 'cl-1#1' as unknown as ObjectId }, { $set: { at: Date.now() - 60_000 } });
       await store.update(rec('cl-1', { version: 2, state: 'Active' }), 1);
       expect((await store.get('cl-1'))?.state).to.equal('Active');
@@ -573,8 +533,8 @@ describe('store/mongo (FerretDB)', function () {
       expect(await store.locate({ objectGroup: 'hw1' })).to.deep.equal(['hw-old-1']);
       expect(await store.locate({ objectGroup: 'changed' })).to.deep.equal([]);
       expect(await store.count({ objectGroup: 'hw1' })).to.equal(1);
-      await rejectsWith(store.update(rec('hw-old-1', { version: 2 }), 1), 'ERR_STORE_VERSION_CONFLICT');
-      await new Promise((r) => setTimeout(r, 400));
+      await expectStoreError(store.update(rec('hw-old-1', { version: 2 }), 1), 'ERR_STORE_VERSION_CONFLICT');
+      await new Promise((r) => setTimeout(r, 1100));
       // past the timeout the writer is presumed dead: the reader rolls it back
       expect(await store.get('hw-old-1')).to.deep.include({ version: 1, state: 'PreActive' });
       expect(
@@ -614,8 +574,8 @@ describe('store/mongo (FerretDB)', function () {
         await store.insert(rec('out-1'));
         ferret.kill();
         const t0 = Date.now();
-        await rejectsWith(store.get('out-1'), 'ERR_STORE_UNAVAILABLE');
-        await rejectsWith(store.insert(rec('out-2')), 'ERR_STORE_UNAVAILABLE');
+        await expectStoreError(store.get('out-1'), 'ERR_STORE_UNAVAILABLE');
+        await expectStoreError(store.insert(rec('out-2')), 'ERR_STORE_UNAVAILABLE');
         expect(Date.now() - t0).to.be.below(10_000);
         await ferret.restart();
         let got: ObjectRecord | undefined;

@@ -15,30 +15,9 @@ import type { MasterKeyProvider } from '../../src/hsm/types.js';
 import { silentLogger } from '../../src/log.js';
 import { openStore } from '../../src/store/index.js';
 import { keksByMasterKey, rewrapKeks, Sealer } from '../../src/store/sealing.js';
-import type { ObjectRecord, ObjectStore, SealedBlob } from '../../src/store/types.js';
+import type { ObjectRecord, ObjectStore } from '../../src/store/types.js';
 import { createSoftHsmToken, loseHsm, type SoftHsmToken } from '../helpers/softhsm.js';
-
-function record(id: string, sealed: SealedBlob): ObjectRecord {
-  const now = Date.now();
-  return {
-    id,
-    version: 1,
-    objectType: 'SymmetricKey',
-    state: 'Active',
-    owner: undefined,
-    names: [],
-    objectGroups: [],
-    algorithm: 'AES',
-    length: 256,
-    dates: {},
-    custom: {},
-    attributes: new Uint8Array(0),
-    sealed,
-    createdAt: now,
-    updatedAt: now,
-    tombstoned: false,
-  };
-}
+import { sealedRecord } from './fixtures.js';
 
 async function rejection(p: Promise<unknown>): Promise<Error> {
   try {
@@ -98,7 +77,7 @@ describe('store/sealing: rotation, migration and HSM loss', function () {
     for (let i = 0; i < n; i++) {
       const id = randomUUID();
       const secret = randomBytes(32);
-      await store.insert(record(id, await s.seal(id, 1, secret)));
+      await store.insert(sealedRecord(id, await s.seal(id, 1, secret)));
       secrets.set(id, secret);
     }
     return secrets;

@@ -8,9 +8,10 @@ import { openSoftwareProvider } from '../../src/hsm/software/index.js';
 import type { MasterKeyProvider } from '../../src/hsm/types.js';
 import { openStore } from '../../src/store/index.js';
 import { Sealer, SealingError, sealingAad } from '../../src/store/sealing.js';
-import type { ObjectRecord, ObjectStore, SealedBlob } from '../../src/store/types.js';
+import type { ObjectStore, SealedBlob } from '../../src/store/types.js';
 import { assertNoKeyMaterial } from '../helpers/no-key-material.js';
 import { createSoftHsmToken, type SoftHsmToken, testHsmProvider } from '../helpers/softhsm.js';
+import { sealedRecord } from './fixtures.js';
 
 /** Records a copy of every KEK it wraps, so that tests can grep for KEKs too. */
 function recordingProvider(inner: MasterKeyProvider): MasterKeyProvider & { keks: Uint8Array[] } {
@@ -45,28 +46,6 @@ function flip(bytes: Uint8Array, i: number): Uint8Array {
   const copy = new Uint8Array(bytes);
   copy[i] = (copy[i] ?? 0) ^ 0x01;
   return copy;
-}
-
-function record(id: string, sealed: SealedBlob): ObjectRecord {
-  const now = Date.now();
-  return {
-    id,
-    version: 1,
-    objectType: 'SymmetricKey',
-    state: 'Active',
-    owner: undefined,
-    names: [`key-${id}`],
-    objectGroups: [],
-    algorithm: 'AES',
-    length: 256,
-    dates: {},
-    custom: {},
-    attributes: new Uint8Array(0),
-    sealed,
-    createdAt: now,
-    updatedAt: now,
-    tombstoned: false,
-  };
 }
 
 describe(`store/sealing (${testHsmProvider()} master-key provider)`, () => {
@@ -373,7 +352,7 @@ describe(`store/sealing (${testHsmProvider()} master-key provider)`, () => {
         const key = new Uint8Array(randomBytes(32));
         keys.push(key);
         const id = randomUUID();
-        await store.insert(record(id, await sealer.seal(id, 1, key)));
+        await store.insert(sealedRecord(id, await sealer.seal(id, 1, key), [`key-${id}`]));
         if (i === 50) await sealer.rotateKek();
       }
       // read everything back through a second node before closing

@@ -1,16 +1,12 @@
-import { mkdir, mkdtemp, rm, stat, unlink } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { mkdir, rm, stat, unlink } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { auditFileFor, MIGRATIONS, SCHEMA_VERSION, schemaVersion } from '../../src/store/sqlite/schema.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/store.js';
 import { type AuditRecord, storeErrorCode } from '../../src/store/types.js';
-import { makeRecord, storeContract } from './contract.js';
-
-async function tempDir(): Promise<string> {
-  return mkdtemp(path.join(tmpdir(), 'kmip-sqlite-audit-'));
-}
+import { makeRecord } from './contract.js';
+import { sqliteContract, tempDir } from './sqlite-fixtures.js';
 
 function audit(n: number, objectId?: string): AuditRecord {
   return {
@@ -71,17 +67,7 @@ function writeOldLayout(file: string): void {
 
 const OLD_SEQS = [1, 2, 3, 5];
 
-storeContract('sqlite store contract (inline writer)', async () => {
-  const dir = await tempDir();
-  const store = await openSqliteStore(path.join(dir, 'kmip.db'), { writer: 'inline' });
-  return {
-    store,
-    async cleanup() {
-      await store.close();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-});
+sqliteContract('sqlite store contract (inline writer)', { writer: 'inline' });
 
 describe('sqlite store: audit file', () => {
   let dir: string;

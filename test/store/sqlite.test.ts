@@ -1,28 +1,14 @@
-import { mkdtemp, rm, stat } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { rm, stat } from 'node:fs/promises';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
 import { auditFileFor, MIGRATIONS, SCHEMA_VERSION, schemaVersion } from '../../src/store/sqlite/schema.js';
 import { openSqliteStore, type SqliteStore } from '../../src/store/sqlite/store.js';
 import { type ObjectRecord, storeErrorCode } from '../../src/store/types.js';
-import { expectSameRecord, makeRecord, storeContract } from './contract.js';
+import { expectSameRecord, makeRecord } from './contract.js';
+import { sqliteContract, tempDir } from './sqlite-fixtures.js';
 
-async function tempDir(): Promise<string> {
-  return mkdtemp(path.join(tmpdir(), 'kmip-sqlite-'));
-}
-
-storeContract('sqlite store contract', async () => {
-  const dir = await tempDir();
-  const store = await openSqliteStore(path.join(dir, 'kmip.db'));
-  return {
-    store,
-    async cleanup() {
-      await store.close();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-});
+sqliteContract('sqlite store contract');
 
 describe('sqlite store', () => {
   let dir: string;

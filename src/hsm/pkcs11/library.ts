@@ -22,6 +22,20 @@ export function loadLibrary(modulePath: string): Pkcs11 {
   return lib;
 }
 
+// On globalThis: the provider is loaded with a dynamic import, and a loader
+// (tsx) may give that import its own copy of this module.
+const CALLS = Symbol.for('kmip-server.pkcs11-calls');
+const counter = globalThis as unknown as Record<symbol, number | undefined>;
+
+/** HSM round trips made by every pkcs11 provider of this process (BENCHMARKS.md: calls per 1,000 Get). */
+export function pkcs11CallCount(): number {
+  return counter[CALLS] ?? 0;
+}
+
+export function countCall(): void {
+  counter[CALLS] = (counter[CALLS] ?? 0) + 1;
+}
+
 /** Initializes the library unless it already is (another provider, or a reconnection). */
 export function initialize(lib: Pkcs11): void {
   try {
@@ -75,6 +89,15 @@ export function trimLabel(label: string): string {
 export function slotNumber(h: Handle): number {
   return h.length >= 8 ? Number(h.readBigUInt64LE(0)) : h.readUInt32LE(0);
 }
+
+/** A key that stays in the token: a token object, sensitive, never extractable, never modified. */
+export const LOCKED_TOKEN_KEY = [
+  { type: P.CKA_TOKEN, value: true },
+  { type: P.CKA_PRIVATE, value: true },
+  { type: P.CKA_SENSITIVE, value: true },
+  { type: P.CKA_EXTRACTABLE, value: false },
+  { type: P.CKA_MODIFIABLE, value: false },
+];
 
 export function boolAttr(v: unknown): boolean {
   return Buffer.isBuffer(v) ? v.length > 0 && v[0] !== 0 : v === true;

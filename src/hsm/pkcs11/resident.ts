@@ -7,7 +7,7 @@ import {
   type HsmSignScheme,
   MasterKeyError,
 } from '../types.js';
-import { type Handle, P, type Pkcs11 } from './library.js';
+import { type Handle, LOCKED_TOKEN_KEY, P, type Pkcs11 } from './library.js';
 
 /** What ResidentKeys needs of the provider: its session pool, its call counter, its connection generation. */
 export interface SessionRunner {
@@ -34,14 +34,6 @@ const HASH_MECHANISMS: Readonly<Record<string, { readonly hash: number; readonly
 
 const HANDLE_CACHE_MAX = 4096;
 // Attributes every resident key shares: a token object nobody can read or re-purpose.
-const LOCKED = [
-  { type: P.CKA_TOKEN, value: true },
-  { type: P.CKA_PRIVATE, value: true },
-  { type: P.CKA_SENSITIVE, value: true },
-  { type: P.CKA_EXTRACTABLE, value: false },
-  { type: P.CKA_MODIFIABLE, value: false },
-];
-
 function b64url(b: Buffer): string {
   return b.toString('base64url');
 }
@@ -95,7 +87,7 @@ export class ResidentKeys implements HsmKeyService {
         { type: P.CKA_KEY_TYPE, value: P.CKK_AES },
         { type: P.CKA_VALUE_LEN, value: spec.bits / 8 },
         { type: P.CKA_LABEL, value: label },
-        ...LOCKED,
+        ...LOCKED_TOKEN_KEY,
         { type: P.CKA_ENCRYPT, value: true },
         { type: P.CKA_DECRYPT, value: true },
         { type: P.CKA_WRAP, value: false },
@@ -119,7 +111,7 @@ export class ResidentKeys implements HsmKeyService {
       ];
       const privateCommon = [
         { type: P.CKA_LABEL, value: label },
-        ...LOCKED,
+        ...LOCKED_TOKEN_KEY,
         { type: P.CKA_SIGN, value: true },
         { type: P.CKA_DECRYPT, value: false },
         { type: P.CKA_UNWRAP, value: false },

@@ -3,6 +3,7 @@ import { constants } from 'node:fs';
 import { link, mkdir, open, readdir, rename, stat, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import path from 'node:path';
+import { processAlive } from '../../util/process.js';
 import { MasterKeyError } from '../types.js';
 
 /**
@@ -155,15 +156,6 @@ const tempName = (file: string) =>
 const UUID = '[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}';
 /** files of earlier releases (no host or pid): removed once clearly abandoned */
 const LEGACY_AGE_MS = 10 * 60_000;
-
-function processAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err: unknown) {
-    return errno(err) === 'EPERM';
-  }
-}
 
 /** Removes temporary key files left by writers on this host that no longer run; returns how many. */
 export async function removeStaleTemps(file: string): Promise<number> {

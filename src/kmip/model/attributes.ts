@@ -5,19 +5,13 @@
  * its values exist.
  */
 import { KmipError } from '../errors.js';
-import type { AttributeKey, ModelAttribute } from '../messages/attributes.js';
-import {
-  attributeByTag,
-  enumForTag,
-  enumValueExistsIn,
-  type KmipVersion,
-  maskForTag,
-  Tag,
-  tagInfo,
-} from '../spec/index.js';
+import { type AttributeKey, type ModelAttribute, shapeForVersion } from '../messages/attributes.js';
+import { attributeByTag, Tag, tagInfo } from '../spec/index.js';
 import type { TtlvItem } from '../ttlv/types.js';
 
 export type { AttributeKey, ModelAttribute };
+/** Kept here for the model's callers; the wire-version adapter lives in messages/attributes.ts. */
+export { shapeForVersion };
 
 export function keysEqual(a: AttributeKey, b: AttributeKey): boolean {
   if (a.kind === 'standard') return b.kind === 'standard' && a.tag === b.tag;
@@ -178,41 +172,6 @@ export function sameValue(a: TtlvItem, b: TtlvItem): boolean {
     return x.length === y.length && x.every((v, i) => v === y[i]);
   }
   return x === y;
-}
-
-function itemExistsIn(item: TtlvItem, version: KmipVersion): boolean {
-  if (item.type === 'Enumeration') {
-    const e = enumForTag(item.tag);
-    if (e !== undefined && !enumValueExistsIn(e.name, item.value, version)) return false;
-  } else if (item.type === 'Integer') {
-    const m = maskForTag(item.tag);
-    if (m !== undefined && !enumValueExistsIn(m.name, item.value, version)) return false;
-  } else if (item.type === 'Structure') {
-    return item.value.every((c) => itemExistsIn(c, version));
-  }
-  return true;
-}
-
-/**
- * An attribute as a response in `version` may carry it, or undefined when
- * that version cannot express its value (an enumeration value or mask bit it
- * lacks). Tags the version lacks are cut by the executor's version filter;
- * Digest loses its Key Format Type in 1.0 (added in 1.1, §3.12).
- */
-export function shapeForVersion(attr: ModelAttribute, version: KmipVersion): ModelAttribute | undefined {
-  const value = attr.value;
-  // Custom values are opaque to us: any TTLV type is allowed (CLIENTS.md 6).
-  if (attr.key.kind === 'standard' && !itemExistsIn(value, version)) return undefined;
-  // KMIP 1.x Attribute Index 0 may be omitted; the reference servers never send it.
-  const index = attr.index === 0 ? undefined : attr.index;
-  if (version === '1.0' && value.tag === Tag.Digest && value.type === 'Structure') {
-    return {
-      ...attr,
-      index,
-      value: { ...value, value: value.value.filter((c) => c.tag !== Tag.KeyFormatType) },
-    };
-  }
-  return { ...attr, index };
 }
 
 /**

@@ -9,23 +9,9 @@ import { KmipError } from '../errors.js';
 import { attributeFromV1 } from '../messages/attributes.js';
 import { enumNameOf, ObjectType, Tag } from '../spec/index.js';
 import { childText } from '../ttlv/build.js';
-import type { TtlvStructure } from '../ttlv/types.js';
 import { addInstance, isMultiInstance, keysEqual, type ModelAttribute, removeAll } from './attributes.js';
 import type { ManagedObject } from './object.js';
 import type { ObjectService } from './service.js';
-
-/** The Template names a request's Template-Attribute structures carry (1.0 §2.1.8). */
-export function templateNames(payload: TtlvStructure, containers: readonly number[]): string[] {
-  const names: string[] = [];
-  for (const c of payload.value) {
-    if (!containers.includes(c.tag) || c.type !== 'Structure') continue;
-    for (const n of c.value) {
-      const v = n.tag === Tag.Name && n.type === 'Structure' ? childText(n, Tag.NameValue) : undefined;
-      if (v !== undefined) names.push(v);
-    }
-  }
-  return names;
-}
 
 /** The attributes of the Template objects named, in the order named; Item Not Found for an unknown name. */
 export async function templateAttributes(
@@ -99,11 +85,9 @@ export function overlayAttributes(
  */
 export async function withTemplates(
   objects: ObjectService,
-  payload: TtlvStructure,
-  containers: readonly number[],
+  names: readonly string[],
   own: readonly ModelAttribute[],
 ): Promise<ModelAttribute[]> {
-  const names = templateNames(payload, containers);
   if (names.length === 0) return [...own];
   return overlayAttributes(await templateAttributes(objects, names), own);
 }

@@ -6,29 +6,24 @@
  * Lifecycle State (2.x); no such object → Item Not Found / Object Not Found.
  */
 import { setStandard } from '../model/attributes.js';
+import { IdPayload } from '../payloads/lifecycle.js';
 import { Operation, State, Tag } from '../spec/index.js';
 import { dateTime, enumeration } from '../ttlv/build.js';
-import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import { stateName, stateOf, targetId, uidItem, updateTarget, wrongState } from './common.js';
-import type { OperationContext, OperationDefinition } from './types.js';
+import { defineObjectOperation } from './support/define.js';
 
-export const activate: OperationDefinition = {
+export const activate = defineObjectOperation({
   operation: Operation.Activate,
   since: '1.0',
   mutates: true,
-  needsObject: true,
-  allowedStates: ['PreActive'],
-  async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
-    const id = targetId(payload);
-    await updateTarget(ctx, id, (obj) => {
-      const state = stateOf(obj);
-      if (state !== State.PreActive) {
-        throw wrongState(ctx, `object ${id} is ${stateName(state)}, not Pre-Active`);
-      }
+  request: IdPayload,
+  response: IdPayload,
+  object: { states: ['PreActive'] },
+  async handle(_req, ctx, target) {
+    await target.update((obj) => {
       let attrs = setStandard(obj.attributes, enumeration(Tag.State, State.Active));
       attrs = setStandard(attrs, dateTime(Tag.ActivationDate, ctx.services.clock()));
       return { attributes: attrs };
     });
-    return [uidItem(id)];
+    return { uniqueIdentifier: target.obj.id };
   },
-};
+});

@@ -11,32 +11,26 @@
  */
 import { KmipError } from '../errors.js';
 import { addInstance, findAll, isMultiInstance, keyLabel, type ModelAttribute } from '../model/attributes.js';
+import { AddAttributeRequest, ChangedAttributeResponse } from '../payloads/attributes.js';
 import { Operation } from '../spec/index.js';
-import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import { checkClientChange, newAttributeOf } from './attribute-edit.js';
-import {
-  checkNameUnique,
-  isV2,
-  reason,
-  responseAttributes,
-  targetId,
-  uidItem,
-  updateTarget,
-} from './common.js';
-import type { OperationContext, OperationDefinition } from './types.js';
+import { checkClientChange, requiredNewAttribute } from './support/attribute-edit.js';
+import { checkNameUnique, reason } from './support/common.js';
+import { defineObjectOperation } from './support/define.js';
 
-export const addAttribute: OperationDefinition = {
+export const addAttribute = defineObjectOperation({
   operation: Operation.AddAttribute,
   since: '1.0',
   mutates: true,
-  needsObject: true,
-  async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
-    const attr = newAttributeOf(payload);
-    const id = targetId(payload);
+  request: AddAttributeRequest,
+  response: ChangedAttributeResponse,
+  object: {},
+  async handle(req, ctx, target) {
+    const attr = requiredNewAttribute(req.attribute);
+    const id = target.obj.id;
     // A second instance of the object's own Name is a duplicate too (BL-M-8).
     await checkNameUnique(ctx, [attr], undefined);
     let added: ModelAttribute | undefined;
-    await updateTarget(ctx, id, (obj) => {
+    await target.update((obj) => {
       checkClientChange(ctx, obj, attr.key);
       if (!isMultiInstance(attr.key) && findAll(obj.attributes, attr.key).length > 0) {
         throw new KmipError(
@@ -48,7 +42,7 @@ export const addAttribute: OperationDefinition = {
       added = r.added;
       return { attributes: r.attrs };
     });
-    if (isV2(ctx.version) || added === undefined) return [uidItem(id)];
-    return [uidItem(id), ...responseAttributes([added], ctx.version)];
+    // 1.x answers with the attribute and its Attribute Index (a 1.x-only field).
+    return { uniqueIdentifier: id, ...(added === undefined ? {} : { attribute: [added] }) };
   },
-};
+});

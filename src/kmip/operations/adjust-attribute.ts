@@ -16,14 +16,13 @@
  * Invalid Attribute Value; state rules → Wrong Key Lifecycle State.
  */
 import { KmipError } from '../errors.js';
-import { readAttributeReferences } from '../messages/attributes.js';
-import { type AttributeKey, findAll, isMultiInstance, keyLabel, setSingle } from '../model/attributes.js';
-import { AdjustmentType, Operation, Tag } from '../spec/index.js';
-import { childEnum } from '../ttlv/build.js';
-import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import { attributeNotFound, checkClientChange } from './attribute-edit.js';
-import { targetId, uidItem, updateTarget } from './common.js';
-import type { OperationContext, OperationDefinition } from './types.js';
+import { findAll, isMultiInstance, keyLabel, setSingle } from '../model/attributes.js';
+import { AdjustAttributeRequest } from '../payloads/attributes.js';
+import { IdPayload } from '../payloads/lifecycle.js';
+import { AdjustmentType, Operation } from '../spec/index.js';
+import type { TtlvItem } from '../ttlv/types.js';
+import { attributeNotFound, checkClientChange } from './support/attribute-edit.js';
+import { defineObjectOperation } from './support/define.js';
 
 const INT32_MIN = -(2n ** 31n);
 const INT32_MAX = 2n ** 31n - 1n;
@@ -31,8 +30,7 @@ const INT64_MIN = -(2n ** 63n);
 const INT64_MAX = 2n ** 63n - 1n;
 const UINT32_MAX = 2n ** 32n - 1n;
 
-function adjustmentAmount(payload: TtlvStructure): bigint {
-  const v = payload.value.find((c) => c.tag === Tag.AdjustmentValue);
+function adjustmentAmount(v: TtlvItem | undefined): bigint {
   if (v === undefined) {
     throw new KmipError('InvalidField', 'Increment and Decrement need an Adjustment Value');
   }
@@ -100,24 +98,20 @@ export function adjustValue(value: TtlvItem, type: number, amount: () => bigint,
   }
 }
 
-function referenceOf(payload: TtlvStructure): AttributeKey {
-  const key = readAttributeReferences(payload)[0];
-  if (key === undefined) throw new KmipError('InvalidMessage', 'Attribute Reference is required');
-  return key;
-}
-
-export const adjustAttribute: OperationDefinition = {
+export const adjustAttribute = defineObjectOperation({
   operation: Operation.AdjustAttribute,
   since: '2.0',
   mutates: true,
-  needsObject: true,
-  async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
-    const id = targetId(payload);
-    const key = referenceOf(payload);
-    const type = childEnum(payload, Tag.AdjustmentType);
+  request: AdjustAttributeRequest,
+  response: IdPayload,
+  object: {},
+  async handle(req, ctx, target) {
+    const key = req.attributeReferences?.[0];
+    if (key === undefined) throw new KmipError('InvalidMessage', 'Attribute Reference is required');
+    const type = req.adjustmentType;
     if (type === undefined) throw new KmipError('InvalidMessage', 'Adjustment Type is required');
     const label = keyLabel(key);
-    await updateTarget(ctx, id, (obj) => {
+    await target.update((obj) => {
       checkClientChange(ctx, obj, key);
       const current = findAll(obj.attributes, key);
       const first = current[0];
@@ -125,9 +119,9 @@ export const adjustAttribute: OperationDefinition = {
       if (current.length > 1 || (key.kind === 'standard' && isMultiInstance(key))) {
         throw new KmipError('MultiValuedAttribute', `${label} has several instances; it cannot be adjusted`);
       }
-      const value = adjustValue(first.value, type, () => adjustmentAmount(payload), label);
+      const value = adjustValue(first.value, type, () => adjustmentAmount(req.adjustmentValue), label);
       return { attributes: setSingle(obj.attributes, { ...first, value }) };
     });
-    return [uidItem(id)];
+    return { uniqueIdentifier: target.obj.id };
   },
-};
+});

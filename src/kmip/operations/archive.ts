@@ -10,26 +10,30 @@
 import { KmipError } from '../errors.js';
 import { setStandard } from '../model/attributes.js';
 import { isArchived } from '../model/lifecycle.js';
+import { IdPayload } from '../payloads/lifecycle.js';
 import { Operation, Tag } from '../spec/index.js';
 import { dateTime } from '../ttlv/build.js';
-import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import { isDestroyed, stateName, stateOf, targetId, uidItem, updateTarget, wrongState } from './common.js';
-import type { OperationContext, OperationDefinition } from './types.js';
+import { stateName } from './support/common.js';
+import { defineObjectOperation } from './support/define.js';
 
-export const archive: OperationDefinition = {
+export const archive = defineObjectOperation({
   operation: Operation.Archive,
   since: '1.0',
   mutates: true,
-  needsObject: true,
-  async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
-    const id = targetId(payload);
-    await updateTarget(ctx, id, (obj) => {
-      if (isArchived(obj.attributes))
+  request: IdPayload,
+  response: IdPayload,
+  object: {
+    states: ['PreActive', 'Active', 'Deactivated', 'Compromised'],
+    stateMessage: (obj, state) => `object ${obj.id} is ${stateName(state)}`,
+  },
+  async handle(_req, ctx, target) {
+    const id = target.obj.id;
+    await target.update((obj) => {
+      if (isArchived(obj.attributes)) {
         throw new KmipError('ObjectArchived', `object ${id} is already archived`);
-      const state = stateOf(obj);
-      if (isDestroyed(state)) throw wrongState(ctx, `object ${id} is ${stateName(state)}`);
+      }
       return { attributes: setStandard(obj.attributes, dateTime(Tag.ArchiveDate, ctx.services.clock())) };
     });
-    return [uidItem(id)];
+    return { uniqueIdentifier: id };
   },
-};
+});

@@ -11,36 +11,23 @@
  * object → Object Archived; no such object → Item / Object Not Found.
  */
 import { KmipError } from '../errors.js';
-import { findInteger, findValue } from '../model/attributes.js';
-import { isArchived } from '../model/lifecycle.js';
+import { findInteger } from '../model/attributes.js';
+import { CheckRequest, CheckResponse } from '../payloads/objects.js';
 import { Operation, Tag } from '../spec/index.js';
-import { childInteger, childInterval, childLongInteger } from '../ttlv/build.js';
-import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import { loadTarget, reason, uidItem } from './common.js';
-import { leaseTimeOf } from './obtain-lease.js';
-import type { OperationContext, OperationDefinition } from './types.js';
+import { reason } from './support/common.js';
+import { defineObjectOperation } from './support/define.js';
+import { leaseTimeOf } from './support/lease.js';
+import { usageRemaining } from './support/usage.js';
 
-/** What remains of the object's Usage Limits, undefined when it has none. */
-export function usageRemaining(attrs: Parameters<typeof findValue>[0]): bigint | undefined {
-  const limits = findValue(attrs, Tag.UsageLimits);
-  if (limits?.type !== 'Structure') return undefined;
-  const count = limits.value.find((c) => c.tag === Tag.UsageLimitsCount);
-  if (count?.type === 'LongInteger') return count.value;
-  const total = limits.value.find((c) => c.tag === Tag.UsageLimitsTotal);
-  return total?.type === 'LongInteger' ? total.value : undefined;
-}
-
-export const check: OperationDefinition = {
+export const check = defineObjectOperation({
   operation: Operation.Check,
   since: '1.0',
   mutates: false,
-  needsObject: true,
-  handle: async (payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> => {
-    const obj = await loadTarget(payload, ctx);
-    if (isArchived(obj.attributes)) {
-      throw new KmipError('ObjectArchived', `object ${obj.id} is archived; Recover it first`);
-    }
-    const mask = childInteger(payload, Tag.CryptographicUsageMask);
+  request: CheckRequest,
+  response: CheckResponse,
+  object: { online: true },
+  handle(req, ctx, { obj }) {
+    const mask = req.cryptographicUsageMask;
     if (mask !== undefined) {
       const allowed = findInteger(obj.attributes, Tag.CryptographicUsageMask) ?? 0;
       if ((allowed & mask) >>> 0 !== mask >>> 0) {
@@ -50,18 +37,19 @@ export const check: OperationDefinition = {
         );
       }
     }
-    const count = childLongInteger(payload, Tag.UsageLimitsCount);
+    const count = req.usageLimitsCount;
     const remaining = usageRemaining(obj.attributes);
     if (count !== undefined && remaining !== undefined && count > remaining) {
       throw new KmipError('PermissionDenied', `Check Failed: only ${remaining} uses are left`);
     }
-    const lease = childInterval(payload, Tag.LeaseTime);
+    const lease = req.leaseTime;
     if (lease !== undefined && lease > leaseTimeOf(obj.attributes)) {
       throw new KmipError(
         'PermissionDenied',
         `Check Failed: leases last at most ${leaseTimeOf(obj.attributes)} s`,
       );
     }
-    return [uidItem(obj.id)];
+    // Success: the identifier only; the other fields name a failed check, answered as an error instead.
+    return { uniqueIdentifier: obj.id };
   },
-};
+});

@@ -12,26 +12,18 @@
  * or not a symmetric key / secret) → Item Not Found / Invalid Field.
  */
 import { KmipError } from '../errors.js';
-import { readRequestAttributes } from '../messages/attributes.js';
 import { findEnum, findInteger } from '../model/attributes.js';
-import { checkClientAttributes, newObjectAttributes } from '../model/lifecycle.js';
+import { newObjectAttributes } from '../model/lifecycle.js';
 import { keyBlockOf } from '../model/object.js';
-import { withTemplates } from '../model/templates.js';
+import { CreateSplitKeyRequest, CreateSplitKeyResponse } from '../payloads/create.js';
+import { bigNumberItem } from '../payloads/fields.js';
 import { ObjectType, Operation, Tag } from '../spec/index.js';
-import {
-  byteString,
-  child,
-  childEnum,
-  childInteger,
-  enumeration,
-  integer,
-  structure,
-} from '../ttlv/build.js';
+import { byteString, childEnum, childInteger, enumeration, integer, structure } from '../ttlv/build.js';
 import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import { isDestroyed, isV2, loadTarget, notFound, reason, stateOf, uidItem } from './common.js';
-import { secretBytes } from './crypto-common.js';
-import { type SplitParameters, splitSecret } from './secret-sharing.js';
-import type { OperationContext, OperationDefinition } from './types.js';
+import { isDestroyed, notFound, reason, requestedAttributes, stateOf } from './support/common.js';
+import { secretBytes } from './support/crypto-common.js';
+import { defineObjectOperation } from './support/define.js';
+import { type SplitParameters, splitSecret } from './support/secret-sharing.js';
 
 /** The Split Key content structure (KMIP 1.0 §2.2.5) of one part. */
 export function splitKeyContent(
@@ -53,56 +45,35 @@ export function splitKeyContent(
     integer(Tag.SplitKeyThreshold, p.threshold),
     enumeration(Tag.SplitKeyMethod, p.method),
   ];
-  if (p.prime !== undefined) items.push(bigIntegerItem(Tag.PrimeFieldSize, p.prime));
+  if (p.prime !== undefined) items.push(bigNumberItem(Tag.PrimeFieldSize, p.prime));
   items.push(structure(Tag.KeyBlock, block));
   return structure(Tag.SplitKey, items);
 }
 
-function bigIntegerItem(tag: number, n: bigint): TtlvItem {
-  let hex = n.toString(16);
-  if (hex.length % 2 === 1) hex = `0${hex}`;
-  // Two's complement, big-endian: a leading 0x00 keeps a positive value positive.
-  if (Number.parseInt(hex.slice(0, 2), 16) >= 0x80) hex = `00${hex}`;
-  return { tag, type: 'BigInteger', value: Buffer.from(hex, 'hex') };
-}
-
-/** Prime Field Size as a bigint (BigInteger item, or Integer / Long Integer from lenient clients). */
-export function primeOf(payload: TtlvStructure): bigint | undefined {
-  const item = child(payload, Tag.PrimeFieldSize);
-  if (item === undefined) return undefined;
-  if (item.type === 'BigInteger') {
-    return item.value.length === 0 ? 0n : BigInt(`0x${Buffer.from(item.value).toString('hex')}`);
-  }
-  if (item.type === 'Integer') return BigInt(item.value);
-  if (item.type === 'LongInteger') return item.value;
-  throw new KmipError('InvalidField', 'Prime Field Size must be a Big Integer');
-}
-
-export const createSplitKey: OperationDefinition = {
+export const createSplitKey = defineObjectOperation({
   operation: Operation.CreateSplitKey,
   since: '1.2',
   mutates: true,
-  needsObject: true,
-  async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
-    if (childEnum(payload, Tag.ObjectType) !== ObjectType.SplitKey) {
+  request: CreateSplitKeyRequest,
+  response: CreateSplitKeyResponse,
+  object: {},
+  async handle(req, ctx, { obj: base }) {
+    if (req.objectType !== ObjectType.SplitKey) {
       throw new KmipError(
         'InvalidField',
         'Create Split Key makes Split Key objects: Object Type must be Split Key',
       );
     }
-    const parts = childInteger(payload, Tag.SplitKeyParts);
-    const threshold = childInteger(payload, Tag.SplitKeyThreshold);
-    const method = childEnum(payload, Tag.SplitKeyMethod);
+    const { splitKeyParts: parts, splitKeyThreshold: threshold, splitKeyMethod: method } = req;
     if (parts === undefined || threshold === undefined || method === undefined) {
       throw new KmipError(
         'InvalidMessage',
         'Split Key Parts, Split Key Threshold and Split Key Method are required',
       );
     }
-    const prime = primeOf(payload);
+    const prime = req.primeFieldSize;
     const params: SplitParameters =
       prime === undefined ? { parts, threshold, method } : { parts, threshold, method, prime };
-    const base = await loadTarget(payload, ctx);
     if (base.tombstoned) throw notFound(ctx, base.id);
     if (isDestroyed(stateOf(base)) || base.sealed === undefined) {
       throw new KmipError(
@@ -121,35 +92,35 @@ export const createSplitKey: OperationDefinition = {
       childEnum(block, Tag.CryptographicAlgorithm) ?? findEnum(base.attributes, Tag.CryptographicAlgorithm);
     const length =
       childInteger(block, Tag.CryptographicLength) ?? findInteger(base.attributes, Tag.CryptographicLength);
-
-    const own = readRequestAttributes(payload, [Tag.TemplateAttribute, Tag.Attributes]);
-    checkClientAttributes(own, isV2(ctx.version));
-    const attrs = await withTemplates(ctx.services.objects, payload, [Tag.TemplateAttribute], own);
+    const attrs = await requestedAttributes(ctx, req);
     const shares = splitSecret(secret, params);
-    const ids: string[] = [];
-    try {
-      for (const share of shares) {
-        const partContent = splitKeyContent(params, share.id, share.bytes, algorithm, length);
-        const obj = await ctx.services.objects.create({
+    const now = ctx.services.clock();
+    const newParts = shares.map((share) => {
+      const partContent = splitKeyContent(params, share.id, share.bytes, algorithm, length);
+      return {
+        id: ctx.services.objects.newId(),
+        objectType: ObjectType.SplitKey,
+        attributes: newObjectAttributes({
           objectType: ObjectType.SplitKey,
-          attributes: newObjectAttributes({
-            objectType: ObjectType.SplitKey,
-            attributes: attrs,
-            content: partContent,
-            now: ctx.services.clock(),
-            algorithm,
-            length,
-            generated: true,
-          }),
+          attributes: attrs,
           content: partContent,
-          owner: ctx.client.commonName,
-        });
-        ids.push(obj.id);
-      }
+          now,
+          algorithm,
+          length,
+          generated: true,
+        }),
+        content: partContent,
+        owner: ctx.client.commonName,
+      };
+    });
+    try {
+      // All parts or none: a crash between two parts must not leave a split that cannot be joined.
+      await ctx.services.objects.writeTogether(newParts, []);
     } finally {
       for (const s of shares) s.bytes.fill(0);
     }
+    const ids = newParts.map((p) => p.id);
     ctx.idPlaceholder = ids[0];
-    return ids.map(uidItem);
+    return { uniqueIdentifiers: ids };
   },
-};
+});

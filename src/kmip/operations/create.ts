@@ -14,115 +14,29 @@
  * an unknown Template name → Item Not Found.
  */
 import { randomBytes } from 'node:crypto';
-import { serverRngAttribute } from '../../crypto/rng.js';
 import { KmipError } from '../errors.js';
 import type { ModelAttribute } from '../messages/attributes.js';
-import { readRequestAttributes } from '../messages/attributes.js';
 import { findEnum, findInteger, setStandard } from '../model/attributes.js';
-import { checkClientAttributes, newObjectAttributes } from '../model/lifecycle.js';
+import { newObjectAttributes } from '../model/lifecycle.js';
 import { checkQuantumSafe } from '../model/quantum-safe.js';
-import { withTemplates } from '../model/templates.js';
-import {
-  CryptographicAlgorithm,
-  compareVersions,
-  enumNameOf,
-  KeyFormatType,
-  ObjectType,
-  Operation,
-  SecretDataType,
-  Tag,
-} from '../spec/index.js';
-import { byteString, childEnum, enumeration, integer, structure } from '../ttlv/build.js';
-import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import { checkNameUnique, isV2, uidItem } from './common.js';
-import { createResidentSymmetricKey, residentRequested } from './hsm-resident.js';
-import type { OperationContext, OperationDefinition } from './types.js';
-
-const A = CryptographicAlgorithm;
-
-/** Key sizes in bits per algorithm; bytes = bits / 8 except where noted. */
-const FIXED: ReadonlyMap<number, readonly number[]> = new Map([
-  [A.AES, [128, 192, 256]],
-  [A.DES, [56, 64]],
-  // 2-key (112) and 3-key (168) Triple DES; parity bits make them 16 and 24 bytes.
-  [A.DES3, [112, 128, 168, 192]],
-  [A.SKIPJACK, [80]],
-  [A.ChaCha20, [256]],
-  [A.ChaCha20Poly1305, [256]],
-  [A.Camellia, [128, 192, 256]],
-  [A.ARIA, [128, 192, 256]],
-  [A.SM4, [128]],
-  [A.SEED, [128]],
-  [A.IDEA, [128]],
-]);
-
-/** Algorithms whose key may have any whole number of bytes in a range. */
-const VARIABLE: ReadonlySet<number> = new Set([
-  A.HMAC_SHA1,
-  A.HMAC_SHA224,
-  A.HMAC_SHA256,
-  A.HMAC_SHA384,
-  A.HMAC_SHA512,
-  A.HMAC_MD5,
-  A.HMAC_SHA3_224,
-  A.HMAC_SHA3_256,
-  A.HMAC_SHA3_384,
-  A.HMAC_SHA3_512,
-  A.Blowfish,
-  A.CAST5,
-  A.RC2,
-  A.RC4,
-  A.RC5,
-  A.Twofish,
-]);
-
-function keyBytes(algorithm: number, bits: number): number | undefined {
-  if (algorithm === A.DES && (bits === 56 || bits === 64)) return 8;
-  if (algorithm === A.DES3)
-    return bits === 112 || bits === 128 ? 16 : bits === 168 || bits === 192 ? 24 : undefined;
-  if (FIXED.get(algorithm)?.includes(bits) === true) return bits / 8;
-  if (VARIABLE.has(algorithm) && bits >= 40 && bits <= 4096 && bits % 8 === 0) return bits / 8;
-  return undefined;
-}
-
-/** Key bytes for an algorithm and length in bits, or Invalid Field. */
-export function generateSymmetricKey(algorithm: number | undefined, length: number | undefined): Buffer {
-  if (algorithm === undefined) throw new KmipError('InvalidField', 'Cryptographic Algorithm is required');
-  if (length === undefined) throw new KmipError('InvalidField', 'Cryptographic Length is required');
-  const n = keyBytes(algorithm, length);
-  if (n === undefined) {
-    const name = enumNameOf('CryptographicAlgorithm', algorithm) ?? String(algorithm);
-    throw new KmipError('InvalidField', `cannot generate a ${name} key of ${length} bits`);
-  }
-  return randomBytes(n);
-}
-
-export function symmetricKeyContent(key: Uint8Array, algorithm: number, length: number): TtlvStructure {
-  const block: TtlvItem[] = [
-    enumeration(Tag.KeyFormatType, KeyFormatType.Raw),
-    structure(Tag.KeyValue, [byteString(Tag.KeyMaterial, key)]),
-    enumeration(Tag.CryptographicAlgorithm, algorithm),
-    integer(Tag.CryptographicLength, length),
-  ];
-  return structure(Tag.SymmetricKey, [structure(Tag.KeyBlock, block)]);
-}
-
-/** Refuses Template names where templates are not applied (model/templates.ts applies them elsewhere). */
-export function refuseTemplateNames(payload: TtlvStructure, containers: readonly number[]): void {
-  for (const c of payload.value) {
-    if (containers.includes(c.tag) && c.type === 'Structure' && c.value.some((x) => x.tag === Tag.Name)) {
-      throw new KmipError('FeatureNotSupported', 'Template objects are not supported; send the attributes');
-    }
-  }
-}
-
-export const create: OperationDefinition = {
+import { serverRngAttribute } from '../model/rng-attribute.js';
+import { CreatedObject, CreateRequest } from '../payloads/create.js';
+import { compareVersions, KeyFormatType, ObjectType, Operation, SecretDataType, Tag } from '../spec/index.js';
+import { byteString, enumeration, structure } from '../ttlv/build.js';
+import type { TtlvStructure } from '../ttlv/types.js';
+import { checkNameUnique, requestedAttributes } from './support/common.js';
+import { defineOperation } from './support/define.js';
+import { createResidentSymmetricKey, residentRequested } from './support/hsm-resident.js';
+import { generateSymmetricKey, symmetricKeyContent } from './support/symmetric-keys.js';
+import type { OperationContext } from './types.js';
+export const create = defineOperation({
   operation: Operation.Create,
   since: '1.0',
   mutates: true,
-  needsObject: false,
-  async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
-    const objectType = childEnum(payload, Tag.ObjectType);
+  request: CreateRequest,
+  response: CreatedObject,
+  async handle(req, ctx) {
+    const objectType = req.objectType;
     const secretData = objectType === ObjectType.SecretData && compareVersions(ctx.version, '1.4') >= 0;
     if (objectType !== ObjectType.SymmetricKey && !secretData) {
       throw new KmipError(
@@ -130,9 +44,7 @@ export const create: OperationDefinition = {
         'Create makes Symmetric Keys (and from KMIP 1.4 Secret Data) only; use Create Key Pair or Register',
       );
     }
-    const own = readRequestAttributes(payload, [Tag.TemplateAttribute, Tag.Attributes]);
-    checkClientAttributes(own, isV2(ctx.version));
-    const attrs = await withTemplates(ctx.services.objects, payload, [Tag.TemplateAttribute], own);
+    const attrs = await requestedAttributes(ctx, req);
     await checkNameUnique(ctx, attrs, undefined);
     const algorithm = findEnum(attrs, Tag.CryptographicAlgorithm);
     const length = findInteger(attrs, Tag.CryptographicLength);
@@ -141,7 +53,7 @@ export const create: OperationDefinition = {
     if (residentRequested(attrs)) {
       const obj = await createResidentSymmetricKey(ctx, attrs, algorithm, length);
       ctx.idPlaceholder = obj.id;
-      return [enumeration(Tag.ObjectType, objectType), uidItem(obj.id)];
+      return { objectType, uniqueIdentifier: obj.id };
     }
     const key = generateSymmetricKey(algorithm, length);
     try {
@@ -165,12 +77,12 @@ export const create: OperationDefinition = {
         owner: ctx.client.commonName,
       });
       ctx.idPlaceholder = obj.id;
-      return [enumeration(Tag.ObjectType, objectType), uidItem(obj.id)];
+      return { objectType, uniqueIdentifier: obj.id };
     } finally {
       key.fill(0);
     }
   },
-};
+});
 
 /** Generated Secret Data: no Secret Data Type is requested, the server serves it as an Opaque Password. */
 export function secretDataContent(secret: Uint8Array): TtlvStructure {
@@ -188,7 +100,7 @@ async function createSecretData(
   ctx: OperationContext,
   attrs: readonly ModelAttribute[],
   length: number | undefined,
-): Promise<TtlvItem[]> {
+): Promise<CreatedObject> {
   if (length === undefined || length <= 0 || length % 8 !== 0 || length > 524_288) {
     throw new KmipError(
       'InvalidField',
@@ -215,7 +127,7 @@ async function createSecretData(
       owner: ctx.client.commonName,
     });
     ctx.idPlaceholder = obj.id;
-    return [enumeration(Tag.ObjectType, objectType), uidItem(obj.id)];
+    return { objectType, uniqueIdentifier: obj.id };
   } finally {
     secret.fill(0);
   }

@@ -28,25 +28,25 @@ import {
   rsaDecrypt,
 } from '../../crypto/cipher.js';
 import { KmipError } from '../errors.js';
-import { CryptographicUsageMask, ObjectType, Operation, Tag } from '../spec/index.js';
-import { childBytes, childStruct } from '../ttlv/build.js';
-import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import { targetId } from './common.js';
-import { type CryptoUsage, loadCryptoObject } from './crypto-common.js';
+import { DecryptRequest, DecryptResponse } from '../payloads/crypto.js';
+import { CryptographicUsageMask, ObjectType, Operation } from '../spec/index.js';
 import {
   asKmipError,
+  continuesStream,
+  EMPTY,
   hsmCipher,
   nonEmpty,
   type PartRequest,
   partRequest,
   planCipher,
-  responseItems,
   resumeStream,
   type StreamState,
   streamOwner,
-} from './encrypt.js';
-import { hsmFailure } from './hsm-resident.js';
-import type { OperationContext, OperationDefinition } from './types.js';
+} from './support/ciphers.js';
+import type { CryptoTarget, CryptoUsage } from './support/crypto-common.js';
+import { defineCryptoOperation } from './support/define.js';
+import { hsmFailure } from './support/hsm-resident.js';
+import type { OperationContext } from './types.js';
 
 export const DECRYPT_USAGE: CryptoUsage = {
   use: 'process',
@@ -54,41 +54,34 @@ export const DECRYPT_USAGE: CryptoUsage = {
   what: 'decrypt',
 };
 
-const EMPTY = new Uint8Array(0);
-
 async function continueStream(
-  payload: TtlvStructure,
+  req: DecryptRequest,
   ctx: OperationContext,
   part: PartRequest & { readonly correlation: Uint8Array },
-): Promise<TtlvItem[]> {
-  const { state } = await resumeStream(payload, ctx, Operation.Decrypt, DECRYPT_USAGE, part);
+): Promise<DecryptResponse> {
+  const { state } = await resumeStream(req, ctx, Operation.Decrypt, DECRYPT_USAGE, part);
   try {
     const data = part.data ?? EMPTY;
     state.bytes += data.length;
     const out = state.cipher.update(data);
     if (!part.final) {
-      return responseItems(state.keyId, { data: nonEmpty(out), correlation: part.correlation });
+      return { uniqueIdentifier: state.keyId, data: nonEmpty(out), correlationValue: part.correlation };
     }
-    const last = state.cipher.final(childBytes(payload, Tag.AuthenticatedEncryptionTag));
+    const last = state.cipher.final(req.authenticatedEncryptionTag);
     const all = out.length === 0 ? last.data : new Uint8Array(Buffer.concat([out, last.data]));
-    return responseItems(state.keyId, { data: nonEmpty(all) });
+    return { uniqueIdentifier: state.keyId, data: nonEmpty(all) };
   } catch (e) {
     ctx.services.streams.close(part.correlation);
     throw asKmipError(ctx, e);
   }
 }
 
-async function decryptHandler(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
-  const part = partRequest(payload);
-  if (part.correlation !== undefined && !part.init) {
-    return continueStream(payload, ctx, { ...part, correlation: part.correlation });
-  }
-  const target = await loadCryptoObject(
-    ctx,
-    targetId(payload),
-    DECRYPT_USAGE,
-    childStruct(payload, Tag.CryptographicParameters),
-  );
+async function decryptWith(
+  req: DecryptRequest,
+  ctx: OperationContext,
+  target: CryptoTarget,
+  part: PartRequest,
+): Promise<DecryptResponse> {
   if (target.obj.objectType === ObjectType.PublicKey || target.obj.objectType === ObjectType.Certificate) {
     throw new KmipError(
       'InvalidField',
@@ -101,21 +94,22 @@ async function decryptHandler(payload: TtlvStructure, ctx: OperationContext): Pr
     throw new KmipError('InvalidMessage', 'Decrypt needs Data');
   }
   const data = part.data ?? EMPTY;
+  const id = target.obj.id;
   try {
     if (plan.kind === 'rsa') {
       if (streaming)
         throw new CipherError('unsupported', 'RSA decryption cannot be used in a multi-part operation');
       const out = rsaDecrypt(plan.key, plan.params, data);
-      return responseItems(target.obj.id, { data: out });
+      return { uniqueIdentifier: id, data: out };
     }
     const spec: CipherSpec = {
       ...plan.spec,
-      iv: needsIv(plan.spec) ? childBytes(payload, Tag.IVCounterNonce) : undefined,
-      aad: childBytes(payload, Tag.AuthenticatedEncryptionAdditionalData),
+      iv: needsIv(plan.spec) ? req.ivCounterNonce : undefined,
+      aad: req.authenticatedEncryptionAdditionalData,
     };
     if (target.hsm !== undefined) {
       const mech = hsmCipher(ctx, spec, streaming);
-      if (mech.mode === 'gcm' && childBytes(payload, Tag.AuthenticatedEncryptionTag) === undefined) {
+      if (mech.mode === 'gcm' && req.authenticatedEncryptionTag === undefined) {
         throw new KmipError('InvalidField', 'AES-GCM decryption needs the Authenticated Encryption Tag');
       }
       try {
@@ -123,9 +117,9 @@ async function decryptHandler(payload: TtlvStructure, ctx: OperationContext): Pr
           target.hsm.label,
           mech,
           data,
-          childBytes(payload, Tag.AuthenticatedEncryptionTag),
+          req.authenticatedEncryptionTag,
         );
-        return responseItems(target.obj.id, { data: out });
+        return { uniqueIdentifier: id, data: out };
       } catch (e) {
         throw hsmFailure(e);
       }
@@ -133,22 +127,31 @@ async function decryptHandler(payload: TtlvStructure, ctx: OperationContext): Pr
     if (streaming) {
       const cipher = openPartCipher(spec, 'decrypt');
       const out = cipher.update(data);
-      const state: StreamState = { keyId: target.obj.id, cipher, bytes: data.length };
+      const state: StreamState = { keyId: id, cipher, bytes: data.length };
       const correlation = ctx.services.streams.open(Operation.Decrypt, streamOwner(ctx), state);
-      return responseItems(target.obj.id, { data: nonEmpty(out), correlation });
+      return { uniqueIdentifier: id, data: nonEmpty(out), correlationValue: correlation };
     }
-    const out = decryptOnce(spec, data, childBytes(payload, Tag.AuthenticatedEncryptionTag));
-    return responseItems(target.obj.id, { data: out });
+    const out = decryptOnce(spec, data, req.authenticatedEncryptionTag);
+    return { uniqueIdentifier: id, data: out };
   } catch (e) {
     throw asKmipError(ctx, e);
   }
 }
 
-export const decrypt: OperationDefinition = {
+export const decrypt = defineCryptoOperation({
   operation: Operation.Decrypt,
   since: '1.2',
   mutates: true,
-  needsObject: true,
-  allowedStates: ['Active', 'Deactivated', 'Compromised'],
-  handle: decryptHandler,
-};
+  request: DecryptRequest,
+  response: DecryptResponse,
+  usage: DECRYPT_USAGE,
+  continues: continuesStream,
+  handle(req, ctx, target) {
+    const part = partRequest(req);
+    if (target === undefined) {
+      // continuesStream: the request carries a Correlation Value
+      return continueStream(req, ctx, { ...part, correlation: part.correlation ?? EMPTY });
+    }
+    return decryptWith(req, ctx, target, part);
+  },
+});

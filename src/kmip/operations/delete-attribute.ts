@@ -11,40 +11,47 @@
  * Read Only.
  */
 import { findAll, type ModelAttribute, sameValue } from '../model/attributes.js';
+import { ChangedAttributeResponse, DeleteAttributeRequest } from '../payloads/attributes.js';
 import { Operation } from '../spec/index.js';
-import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import { attributeNotFound, checkClientChange, deleteTargetOf, instanceNotFound } from './attribute-edit.js';
-import { isV2, responseAttributes, targetId, uidItem, updateTarget } from './common.js';
-import type { OperationContext, OperationDefinition } from './types.js';
+import {
+  attributeNotFound,
+  checkClientChange,
+  deleteTargetOf,
+  instanceNotFound,
+} from './support/attribute-edit.js';
+import { isV2 } from './support/common.js';
+import { defineObjectOperation } from './support/define.js';
 
-export const deleteAttribute: OperationDefinition = {
+export const deleteAttribute = defineObjectOperation({
   operation: Operation.DeleteAttribute,
   since: '1.0',
   mutates: true,
-  needsObject: true,
-  async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
-    const target = deleteTargetOf(payload);
-    const id = targetId(payload);
+  request: DeleteAttributeRequest,
+  response: ChangedAttributeResponse,
+  object: {},
+  async handle(req, ctx, target) {
+    const which = deleteTargetOf(req);
     let deleted: ModelAttribute[] = [];
-    await updateTarget(ctx, id, (obj) => {
-      checkClientChange(ctx, obj, target.key);
-      const instances = findAll(obj.attributes, target.key);
-      if (instances.length === 0) throw attributeNotFound(ctx, target.key);
-      if (target.value !== undefined) {
-        const v = target.value.value;
+    await target.update((obj) => {
+      checkClientChange(ctx, obj, which.key);
+      const instances = findAll(obj.attributes, which.key);
+      if (instances.length === 0) throw attributeNotFound(ctx, which.key);
+      if (which.value !== undefined) {
+        const v = which.value.value;
         deleted = instances.filter((a) => sameValue(a.value, v)).slice(0, 1);
-      } else if (isV2(ctx.version) && target.index === undefined) {
+      } else if (isV2(ctx.version) && which.index === undefined) {
+        // A 2.x Attribute Reference names every instance.
         deleted = instances;
       } else {
-        deleted = instances.filter((a) => (a.index ?? 0) === (target.index ?? 0));
+        deleted = instances.filter((a) => (a.index ?? 0) === (which.index ?? 0));
       }
       if (deleted.length === 0) {
-        throw instanceNotFound(ctx, target.key, target.value === undefined ? (target.index ?? 0) : undefined);
+        throw instanceNotFound(ctx, which.key, which.value === undefined ? (which.index ?? 0) : undefined);
       }
       const gone = new Set(deleted);
       return { attributes: obj.attributes.filter((a) => !gone.has(a)) };
     });
-    if (isV2(ctx.version)) return [uidItem(id)];
-    return [uidItem(id), ...responseAttributes(deleted, ctx.version)];
+    // 1.x answers with the deleted attribute (a 1.x-only field).
+    return { uniqueIdentifier: target.obj.id, attribute: deleted };
   },
-};
+});

@@ -41,13 +41,13 @@ import {
   type Sp800108Mode,
 } from '../../crypto/derive.js';
 import type { MacAlgorithm } from '../../crypto/digest.js';
-import { hashName, hmacHashName } from '../../crypto/digest.js';
 import { isKmipServerError, KmipError } from '../errors.js';
-import { readRequestAttributes } from '../messages/attributes.js';
 import { findEnum, findInteger } from '../model/attributes.js';
-import { checkClientAttributes, newObjectAttributes } from '../model/lifecycle.js';
+import { hashName, hmacHashName } from '../model/hash-names.js';
+import { newObjectAttributes } from '../model/lifecycle.js';
 import type { ManagedObject } from '../model/object.js';
-import { withTemplates } from '../model/templates.js';
+import { DeriveKeyRequest, DeriveKeyResponse } from '../payloads/create.js';
+import type { PayloadOf } from '../payloads/schema.js';
 import {
   BlockCipherMode,
   CryptographicAlgorithm,
@@ -71,10 +71,8 @@ import {
   enumeration,
   structure,
 } from '../ttlv/build.js';
-import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import { checkNameUnique, isV2, uidItem } from './common.js';
-import { generateSymmetricKey, symmetricKeyContent } from './create.js';
-import { withLink } from './create-key-pair.js';
+import type { TtlvStructure } from '../ttlv/types.js';
+import { checkNameUnique, requestedAttributes } from './support/common.js';
 import {
   asymmetricKeyOf,
   type CryptoTarget,
@@ -82,8 +80,10 @@ import {
   consumeUsage,
   loadCryptoObject,
   secretBytes,
-} from './crypto-common.js';
-import type { OperationContext, OperationDefinition } from './types.js';
+} from './support/crypto-common.js';
+import { defineOperation } from './support/define.js';
+import { withLink } from './support/key-pairs.js';
+import { generateSymmetricKey, symmetricKeyContent } from './support/symmetric-keys.js';
 
 const M = DerivationMethod;
 const A = CryptographicAlgorithm;
@@ -123,20 +123,17 @@ interface DeriveRequest {
   readonly cryptoParams: TtlvStructure | undefined;
 }
 
-function readRequest(payload: TtlvStructure): DeriveRequest {
-  const objectType = childEnum(payload, Tag.ObjectType);
+function readRequest(req: PayloadOf<typeof DeriveKeyRequest>): DeriveRequest {
+  const objectType = req.objectType;
   if (objectType !== ObjectType.SymmetricKey && objectType !== ObjectType.SecretData) {
     throw invalid('Derive Key makes a Symmetric Key or Secret Data only');
   }
-  const ids: string[] = [];
-  for (const c of payload.value) {
-    if (c.tag === Tag.UniqueIdentifier && c.type === 'TextString') ids.push(c.value);
-  }
+  const ids = req.uniqueIdentifiers ?? [];
   if (ids.length === 0) throw invalid('Derive Key needs the Unique Identifier of its base object');
   if (ids.length > 2) throw invalid('Derive Key takes at most two base objects');
-  const method = childEnum(payload, Tag.DerivationMethod);
+  const method = req.derivationMethod;
   if (method === undefined) throw invalid('Derivation Method is required');
-  const params = childStruct(payload, Tag.DerivationParameters);
+  const params = req.derivationParameters;
   if (params === undefined) throw invalid('Derivation Parameters is required');
   return { objectType, ids, method, params, cryptoParams: childStruct(params, Tag.CryptographicParameters) };
 }
@@ -342,18 +339,16 @@ function secretDataContent(bytes: Uint8Array): TtlvStructure {
   ]);
 }
 
-export const deriveKey: OperationDefinition = {
+// The base objects are never taken from the ID Placeholder (1.4 §4.6): not an object operation.
+export const deriveKey = defineOperation({
   operation: Operation.DeriveKey,
   since: '1.0',
   mutates: true,
-  // The base objects are never taken from the ID Placeholder (1.4 §4.6).
-  needsObject: false,
-  allowedStates: ['Active'],
-  async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
+  request: DeriveKeyRequest,
+  response: DeriveKeyResponse,
+  async handle(payload, ctx) {
     const req = readRequest(payload);
-    const own = readRequestAttributes(payload, [Tag.TemplateAttribute, Tag.Attributes]);
-    checkClientAttributes(own, isV2(ctx.version));
-    let attrs = await withTemplates(ctx.services.objects, payload, [Tag.TemplateAttribute], own);
+    let attrs = await requestedAttributes(ctx, payload);
     await checkNameUnique(ctx, attrs, undefined);
     const algorithm = findEnum(attrs, Tag.CryptographicAlgorithm);
     const length = findInteger(attrs, Tag.CryptographicLength);
@@ -406,11 +401,10 @@ export const deriveKey: OperationDefinition = {
         })),
       );
       for (const base of bases) await consumeUsage(ctx, base.obj);
-      const obj = { id };
-      ctx.idPlaceholder = obj.id;
-      return [uidItem(obj.id)];
+      ctx.idPlaceholder = id;
+      return { uniqueIdentifier: id };
     } finally {
       output.fill(0);
     }
   },
-};
+});

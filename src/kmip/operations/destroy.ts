@@ -8,36 +8,32 @@
  * Key Lifecycle State (2.x) (SKLC-M-2); already destroyed → the same.
  */
 import { setStandard } from '../model/attributes.js';
+import { IdPayload } from '../payloads/lifecycle.js';
 import { Operation, State, Tag } from '../spec/index.js';
 import { dateTime, enumeration } from '../ttlv/build.js';
-import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import { isDestroyed, stateName, stateOf, targetId, uidItem, updateTarget, wrongState } from './common.js';
-import { destroyHsmKey } from './hsm-resident.js';
-import type { OperationContext, OperationDefinition } from './types.js';
+import { stateName, stateOf } from './support/common.js';
+import { defineObjectOperation } from './support/define.js';
+import { destroyHsmKey } from './support/hsm-resident.js';
 
-export const destroy: OperationDefinition = {
+export const destroy = defineObjectOperation({
   operation: Operation.Destroy,
   since: '1.0',
   mutates: true,
-  needsObject: true,
-  allowedStates: ['PreActive', 'Deactivated', 'Compromised'],
-  async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
-    const id = targetId(payload);
-    const before = await ctx.services.objects.get(id);
-    if (before !== undefined && !isDestroyed(stateOf(before)) && stateOf(before) !== State.Active) {
-      // A key inside the HSM is destroyed in the token first (hsm-resident.ts).
-      await destroyHsmKey(ctx, before);
-    }
-    await updateTarget(ctx, id, (obj) => {
-      const state = stateOf(obj);
-      if (state === State.Active || isDestroyed(state)) {
-        throw wrongState(ctx, `object ${id} is ${stateName(state)} and cannot be destroyed`);
-      }
-      const next = state === State.Compromised ? State.DestroyedCompromised : State.Destroyed;
+  request: IdPayload,
+  response: IdPayload,
+  object: {
+    states: ['PreActive', 'Deactivated', 'Compromised'],
+    stateMessage: (obj, state) => `object ${obj.id} is ${stateName(state)} and cannot be destroyed`,
+  },
+  async handle(_req, ctx, target) {
+    // A key inside the HSM is destroyed in the token first (hsm-resident.ts).
+    await destroyHsmKey(ctx, target.obj);
+    await target.update((obj) => {
+      const next = stateOf(obj) === State.Compromised ? State.DestroyedCompromised : State.Destroyed;
       let attrs = setStandard(obj.attributes, enumeration(Tag.State, next));
       attrs = setStandard(attrs, dateTime(Tag.DestroyDate, ctx.services.clock()));
       return { attributes: attrs, content: null, tombstoned: true };
     });
-    return [uidItem(id)];
+    return { uniqueIdentifier: target.obj.id };
   },
-};
+});

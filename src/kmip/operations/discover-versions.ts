@@ -9,29 +9,28 @@
  * Errors: none specific; a malformed Protocol Version item is Invalid Message.
  */
 import { KmipError } from '../errors.js';
-import { parseProtocolVersion, protocolVersionItem, SERVER_VERSIONS } from '../messages/index.js';
-import { Operation, Tag, versionPair } from '../spec/index.js';
-import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import type { OperationDefinition } from './types.js';
+import { SERVER_VERSIONS } from '../messages/index.js';
+import { DiscoverVersionsPayload } from '../payloads/discovery.js';
+import { Operation, versionPair } from '../spec/index.js';
+import { defineOperation } from './support/define.js';
 
-export const discoverVersions: OperationDefinition = {
+export const discoverVersions = defineOperation({
   operation: Operation.DiscoverVersions,
   // Defined from 1.1; also answered in 1.0 messages, since a client can only
   // negotiate by sending it in some version and 1.0 is the safest guess.
   since: '1.0',
   mutates: false,
-  needsObject: false,
-  handle(payload: TtlvStructure): TtlvItem[] {
-    const offered: string[] = [];
-    for (const c of payload.value) {
-      if (c.tag !== Tag.ProtocolVersion) continue;
-      if (c.type !== 'Structure')
-        throw new KmipError('InvalidMessage', 'Protocol Version must be a Structure');
-      const p = parseProtocolVersion(c);
-      offered.push(`${p.major}.${p.minor}`);
-    }
+  request: DiscoverVersionsPayload,
+  response: DiscoverVersionsPayload,
+  handle(req) {
+    const offered = (req.protocolVersions ?? []).map((p) => {
+      if (p.major === undefined || p.minor === undefined) {
+        throw new KmipError('InvalidMessage', 'Protocol Version needs Major and Minor');
+      }
+      return `${p.major}.${p.minor}`;
+    });
     const answer =
       offered.length === 0 ? SERVER_VERSIONS : SERVER_VERSIONS.filter((v) => offered.includes(v));
-    return answer.map((v) => protocolVersionItem(versionPair(v)));
+    return { protocolVersions: answer.map((v) => versionPair(v)) };
   },
-};
+});

@@ -7,31 +7,26 @@
  *
  * Errors (spec table): no such object → Item Not Found / Object Not Found.
  */
-import { attributeReferenceToWire } from '../messages/attributes.js';
 import { type AttributeKey, inListingOrder, keysEqual } from '../model/attributes.js';
+import { GetAttributeListRequest, GetAttributeListResponse } from '../payloads/attributes.js';
 import { Operation } from '../spec/index.js';
-import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import { loadTarget, responseAttributes, uidItem } from './common.js';
-import { servedAttributes } from './get-attributes.js';
-import type { OperationContext, OperationDefinition } from './types.js';
+import { defineObjectOperation } from './support/define.js';
+import { carriedIn, servedAttributes } from './support/served-attributes.js';
 
-export const getAttributeList: OperationDefinition = {
+export const getAttributeList = defineObjectOperation({
   operation: Operation.GetAttributeList,
   since: '1.0',
   mutates: false,
-  needsObject: true,
-  async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
-    const obj = await loadTarget(payload, ctx);
+  request: GetAttributeListRequest,
+  response: GetAttributeListResponse,
+  object: {},
+  handle(_req, ctx, { obj }) {
     const keys: AttributeKey[] = [];
     for (const a of inListingOrder(servedAttributes(obj))) {
       if (keys.some((k) => keysEqual(k, a.key))) continue;
       // Listed only when the version can carry the attribute itself.
-      const shaped = responseAttributes([a], ctx.version);
-      if (shaped.length === 0) continue;
-      const first = shaped[0];
-      if (first?.type === 'Structure' && first.value.length === 0) continue;
-      keys.push(a.key);
+      if (carriedIn(a, ctx.version)) keys.push(a.key);
     }
-    return [uidItem(obj.id), ...keys.map((k) => attributeReferenceToWire(k, ctx.version))];
+    return { uniqueIdentifier: obj.id, attributeReferences: keys };
   },
-};
+});

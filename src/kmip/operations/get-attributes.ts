@@ -11,49 +11,15 @@
  * → Invalid Message ("The same attribute name SHALL NOT be present more than
  * once in a request", 1.1 §4.11; TC-171-11/12 expect Invalid Message).
  */
-import { createHash } from 'node:crypto';
 import { KmipError } from '../errors.js';
-import { readAttributeReferences, v1NameOf } from '../messages/attributes.js';
+import { v1NameOf } from '../messages/attributes.js';
 import type { AttributeKey, ModelAttribute } from '../model/attributes.js';
-import { findAll, findValue, inListingOrder, keyLabel, keysEqual, standardKey } from '../model/attributes.js';
-import type { ManagedObject } from '../model/object.js';
-import { ObjectType, Operation, Tag } from '../spec/index.js';
-import { byteString, interval } from '../ttlv/build.js';
-import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import { isV2, loadTarget, responseAttributes, uidItem } from './common.js';
-import { leaseTimeOf } from './obtain-lease.js';
-import type { OperationContext, OperationDefinition } from './types.js';
-
-/** Lease Time applies to the cryptographic objects only (KMIP 1.4 §3.15 "All Cryptographic Objects"). */
-const NO_LEASE: ReadonlySet<number> = new Set([ObjectType.OpaqueObject, ObjectType.Template]);
-
-/**
- * The object's attributes plus those the server derives rather than stores:
- * Lease Time (the lease Obtain Lease would grant, 1.4 §3.15) and Short
- * Unique Identifier (2.1 §4.51: SHA-256 of the Unique Identifier, 32 bytes;
- * versions before 2.0 cut it). Unique Identifier carries the object's id.
- */
-export function servedAttributes(obj: ManagedObject): ModelAttribute[] {
-  const attrs = obj.attributes.map((a) =>
-    a.key.kind === 'standard' && a.key.tag === Tag.UniqueIdentifier ? { ...a, value: uidItem(obj.id) } : a,
-  );
-  if (findValue(attrs, Tag.LeaseTime) === undefined && !NO_LEASE.has(obj.objectType)) {
-    attrs.push({
-      key: standardKey(Tag.LeaseTime),
-      index: 0,
-      value: interval(Tag.LeaseTime, leaseTimeOf(attrs)),
-    });
-  }
-  if (findValue(attrs, Tag.ShortUniqueIdentifier) === undefined) {
-    const digest = new Uint8Array(createHash('sha256').update(obj.id, 'utf8').digest());
-    attrs.push({
-      key: standardKey(Tag.ShortUniqueIdentifier),
-      index: 0,
-      value: byteString(Tag.ShortUniqueIdentifier, digest),
-    });
-  }
-  return attrs;
-}
+import { findAll, inListingOrder, keyLabel, keysEqual } from '../model/attributes.js';
+import { GetAttributesRequest, GetAttributesResponse } from '../payloads/attributes.js';
+import { Operation } from '../spec/index.js';
+import { isV2 } from './support/common.js';
+import { defineObjectOperation } from './support/define.js';
+import { servedAttributes } from './support/served-attributes.js';
 
 function refuseRepeats(refs: readonly AttributeKey[], v2: boolean): void {
   refs.forEach((r, i) => {
@@ -66,15 +32,17 @@ function refuseRepeats(refs: readonly AttributeKey[], v2: boolean): void {
   });
 }
 
-export const getAttributes: OperationDefinition = {
+// Attributes of archived and destroyed objects are readable: no object rule.
+export const getAttributes = defineObjectOperation({
   operation: Operation.GetAttributes,
   since: '1.0',
   mutates: false,
-  needsObject: true,
-  async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
-    const refs = readAttributeReferences(payload);
+  request: GetAttributesRequest,
+  response: GetAttributesResponse,
+  object: {},
+  handle(req, ctx, { obj }) {
+    const refs = req.attributeReferences ?? [];
     refuseRepeats(refs, isV2(ctx.version));
-    const obj = await loadTarget(payload, ctx);
     const all = servedAttributes(obj);
     let selected: ModelAttribute[];
     if (refs.length === 0) selected = inListingOrder(all);
@@ -84,6 +52,6 @@ export const getAttributes: OperationDefinition = {
         for (const a of findAll(all, r)) if (!selected.includes(a)) selected.push(a);
       }
     }
-    return [uidItem(obj.id), ...responseAttributes(selected, ctx.version)];
+    return { uniqueIdentifier: obj.id, attributes: selected };
   },
-};
+});

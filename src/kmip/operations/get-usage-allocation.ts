@@ -10,32 +10,27 @@
  */
 import { KmipError } from '../errors.js';
 import { findValue, setStandard } from '../model/attributes.js';
-import { isArchived } from '../model/lifecycle.js';
-import { Operation, State, Tag } from '../spec/index.js';
-import { childLongInteger, longInteger, structure } from '../ttlv/build.js';
-import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import { usageRemaining } from './check.js';
-import { stateName, stateOf, targetId, uidItem, updateTarget, wrongState } from './common.js';
-import type { OperationContext, OperationDefinition } from './types.js';
+import { GetUsageAllocationRequest, GetUsageAllocationResponse } from '../payloads/objects.js';
+import { Operation, Tag } from '../spec/index.js';
+import { longInteger, structure } from '../ttlv/build.js';
+import { defineObjectOperation } from './support/define.js';
+import { usageRemaining } from './support/usage.js';
 
-export const getUsageAllocation: OperationDefinition = {
+export const getUsageAllocation = defineObjectOperation({
   operation: Operation.GetUsageAllocation,
   since: '1.0',
   mutates: true,
-  needsObject: true,
-  allowedStates: ['Active'],
-  async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
-    const id = targetId(payload);
-    const wanted = childLongInteger(payload, Tag.UsageLimitsCount);
+  request: GetUsageAllocationRequest,
+  response: GetUsageAllocationResponse,
+  object: { online: true, states: ['Active'] },
+  async handle(req, _ctx, target) {
+    const id = target.obj.id;
+    const wanted = req.usageLimitsCount;
     if (wanted === undefined || wanted < 0n) {
       throw new KmipError('InvalidMessage', 'Usage Limits Count (a non-negative Long Integer) is required');
     }
-    await updateTarget(ctx, id, (obj) => {
-      if (isArchived(obj.attributes)) {
-        throw new KmipError('ObjectArchived', `object ${id} is archived; Recover it first`);
-      }
-      const state = stateOf(obj);
-      if (state !== State.Active) throw wrongState(ctx, `object ${id} is ${stateName(state)}, not Active`);
+    // The object rule (on-line, Active) is checked again on the current version inside the update.
+    await target.update((obj) => {
       const limits = findValue(obj.attributes, Tag.UsageLimits);
       const remaining = usageRemaining(obj.attributes);
       if (limits?.type !== 'Structure' || remaining === undefined) {
@@ -54,6 +49,6 @@ export const getUsageAllocation: OperationDefinition = {
           ];
       return { attributes: setStandard(obj.attributes, structure(Tag.UsageLimits, items)) };
     });
-    return [uidItem(id)];
+    return { uniqueIdentifier: id };
   },
-};
+});

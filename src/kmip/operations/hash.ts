@@ -14,21 +14,23 @@
  * Parameters (2.x) / Invalid Field; an unknown Correlation Value → Invalid
  * Correlation Value / Invalid Field.
  */
-import { createDigester, type Digester, hashName, hashNameOfAlgorithm } from '../../crypto/digest.js';
+import { createDigester, type Digester } from '../../crypto/digest.js';
 import { KmipError } from '../errors.js';
+import { hashName, hashNameOfAlgorithm } from '../model/hash-names.js';
+import { HashRequest, HashResponse } from '../payloads/crypto.js';
 import { Operation, Tag } from '../spec/index.js';
-import { byteString, childBytes, childEnum, childStruct } from '../ttlv/build.js';
-import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import { reason } from './common.js';
-import { invalidCorrelation, streamFields, streamOwner } from './mac.js';
-import type { OperationContext, OperationDefinition } from './types.js';
+import { childEnum } from '../ttlv/build.js';
+import { reason } from './support/common.js';
+import { defineOperation } from './support/define.js';
+import { invalidCorrelation, streamFields, streamOwner } from './support/macs.js';
+import type { OperationContext } from './types.js';
 
 class HashStream {
   constructor(readonly digester: Digester) {}
 }
 
-function digesterFor(payload: TtlvStructure, ctx: OperationContext): Digester {
-  const params = childStruct(payload, Tag.CryptographicParameters);
+function digesterFor(req: HashRequest, ctx: OperationContext): Digester {
+  const params = req.cryptographicParameters;
   if (params === undefined) throw new KmipError('InvalidMessage', 'Cryptographic Parameters are required');
   const hashing = childEnum(params, Tag.HashingAlgorithm);
   const algorithm = childEnum(params, Tag.CryptographicAlgorithm);
@@ -50,14 +52,15 @@ function digesterFor(payload: TtlvStructure, ctx: OperationContext): Digester {
   return createDigester(name);
 }
 
-export const hash: OperationDefinition = {
+export const hash = defineOperation({
   operation: Operation.Hash,
   since: '1.2',
   mutates: false,
-  needsObject: false,
-  handle: (payload: TtlvStructure, ctx: OperationContext): TtlvItem[] => {
-    const { cv, init, final } = streamFields(payload);
-    const data = childBytes(payload, Tag.Data);
+  request: HashRequest,
+  response: HashResponse,
+  handle(req, ctx): HashResponse {
+    const { cv, init, final } = streamFields(req);
+    const { data } = req;
     if (cv !== undefined && !init) {
       const state = ctx.services.streams.resume(
         Operation.Hash,
@@ -68,13 +71,13 @@ export const hash: OperationDefinition = {
       );
       if (!(state instanceof HashStream)) throw new KmipError(invalidCorrelation(ctx), 'not a Hash stream');
       if (data !== undefined) state.digester.update(data);
-      return final ? [byteString(Tag.Data, state.digester.digest())] : [byteString(Tag.CorrelationValue, cv)];
+      return final ? { data: state.digester.digest() } : { correlationValue: cv };
     }
     if (data === undefined && !init) throw new KmipError('InvalidMessage', 'Data is required');
-    const digester = digesterFor(payload, ctx);
+    const digester = digesterFor(req, ctx);
     if (data !== undefined) digester.update(data);
-    if (!init || final) return [byteString(Tag.Data, digester.digest())];
+    if (!init || final) return { data: digester.digest() };
     const opened = ctx.services.streams.open(Operation.Hash, streamOwner(ctx), new HashStream(digester));
-    return [byteString(Tag.CorrelationValue, opened)];
+    return { correlationValue: opened };
   },
-};
+});

@@ -25,17 +25,18 @@
  * State, Incompatible Cryptographic Usage Mask).
  */
 import { KmipError } from '../errors.js';
-import { readRequestAttributes } from '../messages/attributes.js';
 import { keysEqual, type ModelAttribute, setStandard } from '../model/attributes.js';
 import { newObjectAttributes } from '../model/lifecycle.js';
 import { contentTagOf, keyBlockOf, SUPPORTED_OBJECT_TYPES } from '../model/object.js';
 import { SYSTEM_OWNER_PREFIX } from '../model/service.js';
+import { ImportRequest, ImportResponse } from '../payloads/misc.js';
 import { enumNameOf, KeyWrapType, Operation, Tag } from '../spec/index.js';
-import { childBoolean, childEnum, childInteger, childText, enumeration } from '../ttlv/build.js';
-import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import { checkNameUnique, uidItem } from './common.js';
-import type { OperationContext, OperationDefinition } from './types.js';
-import { isWrappedBlock, unwrapKeyBlock, verifyWrappedBlock } from './wrapping.js';
+import { childEnum, childInteger, enumeration } from '../ttlv/build.js';
+import type { TtlvStructure } from '../ttlv/types.js';
+import { checkNameUnique, uidItem } from './support/common.js';
+import { defineOperation } from './support/define.js';
+import { isWrappedBlock, unwrapKeyBlock, verifyWrappedBlock } from './support/wrapping.js';
+import type { OperationContext } from './types.js';
 
 /** Attribute Index 0, 1, ... per attribute, in the order given (2.x lists carry no index). */
 function numbered(attrs: readonly ModelAttribute[]): ModelAttribute[] {
@@ -75,7 +76,7 @@ export function importedAttributes(
 
 async function importedContent(
   ctx: OperationContext,
-  payload: TtlvStructure,
+  req: ImportRequest,
   objectType: number,
 ): Promise<TtlvStructure> {
   const tag = contentTagOf(objectType);
@@ -83,12 +84,12 @@ async function importedContent(
   if (tag === undefined || !SUPPORTED_OBJECT_TYPES.includes(objectType)) {
     throw new KmipError('InvalidField', `objects of type ${name} cannot be imported`);
   }
-  const given = payload.value.find((c) => c.tag === tag);
-  if (given === undefined || given.type !== 'Structure') {
+  const given = req.object;
+  if (given?.tag !== tag || given.type !== 'Structure') {
     throw new KmipError('InvalidMessage', `Import of a ${name} needs that object`);
   }
   const block = keyBlockOf(given);
-  if (childEnum(payload, Tag.KeyWrapType) !== KeyWrapType.NotWrapped || !isWrappedBlock(block)) {
+  if (req.keyWrapType !== KeyWrapType.NotWrapped || !isWrappedBlock(block)) {
     // Stored as registered: a MAC/Signature must still verify.
     await verifyWrappedBlock(ctx, block);
     return given;
@@ -98,18 +99,22 @@ async function importedContent(
   return { ...given, value: given.value.map((c) => (c.tag === Tag.KeyBlock ? plain : c)) };
 }
 
-export const importOperation: OperationDefinition = {
+export const importOperation = defineOperation({
   operation: Operation.Import,
   since: '1.4',
   mutates: true,
-  needsObject: false,
+  request: ImportRequest,
+  response: ImportResponse,
   // A dual-control approval used for a replacement goes back if the Import then fails
   // (common.ts givingApprovalBack, in operations/index.ts).
   handle: importObject,
-};
+});
 
-async function importObject(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
-  const id = childText(payload, Tag.UniqueIdentifier);
+async function importObject(
+  req: ImportRequest,
+  ctx: OperationContext,
+): Promise<{ uniqueIdentifier: string }> {
+  const id = req.uniqueIdentifier;
   if (id === undefined || id === '') {
     throw new KmipError('InvalidMessage', 'Import needs the Unique Identifier of the object');
   }
@@ -120,7 +125,7 @@ async function importObject(payload: TtlvStructure, ctx: OperationContext): Prom
       `Unique Identifier ${id}: identifiers starting with ${SYSTEM_OWNER_PREFIX} are reserved for the server`,
     );
   }
-  const replace = childBoolean(payload, Tag.ReplaceExisting) === true;
+  const replace = req.replaceExisting === true;
   if (replace) {
     const existing = await ctx.services.objects.get(id);
     if (existing?.owner?.startsWith(SYSTEM_OWNER_PREFIX)) {
@@ -130,10 +135,10 @@ async function importObject(payload: TtlvStructure, ctx: OperationContext): Prom
       );
     }
   }
-  const objectType = childEnum(payload, Tag.ObjectType);
+  const objectType = req.objectType;
   if (objectType === undefined) throw new KmipError('InvalidMessage', 'Object Type is required');
-  const content = await importedContent(ctx, payload, objectType);
-  let supplied = readRequestAttributes(payload, [Tag.TemplateAttribute, Tag.Attributes]);
+  const content = await importedContent(ctx, req, objectType);
+  let supplied = [...(req.attributes ?? [])];
   supplied = setStandard(supplied, uidItem(id));
   supplied = setStandard(supplied, enumeration(Tag.ObjectType, objectType));
   await checkNameUnique(ctx, supplied, id);
@@ -157,5 +162,5 @@ async function importObject(payload: TtlvStructure, ctx: OperationContext): Prom
     replace,
   );
   ctx.idPlaceholder = obj.id;
-  return [uidItem(obj.id)];
+  return { uniqueIdentifier: obj.id };
 }

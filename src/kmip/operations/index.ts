@@ -4,7 +4,6 @@ import { adjustAttribute } from './adjust-attribute.js';
 import { archive } from './archive.js';
 import { certify } from './certify.js';
 import { check } from './check.js';
-import { givingApprovalBack } from './common.js';
 import { create } from './create.js';
 import { createKeyPair } from './create-key-pair.js';
 import { createSplitKey } from './create-split-key.js';
@@ -42,6 +41,7 @@ import { rngSeed } from './rng-seed.js';
 import { setAttribute } from './set-attribute.js';
 import { sign } from './sign.js';
 import { signatureVerify } from './signature-verify.js';
+import { givingApprovalBack } from './support/common.js';
 import type { OperationDefinition } from './types.js';
 import { validate } from './validate.js';
 

@@ -7,20 +7,20 @@
  * Invalid Message.
  */
 import { KmipError } from '../errors.js';
-import { Operation, Tag } from '../spec/index.js';
-import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import type { OperationDefinition } from './types.js';
+import { EmptyPayload, InteropRequest } from '../payloads/discovery.js';
+import { Operation } from '../spec/index.js';
+import { defineOperation } from './support/define.js';
 
-export const interop: OperationDefinition = {
+export const interop = defineOperation({
   operation: Operation.Interop,
   since: '2.0',
   mutates: false,
-  needsObject: false,
-  handle(payload: TtlvStructure): TtlvItem[] {
-    const fn = payload.value.find((c) => c.tag === Tag.InteropFunction);
-    if (fn === undefined || fn.type !== 'Enumeration') {
+  request: InteropRequest,
+  response: EmptyPayload,
+  handle(req) {
+    if (req.interopFunction === undefined) {
       throw new KmipError('InvalidMessage', 'Interop Function is required');
     }
-    return [];
+    return {};
   },
-};
+});

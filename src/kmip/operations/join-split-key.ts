@@ -10,20 +10,26 @@
  * Invalid Field; an unknown identifier → Item / Object Not Found.
  */
 import { KmipError } from '../errors.js';
-import { readRequestAttributes } from '../messages/attributes.js';
 import { findEnum, findInteger } from '../model/attributes.js';
-import { checkClientAttributes, newObjectAttributes } from '../model/lifecycle.js';
+import { newObjectAttributes } from '../model/lifecycle.js';
 import { keyBlockOf } from '../model/object.js';
-import { withTemplates } from '../model/templates.js';
+import { CreatedObjectId, JoinSplitKeyRequest } from '../payloads/create.js';
 import { ObjectType, Operation, SecretDataType, Tag } from '../spec/index.js';
 import { byteString, childEnum, childInteger, enumeration, structure } from '../ttlv/build.js';
-import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import { checkNameUnique, isDestroyed, isV2, notFound, reason, stateOf, uidItem } from './common.js';
-import { symmetricKeyContent } from './create.js';
-import { primeOf } from './create-split-key.js';
-import { secretBytes } from './crypto-common.js';
-import { joinSecret, type KeyPart, type SplitParameters } from './secret-sharing.js';
-import type { OperationContext, OperationDefinition } from './types.js';
+import {
+  checkNameUnique,
+  isDestroyed,
+  notFound,
+  reason,
+  requestedAttributes,
+  stateOf,
+} from './support/common.js';
+import { secretBytes } from './support/crypto-common.js';
+import { defineOperation } from './support/define.js';
+import { joinSecret, type KeyPart, type SplitParameters } from './support/secret-sharing.js';
+import { primeOf } from './support/split-keys.js';
+import { symmetricKeyContent } from './support/symmetric-keys.js';
+import type { OperationContext } from './types.js';
 
 interface LoadedPart extends KeyPart {
   readonly params: SplitParameters;
@@ -70,19 +76,18 @@ function sameSplit(a: SplitParameters, b: SplitParameters): boolean {
   return a.parts === b.parts && a.threshold === b.threshold && a.method === b.method && a.prime === b.prime;
 }
 
-export const joinSplitKey: OperationDefinition = {
+export const joinSplitKey = defineOperation({
   operation: Operation.JoinSplitKey,
   since: '1.2',
   mutates: true,
-  needsObject: false,
-  async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
-    const objectType = childEnum(payload, Tag.ObjectType);
+  request: JoinSplitKeyRequest,
+  response: CreatedObjectId,
+  async handle(req, ctx) {
+    const objectType = req.objectType;
     if (objectType !== ObjectType.SymmetricKey && objectType !== ObjectType.SecretData) {
       throw new KmipError('InvalidField', 'Join Split Key makes a Symmetric Key or Secret Data');
     }
-    const ids = payload.value.flatMap((c) =>
-      c.tag === Tag.UniqueIdentifier && c.type === 'TextString' ? [c.value] : [],
-    );
+    const ids = [...(req.uniqueIdentifiers ?? [])];
     if (ids.length === 0 && ctx.idPlaceholder !== undefined) ids.push(ctx.idPlaceholder);
     if (ids.length === 0)
       throw new KmipError('InvalidMessage', 'Join Split Key needs the Unique Identifiers of the parts');
@@ -92,9 +97,7 @@ export const joinSplitKey: OperationDefinition = {
     if (parts.some((p) => !sameSplit(p.params, first.params))) {
       throw new KmipError('CryptographicFailure', 'the parts come from different splits');
     }
-    const own = readRequestAttributes(payload, [Tag.TemplateAttribute, Tag.Attributes]);
-    checkClientAttributes(own, isV2(ctx.version));
-    const attrs = await withTemplates(ctx.services.objects, payload, [Tag.TemplateAttribute], own);
+    const attrs = await requestedAttributes(ctx, req);
     await checkNameUnique(ctx, attrs, undefined);
     const algorithm = findEnum(attrs, Tag.CryptographicAlgorithm) ?? first.algorithm;
     const length = findInteger(attrs, Tag.CryptographicLength) ?? first.length;
@@ -108,7 +111,7 @@ export const joinSplitKey: OperationDefinition = {
         objectType === ObjectType.SymmetricKey
           ? symmetricKeyContent(secret, algorithm ?? 0, length ?? secret.length * 8)
           : structure(Tag.SecretData, [
-              enumeration(Tag.SecretDataType, childEnum(payload, Tag.SecretDataType) ?? SecretDataType.Seed),
+              enumeration(Tag.SecretDataType, req.secretDataType ?? SecretDataType.Seed),
               structure(Tag.KeyBlock, [
                 enumeration(Tag.KeyFormatType, 0x00000002), // Opaque
                 structure(Tag.KeyValue, [byteString(Tag.KeyMaterial, secret)]),
@@ -128,9 +131,9 @@ export const joinSplitKey: OperationDefinition = {
         owner: ctx.client.commonName,
       });
       ctx.idPlaceholder = obj.id;
-      return [uidItem(obj.id)];
+      return { uniqueIdentifier: obj.id };
     } finally {
       secret.fill(0);
     }
   },
-};
+});

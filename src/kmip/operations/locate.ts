@@ -51,13 +51,13 @@
 
 import type { DateRange, LocateFilter } from '../../store/types.js';
 import { KmipError } from '../errors.js';
-import { attributeFromV1, attributeFromV2, type ModelAttribute } from '../messages/attributes.js';
+import type { ModelAttribute } from '../messages/attributes.js';
 import { findAll, findValue, isMultiInstance, sameValue, standardKey } from '../model/attributes.js';
 import { isArchived } from '../model/lifecycle.js';
 import type { ManagedObject } from '../model/object.js';
 import { customIndexName, valueText } from '../model/record.js';
+import { LocateRequest, LocateResponse } from '../payloads/locate.js';
 import {
-  compareVersions,
   enumNameOf,
   ObjectGroupMember,
   Operation,
@@ -66,34 +66,15 @@ import {
   Tag,
   tagInfo,
 } from '../spec/index.js';
-import { boolean, childEnum, childInteger, integer } from '../ttlv/build.js';
-import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import { uidItem } from './common.js';
-import type { OperationContext, OperationDefinition } from './types.js';
+import { boolean } from '../ttlv/build.js';
+import type { TtlvItem } from '../ttlv/types.js';
+import { defineOperation } from './support/define.js';
+import type { OperationContext } from './types.js';
 
 /** limits.locateMaxItems by default: identifiers in one Locate answer (~48 KB of them). */
 export const DEFAULT_LOCATE_MAX_ITEMS = 1000;
 /** limits.locateMaxScan by default: candidate objects one Locate loads and matches in memory. */
 export const DEFAULT_LOCATE_MAX_SCAN = 10_000;
-
-/** The fields of a Locate request payload, 1.0 to 2.1 (1.x Attribute, 2.x Attributes). */
-const LOCATE_FIELDS: ReadonlySet<number> = new Set([
-  Tag.MaximumItems,
-  Tag.OffsetItems,
-  Tag.StorageStatusMask,
-  Tag.ObjectGroupMember,
-  Tag.Attribute,
-  Tag.Attributes,
-]);
-
-function checkFields(payload: TtlvStructure): void {
-  for (const c of payload.value) {
-    if (!LOCATE_FIELDS.has(c.tag)) {
-      const name = tagInfo(c.tag)?.name ?? `0x${c.tag.toString(16)}`;
-      throw new KmipError('InvalidField', `${name} is not a field of a Locate request`);
-    }
-  }
-}
 
 /** Matched on loaded objects: one of the alternatives must match. */
 type Condition = readonly ModelAttribute[];
@@ -101,15 +82,6 @@ type Condition = readonly ModelAttribute[];
 interface Plan {
   filter: LocateFilter;
   rest: Condition[];
-}
-
-function requestAttributes(payload: TtlvStructure): ModelAttribute[] {
-  const out: ModelAttribute[] = [];
-  for (const c of payload.value) {
-    if (c.tag === Tag.Attribute) out.push(attributeFromV1(c));
-    else if (c.tag === Tag.Attributes && c.type === 'Structure') out.push(...c.value.map(attributeFromV2));
-  }
-  return out;
 }
 
 function isDestroyedState(v: TtlvItem): boolean {
@@ -309,21 +281,21 @@ async function withoutArchived(
   return { ids: ids.slice(offset, offset + max), total };
 }
 
-export const locate: OperationDefinition = {
+export const locate = defineOperation({
   operation: Operation.Locate,
   since: '1.0',
   mutates: false,
-  needsObject: false,
-  async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
-    checkFields(payload);
+  request: LocateRequest,
+  response: LocateResponse,
+  async handle(req, ctx) {
     const cap = ctx.services.limits?.locateMaxItems ?? DEFAULT_LOCATE_MAX_ITEMS;
     const budget = ctx.services.limits?.locateMaxScan ?? DEFAULT_LOCATE_MAX_SCAN;
-    const asked = nonNegative(childInteger(payload, Tag.MaximumItems), 'Maximum Items');
+    const asked = nonNegative(req.maximumItems, 'Maximum Items');
     const max = asked === undefined ? cap : Math.min(asked, cap);
-    const offset = nonNegative(childInteger(payload, Tag.OffsetItems), 'Offset Items') ?? 0;
-    const storageMask = childInteger(payload, Tag.StorageStatusMask);
-    const groupMember = childEnum(payload, Tag.ObjectGroupMember);
-    const { filter: planned, rest } = plan(requestAttributes(payload), storageMask);
+    const offset = nonNegative(req.offsetItems, 'Offset Items') ?? 0;
+    const storageMask = req.storageStatusMask;
+    const groupMember = req.objectGroupMember;
+    const { filter: planned, rest } = plan(req.attributes ?? [], storageMask);
     if (groupMember === ObjectGroupMember.GroupMemberFresh) rest.push([freshTrue]);
     const objects = ctx.services.objects;
     // Storage Status Mask (KMIP 1.0 §4.9): on-line objects only unless it asks for
@@ -360,13 +332,9 @@ export const locate: OperationDefinition = {
     found ??= await scan(ctx, filter, rest, hideArchived, groupMember, offset, max, budget);
     const { ids, total } = found;
     if (ids.length === 1) ctx.idPlaceholder = ids[0];
-    const out: TtlvItem[] = [];
-    // From 1.3 on, whenever the total is known (the spec allows it without Offset Items,
-    // KMIP 1.3 §4.9): paging clients such as Percona's keyring_kmip read it (CLIENTS.md).
-    if (compareVersions(ctx.version, '1.3') >= 0 && total !== undefined) {
-      out.push(integer(Tag.LocatedItems, total));
-    }
-    out.push(...ids.map(uidItem));
-    return out;
+    // Located Items from 1.3 on (the payload field's range), whenever the total is known
+    // (the spec allows it without Offset Items, KMIP 1.3 §4.9): paging clients such as
+    // Percona's keyring_kmip read it (CLIENTS.md).
+    return { locatedItems: total, uniqueIdentifiers: ids };
   },
-};
+});

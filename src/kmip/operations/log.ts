@@ -7,20 +7,18 @@
  * Errors: no Log Message → Invalid Message.
  */
 import { KmipError } from '../errors.js';
-import { Operation, Tag } from '../spec/index.js';
-import { childText } from '../ttlv/build.js';
-import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import type { OperationDefinition } from './types.js';
+import { EmptyPayload, LogRequest } from '../payloads/discovery.js';
+import { Operation } from '../spec/index.js';
+import { defineOperation } from './support/define.js';
 
-export const log: OperationDefinition = {
+export const log = defineOperation({
   operation: Operation.Log,
   since: '2.0',
   mutates: false,
-  needsObject: false,
-  handle(payload: TtlvStructure): TtlvItem[] {
-    if (childText(payload, Tag.LogMessage) === undefined) {
-      throw new KmipError('InvalidMessage', 'Log Message is required');
-    }
-    return [];
+  request: LogRequest,
+  response: EmptyPayload,
+  handle(req) {
+    if (req.logMessage === undefined) throw new KmipError('InvalidMessage', 'Log Message is required');
+    return {};
   },
-};
+});

@@ -13,27 +13,27 @@
  * Compromised keys may verify (from their Process Start Date), and Usage
  * Limits are not counted down (they limit protection, 1.4 §3.21).
  */
-import { Operation, Tag, ValidityIndicator } from '../spec/index.js';
-import { byteString, enumeration } from '../ttlv/build.js';
-import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import { uidItem } from './common.js';
-import { MAC_VERIFY_USAGE, macMatches, macStep } from './mac.js';
-import type { OperationContext, OperationDefinition } from './types.js';
+import { MacVerifyRequest, MacVerifyResponse } from '../payloads/crypto.js';
+import { Operation, ValidityIndicator } from '../spec/index.js';
+import { defineCryptoOperation } from './support/define.js';
+import { continuesMac, MAC_VERIFY_USAGE, macMatches, macStep } from './support/macs.js';
 
-export const macVerify: OperationDefinition = {
+export const macVerify = defineCryptoOperation({
   operation: Operation.MACVerify,
   since: '1.2',
   mutates: false,
-  needsObject: true,
-  allowedStates: ['Active', 'Deactivated', 'Compromised'],
-  handle: async (payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> => {
-    const step = await macStep(payload, ctx, Operation.MACVerify, MAC_VERIFY_USAGE);
+  request: MacVerifyRequest,
+  response: MacVerifyResponse,
+  usage: MAC_VERIFY_USAGE,
+  continues: continuesMac,
+  async handle(req, ctx, target) {
+    const step = await macStep(req, ctx, Operation.MACVerify, MAC_VERIFY_USAGE, target);
     const { stream } = step;
-    if (!step.done) return [uidItem(stream.id), byteString(Tag.CorrelationValue, step.cv)];
+    if (!step.done) return { uniqueIdentifier: stream.id, correlationValue: step.cv };
     const valid = macMatches(stream.mac.digest(), stream.macData);
-    return [
-      uidItem(stream.id),
-      enumeration(Tag.ValidityIndicator, valid ? ValidityIndicator.Valid : ValidityIndicator.Invalid),
-    ];
+    return {
+      uniqueIdentifier: stream.id,
+      validityIndicator: valid ? ValidityIndicator.Valid : ValidityIndicator.Invalid,
+    };
   },
-};
+});

@@ -12,46 +12,47 @@
  * Lifecycle State.
  */
 import { findAll, keysEqual, type ModelAttribute, sameValue } from '../model/attributes.js';
+import { ChangedAttributeResponse, ModifyAttributeRequest } from '../payloads/attributes.js';
 import { Operation } from '../spec/index.js';
-import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
 import {
   attributeNotFound,
   checkClientChange,
-  currentAttributeOf,
   instanceNotFound,
-  newAttributeOf,
-} from './attribute-edit.js';
-import { checkNameUnique, isV2, responseAttributes, targetId, uidItem, updateTarget } from './common.js';
-import type { OperationContext, OperationDefinition } from './types.js';
+  requiredNewAttribute,
+} from './support/attribute-edit.js';
+import { checkNameUnique } from './support/common.js';
+import { defineObjectOperation } from './support/define.js';
 
-export const modifyAttribute: OperationDefinition = {
+export const modifyAttribute = defineObjectOperation({
   operation: Operation.ModifyAttribute,
   since: '1.0',
   mutates: true,
-  needsObject: true,
-  async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
-    const attr = newAttributeOf(payload);
-    const current = currentAttributeOf(payload);
-    const id = targetId(payload);
+  request: ModifyAttributeRequest,
+  response: ChangedAttributeResponse,
+  object: {},
+  async handle(req, ctx, target) {
+    const attr = requiredNewAttribute(req.attribute);
+    const current = req.currentAttribute;
+    const id = target.obj.id;
     await checkNameUnique(ctx, [attr], id);
     let modified: ModelAttribute | undefined;
-    await updateTarget(ctx, id, (obj) => {
+    await target.update((obj) => {
       checkClientChange(ctx, obj, attr.key);
       const instances = findAll(obj.attributes, attr.key);
       if (instances.length === 0) throw attributeNotFound(ctx, attr.key);
-      const target =
+      const instance =
         current !== undefined
           ? instances.find((a) => sameValue(a.value, current.value))
           : instances.find((a) => (a.index ?? 0) === (attr.index ?? 0));
-      if (target === undefined)
+      if (instance === undefined)
         throw instanceNotFound(ctx, attr.key, current === undefined ? attr.index : undefined);
-      modified = { ...attr, index: target.index };
+      modified = { ...attr, index: instance.index };
       const next = modified;
       return {
-        attributes: obj.attributes.map((a) => (a === target && keysEqual(a.key, next.key) ? next : a)),
+        attributes: obj.attributes.map((a) => (a === instance && keysEqual(a.key, next.key) ? next : a)),
       };
     });
-    if (isV2(ctx.version) || modified === undefined) return [uidItem(id)];
-    return [uidItem(id), ...responseAttributes([modified], ctx.version)];
+    // 1.x answers with the modified attribute (a 1.x-only field).
+    return { uniqueIdentifier: id, ...(modified === undefined ? {} : { attribute: [modified] }) };
   },
-};
+});

@@ -8,46 +8,31 @@
  * → Permission Denied (1.x) / Wrong Key Lifecycle State (2.x); archived →
  * Object Archived.
  */
-import { KmipError } from '../errors.js';
-import { findDate, findValue, type ModelAttribute } from '../model/attributes.js';
-import { isArchived } from '../model/lifecycle.js';
-import { Operation, State, Tag } from '../spec/index.js';
-import { dateTime, interval } from '../ttlv/build.js';
-import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import { loadTarget, stateName, stateOf, uidItem, wrongState } from './common.js';
-import type { OperationContext, OperationDefinition } from './types.js';
+import { findDate } from '../model/attributes.js';
+import { ObtainLeaseRequest, ObtainLeaseResponse } from '../payloads/objects.js';
+import { Operation, Tag } from '../spec/index.js';
+import { stateName } from './support/common.js';
+import { defineObjectOperation } from './support/define.js';
+import { leaseTimeOf } from './support/lease.js';
 
-/** Lease granted when the object has no Lease Time attribute: one hour. */
-export const DEFAULT_LEASE_SECONDS = 3600;
-
-export function leaseTimeOf(attrs: readonly ModelAttribute[]): number {
-  const v = findValue(attrs, Tag.LeaseTime);
-  return v?.type === 'Interval' ? v.value : DEFAULT_LEASE_SECONDS;
-}
-
-export const obtainLease: OperationDefinition = {
+export const obtainLease = defineObjectOperation({
   operation: Operation.ObtainLease,
   since: '1.0',
   mutates: false,
-  needsObject: true,
-  allowedStates: ['Active'],
-  async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
-    const obj = await loadTarget(payload, ctx);
-    if (isArchived(obj.attributes)) {
-      throw new KmipError('ObjectArchived', `object ${obj.id} is archived; Recover it first`);
-    }
-    const state = stateOf(obj);
-    if (state !== State.Active) {
-      throw wrongState(
-        ctx,
-        `object ${obj.id} is ${stateName(state)}; leases are given on Active objects only`,
-      );
-    }
-    const changed = findDate(obj.attributes, Tag.LastChangeDate) ?? BigInt(Math.floor(obj.createdAt / 1000));
-    return [
-      uidItem(obj.id),
-      interval(Tag.LeaseTime, leaseTimeOf(obj.attributes)),
-      dateTime(Tag.LastChangeDate, changed),
-    ];
+  request: ObtainLeaseRequest,
+  response: ObtainLeaseResponse,
+  object: {
+    online: true,
+    states: ['Active'],
+    stateMessage: (obj, state) =>
+      `object ${obj.id} is ${stateName(state)}; leases are given on Active objects only`,
   },
-};
+  handle(_req, _ctx, { obj }) {
+    const changed = findDate(obj.attributes, Tag.LastChangeDate) ?? BigInt(Math.floor(obj.createdAt / 1000));
+    return {
+      uniqueIdentifier: obj.id,
+      leaseTime: leaseTimeOf(obj.attributes),
+      lastChangeDate: changed,
+    };
+  },
+});

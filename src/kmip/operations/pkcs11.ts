@@ -22,12 +22,13 @@
  * Failure "HSM unavailable".
  */
 import { KmipError } from '../errors.js';
-import { Operation, PKCS_11Function, PKCS_11ReturnCode, Tag } from '../spec/index.js';
-import { byteString, childBytes, childEnum, childText, enumeration, textString } from '../ttlv/build.js';
-import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import { reason } from './common.js';
-import { hsmFailure, hsmOf } from './hsm-resident.js';
-import type { OperationContext, OperationDefinition } from './types.js';
+import { Pkcs11Request, Pkcs11Response } from '../payloads/misc.js';
+import type { PayloadOf } from '../payloads/schema.js';
+import { Operation, PKCS_11Function, PKCS_11ReturnCode } from '../spec/index.js';
+import { reason } from './support/common.js';
+import { defineOperation } from './support/define.js';
+import { hsmFailure, hsmOf } from './support/hsm-resident.js';
+import type { OperationContext } from './types.js';
 
 const F = PKCS_11Function;
 
@@ -62,20 +63,19 @@ export function encodeCkInfo(info: {
   );
 }
 
-async function handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
+async function handle(req: PayloadOf<typeof Pkcs11Request>, ctx: OperationContext): Promise<Pkcs11Response> {
   const hsm = hsmOf(ctx);
-  const fn = childEnum(payload, Tag.PKCS_11Function);
+  const fn = req.pkcs11Function;
   if (fn === undefined) throw new KmipError('InvalidField', 'PKCS#11 needs a PKCS#11 Function');
-  const iface = childText(payload, Tag.PKCS_11Interface);
-  const cv = childBytes(payload, Tag.CorrelationValue);
+  const cv = req.correlationValue;
   const streams = ctx.services.streams;
-  const answer = (rc: number, extra: { cv?: Uint8Array; output?: Uint8Array } = {}): TtlvItem[] => [
-    ...(iface === undefined ? [] : [textString(Tag.PKCS_11Interface, iface)]),
-    enumeration(Tag.PKCS_11Function, fn),
-    ...(extra.cv === undefined ? [] : [byteString(Tag.CorrelationValue, extra.cv)]),
-    ...(extra.output === undefined ? [] : [byteString(Tag.PKCS_11OutputParameters, extra.output)]),
-    enumeration(Tag.PKCS_11ReturnCode, rc),
-  ];
+  const answer = (rc: number, extra: { cv?: Uint8Array; output?: Uint8Array } = {}): Pkcs11Response => ({
+    pkcs11Interface: req.pkcs11Interface,
+    pkcs11Function: fn,
+    correlationValue: extra.cv,
+    pkcs11OutputParameters: extra.output,
+    pkcs11ReturnCode: rc,
+  });
   const session = (final: boolean): void => {
     if (cv === undefined) return;
     streams.resume(
@@ -116,10 +116,11 @@ async function handle(payload: TtlvStructure, ctx: OperationContext): Promise<Tt
   }
 }
 
-export const pkcs11: OperationDefinition = {
+export const pkcs11 = defineOperation({
   operation: Operation.PKCS_11,
   since: '2.0',
   mutates: false,
-  needsObject: false,
+  request: Pkcs11Request,
+  response: Pkcs11Response,
   handle,
-};
+});

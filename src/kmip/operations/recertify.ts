@@ -24,12 +24,11 @@
 import { certificateFacts, samePublicKey } from '../../crypto/ca.js';
 import { KmipError } from '../errors.js';
 import { type ModelAttribute, removeAll, standardKey } from '../model/attributes.js';
-import { isArchived, rekeyedAttributes } from '../model/lifecycle.js';
+import { rekeyedAttributes } from '../model/lifecycle.js';
 import type { ManagedObject } from '../model/object.js';
 import { overlayAttributes } from '../model/templates.js';
+import { CertifyResponse, RecertifyRequest } from '../payloads/certificates.js';
 import { LinkType, ObjectType, Operation, Tag } from '../spec/index.js';
-import { childInterval } from '../ttlv/build.js';
-import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
 import {
   CLOCK_SKEW_MS,
   certificateValue,
@@ -41,32 +40,28 @@ import {
   relink,
   resolveIssuer,
   storeCertificate,
-} from './certify.js';
-import { isDestroyed, loadTarget, reason, stateName, stateOf, uidItem, wrongState } from './common.js';
-import { withLink } from './create-key-pair.js';
-import { consumeUsage } from './crypto-common.js';
-import { linkedId, setLink } from './replacement.js';
-import type { OperationContext, OperationDefinition } from './types.js';
+} from './support/certificates.js';
+import { stateName } from './support/common.js';
+import { consumeUsage } from './support/crypto-common.js';
+import { defineObjectOperation } from './support/define.js';
+import { withLink } from './support/key-pairs.js';
+import { linkedId, setLink } from './support/replacement.js';
 
-export const recertify: OperationDefinition = {
+export const recertify = defineObjectOperation({
   operation: Operation.ReCertify,
   since: '1.0',
   mutates: true,
-  needsObject: true,
-  allowedStates: ['PreActive', 'Active', 'Deactivated', 'Compromised'],
-  async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
-    const old = await loadTarget(payload, ctx);
-    if (old.objectType !== ObjectType.Certificate) {
-      throw new KmipError(
-        reason(ctx, 'InvalidObjectType', 'IllegalOperation'),
-        `object ${old.id} is not a Certificate; Re-certify renews certificates`,
-      );
-    }
-    const state = stateOf(old);
-    if (isDestroyed(state)) throw wrongState(ctx, `object ${old.id} is ${stateName(state)}`);
-    if (isArchived(old.attributes)) {
-      throw new KmipError('ObjectArchived', `object ${old.id} is archived; Recover it first`);
-    }
+  request: RecertifyRequest,
+  response: CertifyResponse,
+  object: {
+    types: [ObjectType.Certificate],
+    typeReason: ['InvalidObjectType', 'IllegalOperation'],
+    typeMessage: (obj) => `object ${obj.id} is not a Certificate; Re-certify renews certificates`,
+    states: ['PreActive', 'Active', 'Deactivated', 'Compromised'],
+    stateMessage: (obj, state) => `object ${obj.id} is ${stateName(state)}`,
+    online: true,
+  },
+  async handle(payload, ctx, { obj: old }) {
     const oldDer = await certificateValue(ctx, old);
     let facts: ReturnType<typeof certificateFacts>;
     try {
@@ -80,7 +75,7 @@ export const recertify: OperationDefinition = {
     }
     const req = await readCertificateAttributes(payload, ctx);
     const now = ctx.services.clock();
-    const offset = childInterval(payload, Tag.Offset);
+    const offset = payload.offset;
     const inherited = rekeyedAttributes(old.attributes, offset, now);
     const requestedParent = linkedId(req.attributes, LinkType.CertificateLink);
     const oldParent = linkedId(old.attributes, LinkType.CertificateLink);
@@ -143,6 +138,6 @@ export const recertify: OperationDefinition = {
     ]);
     await consumeUsage(ctx, issuer.keyObject);
     ctx.idPlaceholder = created.id;
-    return [uidItem(created.id)];
+    return { uniqueIdentifier: created.id };
   },
-};
+});

@@ -6,24 +6,23 @@
  */
 import { removeAll, standardKey } from '../model/attributes.js';
 import { isArchived } from '../model/lifecycle.js';
+import { IdPayload } from '../payloads/lifecycle.js';
 import { Operation, Tag } from '../spec/index.js';
-import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import { notFound, targetId, uidItem } from './common.js';
-import type { OperationContext, OperationDefinition } from './types.js';
+import { defineObjectOperation } from './support/define.js';
 
-export const recover: OperationDefinition = {
+export const recover = defineObjectOperation({
   operation: Operation.Recover,
   since: '1.0',
   mutates: true,
-  needsObject: true,
-  async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
-    const id = targetId(payload);
-    if ((await ctx.services.objects.get(id)) === undefined) throw notFound(ctx, id);
-    await ctx.services.objects.update(id, (obj) =>
+  request: IdPayload,
+  response: IdPayload,
+  object: {},
+  async handle(_req, _ctx, target) {
+    await target.update((obj) =>
       isArchived(obj.attributes)
         ? { attributes: removeAll(obj.attributes, standardKey(Tag.ArchiveDate)) }
         : undefined,
     );
-    return [uidItem(id)];
+    return { uniqueIdentifier: target.obj.id };
   },
-};
+});

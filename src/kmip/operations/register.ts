@@ -13,10 +13,7 @@
  * (model/quantum-safe.ts).
  */
 import { createHash, createPrivateKey, type KeyObject } from 'node:crypto';
-import { algorithmOf, keyFromBlock, materialFromKey } from '../../crypto/formats.js';
-import { certificateAttributes } from '../../crypto/x509-attributes.js';
 import { KmipError } from '../errors.js';
-import { readRequestAttributes } from '../messages/attributes.js';
 import {
   addInstance,
   findEnum,
@@ -26,10 +23,12 @@ import {
   setStandard,
   standardKey,
 } from '../model/attributes.js';
-import { checkClientAttributes, newObjectAttributes } from '../model/lifecycle.js';
+import { algorithmOf, keyFromBlock, materialFromKey } from '../model/key-formats.js';
+import { newObjectAttributes } from '../model/lifecycle.js';
 import { contentTagOf, keyBlockOf, SUPPORTED_OBJECT_TYPES } from '../model/object.js';
 import { checkQuantumSafe } from '../model/quantum-safe.js';
-import { withTemplates } from '../model/templates.js';
+import { certificateAttributes } from '../model/x509-attributes.js';
+import { RegisterRequest, RegisterResponse } from '../payloads/create.js';
 import {
   CertificateType,
   CryptographicAlgorithm,
@@ -53,10 +52,11 @@ import {
   textString,
 } from '../ttlv/build.js';
 import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import { checkNameUnique, isV2, uidItem } from './common.js';
-import { linkValue, openRegisteredPkcs12 } from './pkcs12.js';
-import type { OperationContext, OperationDefinition } from './types.js';
-import { isWrappedBlock, verifyWrappedBlock } from './wrapping.js';
+import { checkNameUnique, isV2, requestedAttributes } from './support/common.js';
+import { defineOperation } from './support/define.js';
+import { linkValue, openRegisteredPkcs12 } from './support/pkcs12.js';
+import { isWrappedBlock, verifyWrappedBlock } from './support/wrapping.js';
+import type { OperationContext } from './types.js';
 
 const AES_BYTES: ReadonlySet<number> = new Set([16, 24, 32]);
 
@@ -91,13 +91,14 @@ function checkSymmetricMaterial(objectType: number, block: TtlvStructure | undef
   }
 }
 
-export const register: OperationDefinition = {
+export const register = defineOperation({
   operation: Operation.Register,
   since: '1.0',
   mutates: true,
-  needsObject: false,
-  async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
-    const objectType = childEnum(payload, Tag.ObjectType);
+  request: RegisterRequest,
+  response: RegisterResponse,
+  async handle(req, ctx) {
+    const objectType = req.objectType;
     if (objectType === undefined) throw new KmipError('InvalidMessage', 'Object Type is required');
     const tag = contentTagOf(objectType);
     // 1.x Template objects (model/templates.ts) are stored and applied; 2.0 removed them.
@@ -109,17 +110,15 @@ export const register: OperationDefinition = {
         `objects of type ${name} cannot be registered`,
       );
     }
-    const given = payload.value.find((c) => c.tag === tag);
-    if (given === undefined || given.type !== 'Structure') {
+    const given = req.object;
+    if (given?.tag !== tag || given.type !== 'Structure') {
       throw new KmipError(
         'InvalidMessage',
         `Register of a ${enumNameOf('ObjectType', objectType)} needs that object`,
       );
     }
     const content = objectType === ObjectType.SymmetricKey ? withoutKeyCompression(given) : given;
-    const own = readRequestAttributes(payload, [Tag.TemplateAttribute, Tag.Attributes]);
-    checkClientAttributes(own, isV2(ctx.version));
-    const clientAttrs = await withTemplates(ctx.services.objects, payload, [Tag.TemplateAttribute], own);
+    const clientAttrs = await requestedAttributes(ctx, req);
     await checkNameUnique(ctx, clientAttrs, undefined);
     const block = keyBlockOf(content);
     if (
@@ -155,9 +154,9 @@ export const register: OperationDefinition = {
       owner: ctx.client.commonName,
     });
     ctx.idPlaceholder = obj.id;
-    return [uidItem(obj.id)];
+    return { uniqueIdentifier: obj.id };
   },
-};
+});
 
 /**
  * A PKCS_12 Private Key (operations/pkcs12.ts): the key is stored as its
@@ -170,7 +169,7 @@ async function registerPkcs12(
   ctx: OperationContext,
   block: TtlvStructure,
   clientAttrs: readonly ModelAttribute[],
-): Promise<TtlvItem[]> {
+): Promise<{ uniqueIdentifier: string }> {
   const p12 = await openRegisteredPkcs12(ctx, block, clientAttrs);
   let key: KeyObject;
   try {
@@ -253,7 +252,7 @@ async function registerPkcs12(
     owner: ctx.client.commonName,
   });
   ctx.idPlaceholder = obj.id;
-  return [uidItem(obj.id)];
+  return { uniqueIdentifier: obj.id };
 }
 
 /**

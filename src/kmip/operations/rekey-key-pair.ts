@@ -19,62 +19,52 @@
  */
 import { KmipError } from '../errors.js';
 import type { ModelAttribute } from '../model/attributes.js';
-import { isArchived, rekeyedAttributes } from '../model/lifecycle.js';
-import type { ManagedObject } from '../model/object.js';
+import { rekeyedAttributes } from '../model/lifecycle.js';
 import { overlayAttributes } from '../model/templates.js';
-import { LinkType, ObjectType, Operation, Tag } from '../spec/index.js';
-import { childInterval, childText } from '../ttlv/build.js';
-import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import { isDestroyed, notFound, reason, stateName, stateOf, wrongState } from './common.js';
-import { createKeyPairObjects, pairResponse, readPairAttributes } from './create-key-pair.js';
-import { linkedId } from './replacement.js';
-import type { OperationContext, OperationDefinition } from './types.js';
+import { KeyPairResponse, RekeyKeyPairRequest } from '../payloads/create.js';
+import { LinkType, ObjectType, Operation } from '../spec/index.js';
+import { stateName } from './support/common.js';
+import { defineOperation, loadObject, type ObjectRule } from './support/define.js';
+import { createKeyPairObjects, pairResponse, readPairAttributes } from './support/key-pairs.js';
+import { linkedId } from './support/replacement.js';
 
-async function loadPrivateKey(payload: TtlvStructure, ctx: OperationContext): Promise<ManagedObject> {
-  const id = childText(payload, Tag.PrivateKeyUniqueIdentifier) ?? ctx.idPlaceholder;
-  if (id === undefined) {
-    throw new KmipError(
-      'MissingData',
-      'Private Key Unique Identifier is required (no ID Placeholder is set)',
-    );
-  }
-  const obj = await ctx.services.objects.get(id);
-  if (obj === undefined) throw notFound(ctx, id);
-  if (obj.objectType !== ObjectType.PrivateKey) {
-    throw new KmipError(
-      reason(ctx, 'InvalidObjectType', 'IllegalOperation'),
-      'Re-key Key Pair replaces key pairs named by their Private Key',
-    );
-  }
-  const state = stateOf(obj);
-  if (isDestroyed(state)) throw wrongState(ctx, `object ${obj.id} is ${stateName(state)}`);
-  if (isArchived(obj.attributes)) {
-    throw new KmipError('ObjectArchived', `object ${obj.id} is archived; Recover it first`);
-  }
-  return obj;
-}
+/** Named by its Private Key (2.1 §6.1.43), so the pipeline's Unique Identifier rule does not apply. */
+const PRIVATE_KEY: ObjectRule = {
+  types: [ObjectType.PrivateKey],
+  typeReason: ['InvalidObjectType', 'IllegalOperation'],
+  typeMessage: () => 'Re-key Key Pair replaces key pairs named by their Private Key',
+  states: ['PreActive', 'Active', 'Deactivated', 'Compromised'],
+  stateMessage: (obj, state) => `object ${obj.id} is ${stateName(state)}`,
+  online: true,
+};
 
-export const rekeyKeyPair: OperationDefinition = {
+export const rekeyKeyPair = defineOperation({
   operation: Operation.ReKeyKeyPair,
   since: '1.1',
   mutates: true,
-  needsObject: false,
-  allowedStates: ['PreActive', 'Active', 'Deactivated', 'Compromised'],
-  async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
-    const oldPrivate = await loadPrivateKey(payload, ctx);
+  request: RekeyKeyPairRequest,
+  response: KeyPairResponse,
+  async handle(req, ctx) {
+    const id = req.privateKeyUniqueIdentifier ?? ctx.idPlaceholder;
+    if (id === undefined) {
+      throw new KmipError(
+        'MissingData',
+        'Private Key Unique Identifier is required (no ID Placeholder is set)',
+      );
+    }
+    const oldPrivate = await loadObject(ctx, Operation.ReKeyKeyPair, PRIVATE_KEY, id);
     const publicId = linkedId(oldPrivate.attributes, LinkType.PublicKeyLink);
     const oldPublic = publicId === undefined ? undefined : await ctx.services.objects.get(publicId);
-    const req = await readPairAttributes(payload, ctx);
-    const offset = childInterval(payload, Tag.Offset);
+    const attrs = await readPairAttributes(req, ctx);
     const now = ctx.services.clock();
-    const inherit = (attrs: readonly ModelAttribute[]) => rekeyedAttributes(attrs, offset, now);
+    const inherit = (list: readonly ModelAttribute[]) => rekeyedAttributes(list, req.offset, now);
     const pair = await createKeyPairObjects(
       ctx,
       {
-        privateAttributes: overlayAttributes(inherit(oldPrivate.attributes), req.privateAttributes),
+        privateAttributes: overlayAttributes(inherit(oldPrivate.attributes), attrs.privateAttributes),
         publicAttributes: overlayAttributes(
           inherit(oldPublic?.attributes ?? oldPrivate.attributes),
-          req.publicAttributes,
+          attrs.publicAttributes,
         ),
       },
       { private: oldPrivate, public: oldPublic },
@@ -82,4 +72,4 @@ export const rekeyKeyPair: OperationDefinition = {
     ctx.idPlaceholder = pair.privateId;
     return pairResponse(pair);
   },
-};
+});

@@ -12,59 +12,35 @@
  * Invalid Object Type (2.x); a destroyed key → Permission Denied (1.x) /
  * Wrong Key Lifecycle State (2.x); an archived key → Object Archived.
  */
-import { KmipError } from '../errors.js';
-import { readRequestAttributes } from '../messages/attributes.js';
 import { findEnum, findInteger } from '../model/attributes.js';
-import {
-  checkClientAttributes,
-  isArchived,
-  newObjectAttributes,
-  rekeyedAttributes,
-} from '../model/lifecycle.js';
-import { overlayAttributes, withTemplates } from '../model/templates.js';
+import { newObjectAttributes, rekeyedAttributes } from '../model/lifecycle.js';
+import { overlayAttributes } from '../model/templates.js';
+import { RekeyRequest, RekeyResponse } from '../payloads/create.js';
 import { LinkType, ObjectType, Operation, Tag } from '../spec/index.js';
-import { childInterval } from '../ttlv/build.js';
-import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import {
-  checkNameUnique,
-  isDestroyed,
-  isV2,
-  loadTarget,
-  reason,
-  stateName,
-  stateOf,
-  uidItem,
-  wrongState,
-} from './common.js';
-import { generateSymmetricKey, symmetricKeyContent } from './create.js';
-import { replaceBy, setLink } from './replacement.js';
-import type { OperationContext, OperationDefinition } from './types.js';
+import { checkNameUnique, requestedAttributes, stateName } from './support/common.js';
+import { defineObjectOperation } from './support/define.js';
+import { replaceBy, setLink } from './support/replacement.js';
+import { generateSymmetricKey, symmetricKeyContent } from './support/symmetric-keys.js';
 
-export const rekey: OperationDefinition = {
+export const rekey = defineObjectOperation({
   operation: Operation.ReKey,
   since: '1.0',
   mutates: true,
-  needsObject: true,
-  allowedStates: ['PreActive', 'Active', 'Deactivated', 'Compromised'],
-  async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
-    const old = await loadTarget(payload, ctx);
-    if (old.objectType !== ObjectType.SymmetricKey) {
-      throw new KmipError(
-        reason(ctx, 'InvalidObjectType', 'IllegalOperation'),
-        'Re-key replaces Symmetric Keys only; use Re-key Key Pair for key pairs',
-      );
-    }
-    const state = stateOf(old);
-    if (isDestroyed(state)) throw wrongState(ctx, `object ${old.id} is ${stateName(state)}`);
-    if (isArchived(old.attributes)) {
-      throw new KmipError('ObjectArchived', `object ${old.id} is archived; Recover it first`);
-    }
-    const own = readRequestAttributes(payload, [Tag.TemplateAttribute, Tag.Attributes]);
-    checkClientAttributes(own, isV2(ctx.version));
-    const client = await withTemplates(ctx.services.objects, payload, [Tag.TemplateAttribute], own);
+  request: RekeyRequest,
+  response: RekeyResponse,
+  object: {
+    types: [ObjectType.SymmetricKey],
+    typeReason: ['InvalidObjectType', 'IllegalOperation'],
+    typeMessage: () => 'Re-key replaces Symmetric Keys only; use Re-key Key Pair for key pairs',
+    states: ['PreActive', 'Active', 'Deactivated', 'Compromised'],
+    stateMessage: (obj, state) => `object ${obj.id} is ${stateName(state)}`,
+    online: true,
+  },
+  async handle(req, ctx, { obj: old }) {
+    const client = await requestedAttributes(ctx, req);
     await checkNameUnique(ctx, client, undefined);
     const now = ctx.services.clock();
-    const inherited = rekeyedAttributes(old.attributes, childInterval(payload, Tag.Offset), now);
+    const inherited = rekeyedAttributes(old.attributes, req.offset, now);
     const algorithm = findEnum(old.attributes, Tag.CryptographicAlgorithm);
     const length = findInteger(old.attributes, Tag.CryptographicLength);
     const key = generateSymmetricKey(algorithm, length);
@@ -95,6 +71,6 @@ export const rekey: OperationDefinition = {
       key.fill(0);
     }
     ctx.idPlaceholder = newId;
-    return [uidItem(newId)];
+    return { uniqueIdentifier: newId };
   },
-};
+});

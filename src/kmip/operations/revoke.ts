@@ -11,31 +11,34 @@
  */
 import { KmipError } from '../errors.js';
 import { setStandard } from '../model/attributes.js';
+import { IdPayload, RevokeRequest } from '../payloads/lifecycle.js';
 import { Operation, RevocationReasonCode, State, Tag } from '../spec/index.js';
-import { childDateTime, childEnum, childStruct, dateTime, enumeration } from '../ttlv/build.js';
-import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import { isDestroyed, stateName, stateOf, targetId, uidItem, updateTarget, wrongState } from './common.js';
-import type { OperationContext, OperationDefinition } from './types.js';
+import { childEnum, dateTime, enumeration } from '../ttlv/build.js';
+import { stateName, stateOf, wrongState } from './support/common.js';
+import { defineObjectOperation } from './support/define.js';
 
-export const revoke: OperationDefinition = {
+export const revoke = defineObjectOperation({
   operation: Operation.Revoke,
   since: '1.0',
   mutates: true,
-  needsObject: true,
-  allowedStates: ['PreActive', 'Active', 'Deactivated', 'Compromised'],
-  async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
-    const id = targetId(payload);
-    const rr = childStruct(payload, Tag.RevocationReason);
+  request: RevokeRequest,
+  response: IdPayload,
+  object: {
+    states: ['PreActive', 'Active', 'Deactivated', 'Compromised'],
+    stateMessage: (obj, state) => `object ${obj.id} is ${stateName(state)}`,
+  },
+  async handle(req, ctx, target) {
+    const id = target.obj.id;
+    const rr = req.revocationReason;
     const code = childEnum(rr, Tag.RevocationReasonCode);
     if (rr === undefined || code === undefined) {
       throw new KmipError('InvalidMessage', 'Revocation Reason with a Revocation Reason Code is required');
     }
-    const occurrence = childDateTime(payload, Tag.CompromiseOccurrenceDate);
+    const occurrence = req.compromiseOccurrenceDate;
     const compromise =
       code === RevocationReasonCode.KeyCompromise || code === RevocationReasonCode.CACompromise;
-    await updateTarget(ctx, id, (obj) => {
+    await target.update((obj) => {
       const state = stateOf(obj);
-      if (isDestroyed(state)) throw wrongState(ctx, `object ${id} is ${stateName(state)}`);
       const now = ctx.services.clock();
       let attrs = setStandard(obj.attributes, rr);
       if (compromise) {
@@ -50,6 +53,6 @@ export const revoke: OperationDefinition = {
       }
       return { attributes: attrs };
     });
-    return [uidItem(id)];
+    return { uniqueIdentifier: id };
   },
-};
+});

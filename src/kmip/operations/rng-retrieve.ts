@@ -15,10 +15,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import { KmipError } from '../errors.js';
-import { Operation, Tag } from '../spec/index.js';
-import { byteString, childInteger } from '../ttlv/build.js';
-import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import type { OperationContext, OperationDefinition } from './types.js';
+import { RngRetrieveRequest, RngRetrieveResponse } from '../payloads/crypto.js';
+import { Operation } from '../spec/index.js';
+import { defineOperation } from './support/define.js';
 
 export const MAX_RNG_BYTES = 1024 * 1024;
 
@@ -29,13 +28,14 @@ export const MAX_RNG_BYTES = 1024 * 1024;
  */
 const ANSWER_MINIMUM = 8 + 16 + 16 + 8 + 8;
 
-export const rngRetrieve: OperationDefinition = {
+export const rngRetrieve = defineOperation({
   operation: Operation.RNGRetrieve,
   since: '1.2',
   mutates: false,
-  needsObject: false,
-  handle: (payload: TtlvStructure, ctx: OperationContext): TtlvItem[] => {
-    const length = childInteger(payload, Tag.DataLength);
+  request: RngRetrieveRequest,
+  response: RngRetrieveResponse,
+  handle(req, ctx) {
+    const length = req.dataLength;
     if (length === undefined) throw new KmipError('InvalidMessage', 'Data Length is required');
     if (length < 1 || length > MAX_RNG_BYTES) {
       throw new KmipError('InvalidField', `Data Length must be 1 to ${MAX_RNG_BYTES} bytes`);
@@ -47,6 +47,6 @@ export const rngRetrieve: OperationDefinition = {
         `Data Length ${length} does not fit in the ${Math.max(0, left)} bytes the response has left (Maximum Response Size, limits.maxResponseBytes)`,
       );
     }
-    return [byteString(Tag.Data, randomBytes(length))];
+    return { data: randomBytes(length) };
   },
-};
+});

@@ -14,19 +14,19 @@
  * Errors: no Data → Invalid Message.
  */
 import { KmipError } from '../errors.js';
-import { Operation, Tag } from '../spec/index.js';
-import { childBytes, integer } from '../ttlv/build.js';
-import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import type { OperationDefinition } from './types.js';
+import { RngSeedRequest, RngSeedResponse } from '../payloads/crypto.js';
+import { Operation } from '../spec/index.js';
+import { defineOperation } from './support/define.js';
 
-export const rngSeed: OperationDefinition = {
+export const rngSeed = defineOperation({
   operation: Operation.RNGSeed,
   since: '1.2',
   mutates: false,
-  needsObject: false,
-  handle: (payload: TtlvStructure): TtlvItem[] => {
-    const data = childBytes(payload, Tag.Data);
+  request: RngSeedRequest,
+  response: RngSeedResponse,
+  handle(req) {
+    const { data } = req;
     if (data === undefined) throw new KmipError('InvalidMessage', 'Data is required');
-    return [integer(Tag.DataLength, data.length)];
+    return { dataLength: data.length };
   },
-};
+});

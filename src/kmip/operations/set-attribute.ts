@@ -8,20 +8,23 @@
  */
 import { KmipError } from '../errors.js';
 import { findAll, isMultiInstance, keyLabel, setSingle } from '../model/attributes.js';
+import { SetAttributeRequest } from '../payloads/attributes.js';
+import { IdPayload } from '../payloads/lifecycle.js';
 import { Operation } from '../spec/index.js';
-import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import { checkClientChange, newAttributeOf } from './attribute-edit.js';
-import { checkNameUnique, targetId, uidItem, updateTarget } from './common.js';
-import type { OperationContext, OperationDefinition } from './types.js';
+import { checkClientChange, requiredNewAttribute } from './support/attribute-edit.js';
+import { checkNameUnique } from './support/common.js';
+import { defineObjectOperation } from './support/define.js';
 
-export const setAttribute: OperationDefinition = {
+export const setAttribute = defineObjectOperation({
   operation: Operation.SetAttribute,
   since: '2.0',
   mutates: true,
-  needsObject: true,
-  async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
-    const attr = newAttributeOf(payload);
-    const id = targetId(payload);
+  request: SetAttributeRequest,
+  response: IdPayload,
+  object: {},
+  async handle(req, ctx, target) {
+    const attr = requiredNewAttribute(req.attribute);
+    const id = target.obj.id;
     await checkNameUnique(ctx, [attr], id);
     if (attr.key.kind === 'standard' && isMultiInstance(attr.key)) {
       throw new KmipError(
@@ -29,7 +32,7 @@ export const setAttribute: OperationDefinition = {
         `${keyLabel(attr.key)} has several instances; use Add / Modify Attribute`,
       );
     }
-    await updateTarget(ctx, id, (obj) => {
+    await target.update((obj) => {
       checkClientChange(ctx, obj, attr.key);
       if (findAll(obj.attributes, attr.key).length > 1) {
         throw new KmipError(
@@ -39,6 +42,6 @@ export const setAttribute: OperationDefinition = {
       }
       return { attributes: setSingle(obj.attributes, attr) };
     });
-    return [uidItem(id)];
+    return { uniqueIdentifier: id };
   },
-};
+});

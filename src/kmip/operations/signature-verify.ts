@@ -27,27 +27,28 @@ import {
   verifyDigest,
 } from '../../crypto/signature.js';
 import { KmipError } from '../errors.js';
-import { CryptographicUsageMask, ObjectType, Operation, Tag, ValidityIndicator } from '../spec/index.js';
-import { byteString, childBytes, enumeration } from '../ttlv/build.js';
-import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import { reason, uidItem } from './common.js';
+import { SignatureVerifyRequest, SignatureVerifyResponse } from '../payloads/crypto.js';
+import { CryptographicUsageMask, ObjectType, Operation, ValidityIndicator } from '../spec/index.js';
+import { reason } from './support/common.js';
 import {
   asymmetricKeyOf,
   type CryptoTarget,
   type CryptoUsage,
   loadCryptoObject,
-  loadCryptoTarget,
-} from './crypto-common.js';
-import { linkedPublicKey } from './hsm-resident.js';
+} from './support/crypto-common.js';
+import { defineCryptoOperation } from './support/define.js';
+import { linkedPublicKey } from './support/hsm-resident.js';
 import {
   checkStreamTarget,
+  continuesSigning,
   correlationReason,
   resolveScheme,
+  type StreamPart,
   signedInput,
   streamOwner,
   streamPart,
-} from './sign.js';
-import type { OperationContext, OperationDefinition } from './types.js';
+} from './support/signing.js';
+import type { OperationContext } from './types.js';
 
 const VERIFY_USAGE: CryptoUsage = { use: 'process', mask: CryptographicUsageMask.Verify, what: 'verify' };
 
@@ -76,11 +77,11 @@ function verifyingKeyOf(ctx: OperationContext, target: CryptoTarget): KeyObject 
   return asymmetricKeyOf(target);
 }
 
-function validity(id: string, valid: boolean): TtlvItem[] {
-  return [
-    uidItem(id),
-    enumeration(Tag.ValidityIndicator, valid ? ValidityIndicator.Valid : ValidityIndicator.Invalid),
-  ];
+function validity(id: string, valid: boolean): SignatureVerifyResponse {
+  return {
+    uniqueIdentifier: id,
+    validityIndicator: valid ? ValidityIndicator.Valid : ValidityIndicator.Invalid,
+  };
 }
 
 function noSignature(): KmipError {
@@ -88,11 +89,11 @@ function noSignature(): KmipError {
 }
 
 async function continueVerify(
-  payload: TtlvStructure,
+  req: SignatureVerifyRequest,
   ctx: OperationContext,
   cv: Uint8Array,
   final: boolean,
-): Promise<TtlvItem[]> {
+): Promise<SignatureVerifyResponse> {
   const streams = ctx.services.streams;
   const state = streams.resume(
     Operation.SignatureVerify,
@@ -104,19 +105,19 @@ async function continueVerify(
   if (!(state instanceof VerifyStream))
     throw new KmipError(correlationReason(ctx), 'not a Signature Verify stream');
   try {
-    checkStreamTarget(payload, state.id);
-    const { data, digested } = signedInput(payload);
+    checkStreamTarget(req, state.id);
+    const { data, digested } = signedInput(req);
     if (digested !== undefined) {
       throw new KmipError('InvalidField', 'Digested Data cannot be given in parts; send Data');
     }
     // Re-checks the key: a key revoked mid-stream stops the stream.
     await loadCryptoObject(ctx, state.id, VERIFY_USAGE, undefined);
-    state.signature = childBytes(payload, Tag.SignatureData) ?? state.signature;
+    state.signature = req.signatureData ?? state.signature;
     if (data !== undefined) {
       state.verifier.update(data);
       state.bytes += data.length;
     }
-    if (!final) return [uidItem(state.id), byteString(Tag.CorrelationValue, cv)];
+    if (!final) return { uniqueIdentifier: state.id, correlationValue: cv };
     if (state.signature === undefined) throw noSignature();
     const valid = state.verifier.verify(state.signature);
     return validity(state.id, valid);
@@ -126,41 +127,53 @@ async function continueVerify(
   }
 }
 
-export const signatureVerify: OperationDefinition = {
+async function verifyWith(
+  req: SignatureVerifyRequest,
+  ctx: OperationContext,
+  target: CryptoTarget,
+  part: StreamPart,
+): Promise<SignatureVerifyResponse> {
+  const { data, digested } = signedInput(req);
+  const signature = req.signatureData;
+  // A private key inside the HSM verifies with its public key (verification needs no secret).
+  const key = target.hsm === undefined ? verifyingKeyOf(ctx, target) : await linkedPublicKey(ctx, target.obj);
+  const scheme = resolveScheme(ctx, key, target.params, false);
+  const id = target.obj.id;
+  if (part.init && !part.final) {
+    if (digested !== undefined) {
+      throw new KmipError('InvalidField', 'Digested Data cannot be given in parts; send Data');
+    }
+    const stream = new VerifyStream(id, createMessageVerifier(key, scheme.message));
+    stream.signature = signature;
+    if (data !== undefined) {
+      stream.verifier.update(data);
+      stream.bytes += data.length;
+    }
+    const cv = ctx.services.streams.open(Operation.SignatureVerify, streamOwner(ctx), stream);
+    return { uniqueIdentifier: id, correlationValue: cv };
+  }
+  if (signature === undefined) throw noSignature();
+  let valid: boolean;
+  if (digested !== undefined) valid = verifyDigest(key, scheme.digest, digested, signature);
+  else if (data !== undefined) valid = verifyData(key, scheme.message, data, signature);
+  else throw new KmipError('InvalidField', 'Signature Verify needs Data or Digested Data');
+  return validity(id, valid);
+}
+
+export const signatureVerify = defineCryptoOperation({
   operation: Operation.SignatureVerify,
   since: '1.2',
   mutates: false,
-  needsObject: true,
-  allowedStates: ['Active', 'Deactivated', 'Compromised'],
-  handle: async (payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> => {
-    const part = streamPart(payload);
-    if (part.correlation !== undefined) return continueVerify(payload, ctx, part.correlation, part.final);
-    const { data, digested } = signedInput(payload);
-    const signature = childBytes(payload, Tag.SignatureData);
-    const target = await loadCryptoTarget(payload, ctx, VERIFY_USAGE);
-    // A private key inside the HSM verifies with its public key (verification needs no secret).
-    const key =
-      target.hsm === undefined ? verifyingKeyOf(ctx, target) : await linkedPublicKey(ctx, target.obj);
-    const scheme = resolveScheme(ctx, key, target.params, false);
-    const id = target.obj.id;
-    if (part.init && !part.final) {
-      if (digested !== undefined) {
-        throw new KmipError('InvalidField', 'Digested Data cannot be given in parts; send Data');
-      }
-      const stream = new VerifyStream(id, createMessageVerifier(key, scheme.message));
-      stream.signature = signature;
-      if (data !== undefined) {
-        stream.verifier.update(data);
-        stream.bytes += data.length;
-      }
-      const cv = ctx.services.streams.open(Operation.SignatureVerify, streamOwner(ctx), stream);
-      return [uidItem(id), byteString(Tag.CorrelationValue, cv)];
+  request: SignatureVerifyRequest,
+  response: SignatureVerifyResponse,
+  usage: VERIFY_USAGE,
+  continues: continuesSigning,
+  handle(req, ctx, target) {
+    const part = streamPart(req);
+    if (target === undefined) {
+      // continuesSigning: the request carries a Correlation Value
+      return continueVerify(req, ctx, part.correlation ?? new Uint8Array(0), part.final);
     }
-    if (signature === undefined) throw noSignature();
-    let valid: boolean;
-    if (digested !== undefined) valid = verifyDigest(key, scheme.digest, digested, signature);
-    else if (data !== undefined) valid = verifyData(key, scheme.message, data, signature);
-    else throw new KmipError('InvalidField', 'Signature Verify needs Data or Digested Data');
-    return validity(id, valid);
+    return verifyWith(req, ctx, target, part);
   },
-};
+});

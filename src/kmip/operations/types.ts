@@ -1,8 +1,9 @@
 import type { HsmKeyService } from '../../hsm/types.js';
 import type { ObjectService } from '../model/service.js';
+import type { Schema } from '../payloads/schema.js';
 import type { KmipVersion } from '../spec/index.js';
 import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import type { StreamRegistry } from './streams.js';
+import type { StreamRegistry } from './support/streams.js';
 
 /** Who is calling, as the connection layer established it. */
 export interface ClientIdentity {
@@ -104,10 +105,12 @@ export interface OperationDefinition {
   readonly needsObject: boolean;
   /**
    * States (State enumeration names) in which the operation may act on its
-   * object; absent: any. Checked by the handler, listed here for Query,
-   * audit and documentation.
+   * object; absent: any. Enforced by the pipeline (support/define.ts).
    */
   readonly allowedStates?: readonly string[];
+  /** the request and response payloads as data (payloads/), for the JSON/REST surfaces and documentation */
+  readonly request?: Schema;
+  readonly response?: Schema;
   /** returns the contents of the Response Payload, in spec order */
   handle(payload: TtlvStructure, ctx: OperationContext): Promise<readonly TtlvItem[]> | readonly TtlvItem[];
 }

@@ -18,12 +18,13 @@
 import { validateChain } from '../../crypto/ca.js';
 import { KmipError } from '../errors.js';
 import { findValue } from '../model/attributes.js';
+import { type ChainLink, ValidateRequest, ValidateResponse } from '../payloads/certificates.js';
 import { CertificateType, ObjectType, Operation, State, Tag, ValidityIndicator } from '../spec/index.js';
-import { childBytes, childDateTime, childEnum, dateFromSeconds, enumeration } from '../ttlv/build.js';
-import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import { serverCaCertificates } from './certify.js';
-import { notFound, reason, stateOf } from './common.js';
-import type { OperationContext, OperationDefinition } from './types.js';
+import { childBytes, childEnum, dateFromSeconds } from '../ttlv/build.js';
+import { serverCaCertificates } from './support/certificates.js';
+import { notFound, reason, stateOf } from './support/common.js';
+import { defineOperation } from './support/define.js';
+import type { OperationContext } from './types.js';
 
 const VERDICT = {
   valid: ValidityIndicator.Valid,
@@ -39,22 +40,21 @@ interface Chain {
   revoked: boolean;
 }
 
-async function readChain(payload: TtlvStructure, ctx: OperationContext): Promise<Chain> {
+async function readChain(links: readonly ChainLink[], ctx: OperationContext): Promise<Chain> {
   const chain: Chain = { certificates: [], unknown: false, revoked: false };
-  let items = 0;
-  for (const c of payload.value) {
-    if (c.tag === Tag.Certificate && c.type === 'Structure') {
-      items++;
+  for (const link of links) {
+    if ('certificate' in link) {
+      const c = link.certificate;
       const value = childBytes(c, Tag.CertificateValue);
       if (childEnum(c, Tag.CertificateType) !== CertificateType.X_509 || value === undefined) {
         chain.unknown = true;
       } else {
         chain.certificates.push(value);
       }
-    } else if (c.tag === Tag.UniqueIdentifier && c.type === 'TextString') {
-      items++;
-      const obj = await ctx.services.objects.get(c.value);
-      if (obj === undefined || obj.tombstoned) throw notFound(ctx, c.value);
+    } else {
+      const id = link.uniqueIdentifier;
+      const obj = await ctx.services.objects.get(id);
+      if (obj === undefined || obj.tombstoned) throw notFound(ctx, id);
       if (obj.objectType !== ObjectType.Certificate) {
         throw new KmipError(
           reason(ctx, 'InvalidObjectType', 'InvalidField'),
@@ -78,25 +78,26 @@ async function readChain(payload: TtlvStructure, ctx: OperationContext): Promise
       }
     }
   }
-  if (items === 0) {
-    throw new KmipError('MissingData', 'Validate needs at least one Certificate or Unique Identifier');
-  }
   return chain;
 }
 
-export const validate: OperationDefinition = {
+export const validate = defineOperation({
   operation: Operation.Validate,
   since: '1.0',
   mutates: false,
   // The Unique Identifiers are the chain itself: no ID Placeholder is added.
-  needsObject: false,
-  async handle(payload: TtlvStructure, ctx: OperationContext): Promise<TtlvItem[]> {
-    const chain = await readChain(payload, ctx);
-    const date = childDateTime(payload, Tag.ValidityDate);
+  request: ValidateRequest,
+  response: ValidateResponse,
+  async handle(req, ctx) {
+    if (req.chain === undefined) {
+      throw new KmipError('MissingData', 'Validate needs at least one Certificate or Unique Identifier');
+    }
+    const chain = await readChain(req.chain, ctx);
+    const date = req.validityDate;
     const at = date === undefined ? ctx.services.clock() : dateFromSeconds(date);
     let verdict = validateChain(chain.certificates, at, await serverCaCertificates(ctx));
     if (chain.revoked) verdict = 'invalid';
     else if (chain.unknown && verdict === 'valid') verdict = 'unknown';
-    return [enumeration(Tag.ValidityIndicator, VERDICT[verdict])];
+    return { validityIndicator: VERDICT[verdict] };
   },
-};
+});

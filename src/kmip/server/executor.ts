@@ -1,6 +1,9 @@
+import { isCryptoError } from '../../crypto/errors.js';
+import { causedByHsmUnavailable } from '../../hsm/types.js';
 import type { Logger } from '../../log.js';
 import { StoreUnavailableError, storeErrorCode } from '../../store/types.js';
 import { isKmipError, type KmipError } from '../errors.js';
+import { defaultPrincipal, type ItemEvent, type ItemGuard } from '../hooks.js';
 import {
   buildResponseBatchItem,
   buildResponseHeader,
@@ -23,7 +26,7 @@ import type {
   Principal,
   ServerDescription,
 } from '../operations/index.js';
-import { StreamRegistry } from '../operations/streams.js';
+import { StreamRegistry } from '../operations/support/streams.js';
 import {
   BatchErrorContinuationOption,
   compareVersions,
@@ -39,6 +42,9 @@ import {
 } from '../spec/index.js';
 import { decodeTtlv, encodeTtlv, ttlvSize } from '../ttlv/binary.js';
 import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
+
+export type { ItemCheck, ItemEvent, ItemGuard } from '../hooks.js';
+export { defaultPrincipal };
 
 export interface ExecutorOptions {
   readonly operations: readonly OperationDefinition[];
@@ -77,39 +83,6 @@ export interface ExecutorOptions {
    * dual control, purpose policy); the operation does not run.
    */
   readonly guards?: readonly ItemGuard[];
-}
-
-export interface ItemCheck {
-  readonly operation: number;
-  /** the payload as the operation will see it (ID Placeholder filled in) */
-  readonly payload: TtlvStructure;
-  readonly ctx: OperationContext;
-  readonly clientCorrelationValue: string | undefined;
-}
-
-export type ItemGuard = (check: ItemCheck) => void | Promise<void>;
-
-export function defaultPrincipal(client: ClientIdentity): Principal {
-  return { identity: client.commonName ?? client.remoteAddress, tenant: 'default', roles: [], groups: [] };
-}
-
-/** One executed batch item, as the audit trail records it. */
-export interface ItemEvent {
-  readonly at: Date;
-  readonly client: ClientIdentity;
-  readonly principal: Principal;
-  readonly version: KmipVersion;
-  /** Operation enumeration value; undefined for a malformed item */
-  readonly operation: number | undefined;
-  /** the request header's Client Correlation Value (KMIP 1.4+), as sent: the purpose code */
-  readonly clientCorrelationValue: string | undefined;
-  /** Unique Identifiers named by the request and returned by the response, in that order, without repeats */
-  readonly objectIds: readonly string[];
-  readonly resultStatus: number;
-  /** Result Reason enumeration value of a failure */
-  readonly resultReason: number | undefined;
-  /** 0-based position in the batch */
-  readonly index: number;
 }
 
 /**
@@ -332,11 +305,11 @@ export function createBatchExecutor(opts: ExecutorOptions): BatchExecutor {
         failed: false,
       };
     } catch (e: unknown) {
-      if (isKmipError(e)) return fail(e.reason, e.message);
+      if (isKmipError(e) || isCryptoError(e)) return fail(e.reason, e.message);
       if (storeErrorCode(e) === 'ERR_STORE_UNAVAILABLE') {
         const message = e instanceof Error ? e.message : String(e);
         // The Sealer reports a lost HSM as storage that cannot be unsealed; say which.
-        const what = message.startsWith('HSM unavailable') ? 'HSM unavailable' : 'storage unavailable';
+        const what = causedByHsmUnavailable(e) ? 'HSM unavailable' : 'storage unavailable';
         log.error(what, { operation: enumNameOf('Operation', b.operation), error: message });
         return fail('GeneralFailure', what);
       }

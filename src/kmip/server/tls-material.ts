@@ -8,7 +8,7 @@ import { readFile } from 'node:fs/promises';
 import type { ServerConfig } from '../../config/index.js';
 import type { Logger } from '../../log.js';
 import { parseCrls, type RevocationList } from '../../pki/crl.js';
-import type { KmipListener, TlsMaterial } from './listener.js';
+import type { KmipListener, TlsMaterial } from './listener-types.js';
 
 export interface LoadedTls {
   material: TlsMaterial;

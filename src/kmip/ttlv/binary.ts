@@ -12,7 +12,7 @@
  * as long as one small value lives.
  */
 
-import { isKmipServerError, TtlvDecodeError, TtlvEncodeError } from '../errors.js';
+import { isKmipServerError, TtlvDecodeError, TtlvEncodeError } from './errors.js';
 import type { TtlvItem } from './types.js';
 
 export const TTLV_HEADER_LENGTH = 8;

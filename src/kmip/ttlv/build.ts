@@ -6,7 +6,7 @@
  * gives undefined, and the caller decides which KMIP error that is.
  */
 
-import { TtlvEncodeError } from '../errors.js';
+import { TtlvEncodeError } from './errors.js';
 import type { TtlvItem, TtlvOf, TtlvStructure } from './types.js';
 
 export function structure(tag: number, items: readonly TtlvItem[]): TtlvStructure {

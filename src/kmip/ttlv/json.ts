@@ -5,25 +5,27 @@
  * (LongInteger, BigInteger beyond ±2^52) are written as "0x" hex strings.
  */
 
-import { TextEncodingError } from '../errors.js';
 import { ATTRIBUTE_NAME_TAG, ATTRIBUTE_VALUE_TAG, type TtlvDictionary } from './dictionary.js';
-import type { ItemTypeName, TtlvItem } from './types.js';
+import { TextEncodingError } from './errors.js';
 import {
-  attributeNameOf,
   bigIntegerToBigint,
   bigintToBigInteger,
   bytesToHex,
-  formatValueText,
   hexTag,
   isItemTypeName,
-  itemFromValue,
   MAX_TEXT_DEPTH,
+  tagFromName,
+} from './text-scalars.js';
+import {
+  attributeNameOf,
+  formatValueText,
+  itemFromValue,
   parseValueText,
   type TextDecodeOptions,
-  tagFromName,
-} from './xml.js';
+} from './text-values.js';
+import type { ItemTypeName, TtlvItem } from './types.js';
 
-export type { TextDecodeOptions } from './xml.js';
+export type { TextDecodeOptions } from './text-values.js';
 
 /** One item of the JSON encoding. */
 export interface JsonTtlv {

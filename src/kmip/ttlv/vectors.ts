@@ -7,8 +7,8 @@
 
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { TextEncodingError } from '../errors.js';
-import { parseXml, type XmlElement } from './xml.js';
+import { TextEncodingError } from './errors.js';
+import { parseXml, type XmlElement } from './xml-parser.js';
 
 export interface VectorStep {
   request: XmlElement;

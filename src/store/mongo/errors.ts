@@ -19,7 +19,10 @@ import { DuplicateIdError, StoreUnavailableError, storeErrorCode } from '../type
 // ExceededTimeLimit, WriteConcernFailed, UnsatisfiableWriteConcern.
 const unavailableCodes = new Set([10107, 13435, 13436, 11600, 11602, 91, 189, 6, 7, 89, 9001, 262, 64, 100]);
 
-const DUPLICATE_KEY = 11000;
+export const DUPLICATE_KEY = 11000;
+
+export const isDuplicate = (err: unknown): boolean =>
+  err instanceof MongoServerError && err.code === DUPLICATE_KEY;
 
 /** Driver and server errors → store errors; store errors pass through unchanged. */
 export function mapMongoError(err: unknown, what: string): unknown {

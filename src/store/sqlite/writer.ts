@@ -111,6 +111,25 @@ export function toWriterError(e: unknown): WriterError {
   };
 }
 
+/** The objects row's columns after its id, in the order of insertObject and updateObject. */
+function objectColumns(r: ObjectRecord): unknown[] {
+  return [
+    r.version,
+    r.objectType,
+    r.state,
+    r.owner ?? null,
+    r.algorithm ?? null,
+    r.length ?? null,
+    r.createdAt,
+    r.updatedAt,
+    r.tombstoned ? 1 : 0,
+    blob(r.attributes),
+    r.sealed?.kekId ?? null,
+    r.sealed === undefined ? null : blob(r.sealed.nonce),
+    r.sealed === undefined ? null : blob(r.sealed.ciphertext),
+  ];
+}
+
 /** Buffer view over a Uint8Array without copying (better-sqlite3 binds Buffers as BLOBs). */
 function blob(u: Uint8Array): Buffer {
   return Buffer.from(u.buffer, u.byteOffset, u.byteLength);
@@ -207,44 +226,13 @@ export class BatchWriter {
 
   #insert(r: ObjectRecord): void {
     if (this.#s.exists.get(r.id) !== undefined) throw new DuplicateIdError(`object ${r.id} already exists`);
-    const { lastInsertRowid } = this.#s.insertObject.run(
-      r.id,
-      r.version,
-      r.objectType,
-      r.state,
-      r.owner ?? null,
-      r.algorithm ?? null,
-      r.length ?? null,
-      r.createdAt,
-      r.updatedAt,
-      r.tombstoned ? 1 : 0,
-      blob(r.attributes),
-      r.sealed?.kekId ?? null,
-      r.sealed === undefined ? null : blob(r.sealed.nonce),
-      r.sealed === undefined ? null : blob(r.sealed.ciphertext),
-    );
+    const { lastInsertRowid } = this.#s.insertObject.run(r.id, ...objectColumns(r));
     this.#insertIndexRows(Number(lastInsertRowid), r);
   }
 
   #update(r: ObjectRecord, expectedVersion: number): void {
     // conditional UPDATE: the version check holds across connections and processes
-    const updated = this.#s.updateObject.get(
-      r.version,
-      r.objectType,
-      r.state,
-      r.owner ?? null,
-      r.algorithm ?? null,
-      r.length ?? null,
-      r.createdAt,
-      r.updatedAt,
-      r.tombstoned ? 1 : 0,
-      blob(r.attributes),
-      r.sealed?.kekId ?? null,
-      r.sealed === undefined ? null : blob(r.sealed.nonce),
-      r.sealed === undefined ? null : blob(r.sealed.ciphertext),
-      r.id,
-      expectedVersion,
-    );
+    const updated = this.#s.updateObject.get(...objectColumns(r), r.id, expectedVersion);
     if (updated === undefined) {
       const current = this.#s.exists.get(r.id);
       if (current === undefined) throw new NotFoundError(`object ${r.id} not found`);

@@ -20,9 +20,10 @@ import {
   enumeration,
   expectRawSymmetricKey,
   expectSuccess,
-  FlowConnection,
+  type FlowConnection,
   uid,
   uidOf,
+  useFlowServer,
   v,
 } from './flow.js';
 
@@ -105,17 +106,13 @@ describe('client flow: OpenStack Barbican (PyKMIP ProxyKmipClient, 1.2)', functi
 
 describe('client flow: Barbican headers, raw (1.2, Credential in every header)', function () {
   this.timeout(30_000);
-  let server: TestServer;
+  let _server: TestServer;
   let conn: FlowConnection;
   const credential = { username: 'barbican', password: 'barbican-password' };
 
-  before(async () => {
-    server = await startTestServer();
-    conn = await FlowConnection.open(server);
-  });
-  after(async () => {
-    conn.close();
-    await server.close();
+  useFlowServer((s, c) => {
+    _server = s;
+    conn = c;
   });
 
   it('Create with Name = UUID and Operation Policy Name, Get while Pre-Active, Destroy', async () => {

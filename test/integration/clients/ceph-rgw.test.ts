@@ -6,17 +6,18 @@
 
 import { expect } from 'chai';
 import { Operation, Tag } from '../../../src/kmip/spec/index.js';
-import { startTestServer, type TestServer } from '../../helpers/server.js';
+import type { TestServer } from '../../helpers/server.js';
 import {
   aesTemplate,
   attr,
   enumeration,
   expectRawSymmetricKey,
   expectSuccess,
-  FlowConnection,
+  type FlowConnection,
   type RequestOptions,
   uid,
   uidOf,
+  useFlowServer,
   v,
 } from './flow.js';
 
@@ -24,16 +25,12 @@ const VERSION = '1.0';
 
 describe('client flow: Ceph RGW SSE-KMS (1.0)', function () {
   this.timeout(30_000);
-  let server: TestServer;
+  let _server: TestServer;
   let conn: FlowConnection;
 
-  before(async () => {
-    server = await startTestServer();
-    conn = await FlowConnection.open(server);
-  });
-  after(async () => {
-    conn.close();
-    await server.close();
+  useFlowServer((s, c) => {
+    _server = s;
+    conn = c;
   });
 
   for (const [label, opts] of [

@@ -20,7 +20,6 @@ import {
   tagExistsIn,
   tagInfo,
   versionFromPair,
-  versionPair,
 } from '../../../src/kmip/spec/index.js';
 import { decodeTtlv, encodeTtlv } from '../../../src/kmip/ttlv/binary.js';
 import {
@@ -34,21 +33,18 @@ import {
   textString,
 } from '../../../src/kmip/ttlv/build.js';
 import type { TtlvItem, TtlvStructure } from '../../../src/kmip/ttlv/types.js';
-import type { TestServer } from '../../helpers/server.js';
+import {
+  type RequestOptions as BaseRequestOptions,
+  idBytes,
+  type RequestItem,
+  requestMessage,
+} from '../../helpers/requests.js';
+import { startTestServer, type TestServer } from '../../helpers/server.js';
 
+export type { RequestItem };
 export { byteString, enumeration, integer, structure, textString };
 
-export interface RequestItem {
-  op: number;
-  payload: readonly TtlvItem[];
-  /** Unique Batch Item ID; a string is sent as its UTF-8 bytes */
-  id?: Uint8Array | string;
-}
-
-export interface RequestOptions {
-  maximumResponseSize?: number;
-  credential?: { username: string; password: string };
-}
+export type RequestOptions = Pick<BaseRequestOptions, 'maximumResponseSize' | 'credential'>;
 
 export interface ResponseItem {
   operation: number | undefined;
@@ -73,49 +69,14 @@ export interface Response {
 
 const HEADER = 8;
 
-export function idBytes(id: Uint8Array | string): Uint8Array {
-  return typeof id === 'string' ? new TextEncoder().encode(id) : id;
-}
+export { idBytes };
 
 export function buildRequest(
   version: KmipVersion,
   items: readonly RequestItem[],
   opts: RequestOptions = {},
 ): TtlvStructure {
-  const pv = versionPair(version);
-  const header: TtlvItem[] = [
-    structure(Tag.ProtocolVersion, [
-      integer(Tag.ProtocolVersionMajor, pv.major),
-      integer(Tag.ProtocolVersionMinor, pv.minor),
-    ]),
-  ];
-  // KMIP 1.0 §7.2 header order: Protocol Version, Maximum Response Size, ..., Authentication, ..., Batch Count.
-  if (opts.maximumResponseSize !== undefined)
-    header.push(integer(Tag.MaximumResponseSize, opts.maximumResponseSize));
-  if (opts.credential) {
-    header.push(
-      structure(Tag.Authentication, [
-        structure(Tag.Credential, [
-          enumeration(Tag.CredentialType, 1 /* Username and Password */),
-          structure(Tag.CredentialValue, [
-            textString(Tag.Username, opts.credential.username),
-            textString(Tag.Password, opts.credential.password),
-          ]),
-        ]),
-      ]),
-    );
-  }
-  header.push(integer(Tag.BatchCount, items.length));
-  return structure(Tag.RequestMessage, [
-    structure(Tag.RequestHeader, header),
-    ...items.map((i) =>
-      structure(Tag.BatchItem, [
-        enumeration(Tag.Operation, i.op),
-        ...(i.id === undefined ? [] : [byteString(Tag.UniqueBatchItemID, idBytes(i.id))]),
-        structure(Tag.RequestPayload, i.payload),
-      ]),
-    ),
-  ]);
+  return requestMessage(items, { ...opts, version });
 }
 
 export function parseResponse(frame: Uint8Array): Response {
@@ -507,4 +468,25 @@ export function bytesOf(payload: TtlvStructure | undefined, tag: number): Uint8A
   const item = payload?.value.find((c) => c.tag === tag);
   if (item?.type !== 'ByteString') throw new Error(`no ByteString ${tag.toString(16)} in the payload`);
   return item.value;
+}
+
+/**
+ * Starts a test server and opens one connection to it (with `opts`) before
+ * the suite's tests, hands both to `opened`, and closes them after the tests.
+ */
+export function useFlowServer(
+  opened: (server: TestServer, conn: FlowConnection) => void,
+  opts: ConnectOptions = {},
+): void {
+  let server: TestServer | undefined;
+  let conn: FlowConnection | undefined;
+  before(async () => {
+    server = await startTestServer();
+    conn = await FlowConnection.open(server, opts);
+    opened(server, conn);
+  });
+  after(async () => {
+    conn?.close();
+    await server?.close();
+  });
 }

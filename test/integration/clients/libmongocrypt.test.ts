@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { Operation, State, Tag } from '../../../src/kmip/spec/index.js';
 import { childEnum, childStruct } from '../../../src/kmip/ttlv/build.js';
-import { startTestServer, type TestServer } from '../../helpers/server.js';
+import type { TestServer } from '../../helpers/server.js';
 import {
   aesTemplate,
   attr,
@@ -17,12 +17,13 @@ import {
   bytesOf,
   enumeration,
   expectSuccess,
-  FlowConnection,
+  type FlowConnection,
   stateOf,
   structure,
   template,
   uid,
   uidOf,
+  useFlowServer,
   v,
 } from './flow.js';
 
@@ -31,16 +32,12 @@ const ID = 'A';
 
 describe('client flow: libmongocrypt (CSFLE)', function () {
   this.timeout(30_000);
-  let server: TestServer;
+  let _server: TestServer;
   let conn: FlowConnection;
 
-  before(async () => {
-    server = await startTestServer();
-    conn = await FlowConnection.open(server);
-  });
-  after(async () => {
-    conn.close();
-    await server.close();
+  useFlowServer((s, c) => {
+    _server = s;
+    conn = c;
   });
 
   it('Register 96-byte Secret Data -> Activate -> Get returns the same Raw bytes', async () => {

@@ -6,7 +6,7 @@
 
 import { expect } from 'chai';
 import { Operation, StorageStatusMask, Tag } from '../../../src/kmip/spec/index.js';
-import { startTestServer, type TestServer } from '../../helpers/server.js';
+import type { TestServer } from '../../helpers/server.js';
 import {
   attr,
   attributesOf,
@@ -14,11 +14,12 @@ import {
   enumeration,
   expectRawSymmetricKey,
   expectSuccess,
-  FlowConnection,
+  type FlowConnection,
   integer,
   template,
   uid,
   uidOf,
+  useFlowServer,
   v,
 } from './flow.js';
 
@@ -27,17 +28,13 @@ const MAX = { maximumResponseSize: 280_000 };
 
 describe('client flow: MySQL Enterprise keyring_okv (1.1)', function () {
   this.timeout(30_000);
-  let server: TestServer;
+  let _server: TestServer;
   let conn: FlowConnection;
   let id = '';
 
-  before(async () => {
-    server = await startTestServer();
-    conn = await FlowConnection.open(server);
-  });
-  after(async () => {
-    conn.close();
-    await server.close();
+  useFlowServer((s, c) => {
+    _server = s;
+    conn = c;
   });
 
   it('Create AES-256 with Attribute Index 0 before every Attribute Value', async () => {

@@ -8,20 +8,21 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { Operation, State, Tag } from '../../../src/kmip/spec/index.js';
-import { startTestServer, type TestServer } from '../../helpers/server.js';
+import type { TestServer } from '../../helpers/server.js';
 import {
   attr,
   attributesOf,
   enumeration,
   expectRawSymmetricKey,
   expectSuccess,
-  FlowConnection,
+  type FlowConnection,
   outOfVersion,
   stateOf,
   symmetricKey,
   template,
   uid,
   uidOf,
+  useFlowServer,
   v,
 } from './flow.js';
 
@@ -29,19 +30,18 @@ const VERSION = '1.0';
 
 describe('client flow: Percona Server for MongoDB (1.0)', function () {
   this.timeout(30_000);
-  let server: TestServer;
+  let _server: TestServer;
   let conn: FlowConnection;
   let id = '';
   const key = randomBytes(32);
 
-  before(async () => {
-    server = await startTestServer();
-    conn = await FlowConnection.open(server, { servername: 'localhost' });
-  });
-  after(async () => {
-    conn.close();
-    await server.close();
-  });
+  useFlowServer(
+    (s, c) => {
+      _server = s;
+      conn = c;
+    },
+    { servername: 'localhost' },
+  );
 
   it('connects with SNI localhost and a verified server certificate', () => {
     expect(conn.socket.authorized).to.equal(true);

@@ -10,7 +10,7 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { Operation, ResultReason, ResultStatus, Tag } from '../../../src/kmip/spec/index.js';
 import { childInteger } from '../../../src/kmip/ttlv/build.js';
-import { startTestServer, type TestServer } from '../../helpers/server.js';
+import type { TestServer } from '../../helpers/server.js';
 import {
   attr,
   attributesOf,
@@ -19,13 +19,14 @@ import {
   enumeration,
   expectRawSymmetricKey,
   expectSuccess,
-  FlowConnection,
+  type FlowConnection,
   integer,
   structure,
   symmetricKey,
   template,
   uid,
   uidOf,
+  useFlowServer,
   v,
 } from './flow.js';
 
@@ -44,18 +45,17 @@ function locatePayload(offset: number, withGroup: boolean) {
 
 describe('client flow: Percona Server for MySQL keyring_kmip (1.0 + 1.4)', function () {
   this.timeout(60_000);
-  let server: TestServer;
+  let _server: TestServer;
   let conn: FlowConnection;
   const registered = new Map<string, { name: string; key: Buffer }>();
 
-  before(async () => {
-    server = await startTestServer();
-    conn = await FlowConnection.open(server, { host: 'localhost', checkServerIdentity: false });
-  });
-  after(async () => {
-    conn.close();
-    await server.close();
-  });
+  useFlowServer(
+    (s, c) => {
+      _server = s;
+      conn = c;
+    },
+    { host: 'localhost', checkServerIdentity: false },
+  );
 
   it(`Register ${KEYS} AES keys (1.0) and a Secret Data (1.4) with Name + Object Group, Activate each`, async () => {
     for (let i = 0; i < KEYS; i++) {

@@ -8,19 +8,20 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { Operation, ResultReason, ResultStatus, State, Tag } from '../../../src/kmip/spec/index.js';
-import { startTestServer, type TestServer } from '../../helpers/server.js';
+import type { TestServer } from '../../helpers/server.js';
 import {
   attr,
   attrName,
   enumeration,
   expectRawSymmetricKey,
   expectSuccess,
-  FlowConnection,
+  type FlowConnection,
   stateOf,
   symmetricKey,
   template,
   uid,
   uidOf,
+  useFlowServer,
   v,
 } from './flow.js';
 
@@ -28,18 +29,14 @@ const MAX = { maximumResponseSize: 8192 };
 
 describe('client flow: PostgreSQL pg_tde', function () {
   this.timeout(30_000);
-  let server: TestServer;
+  let _server: TestServer;
   let conn: FlowConnection;
   const key = randomBytes(32);
   let id = '';
 
-  before(async () => {
-    server = await startTestServer();
-    conn = await FlowConnection.open(server);
-  });
-  after(async () => {
-    conn.close();
-    await server.close();
+  useFlowServer((s, c) => {
+    _server = s;
+    conn = c;
   });
 
   async function register(name: string, material: Buffer): Promise<string> {

@@ -12,7 +12,7 @@ import { expect } from 'chai';
 import { Operation, QueryFunction, Tag } from '../../../src/kmip/spec/index.js';
 import { childEnum, childStruct } from '../../../src/kmip/ttlv/build.js';
 import type { TtlvItem } from '../../../src/kmip/ttlv/types.js';
-import { startTestServer, type TestServer } from '../../helpers/server.js';
+import type { TestServer } from '../../helpers/server.js';
 import {
   attr,
   attributesOf,
@@ -20,11 +20,12 @@ import {
   byteString,
   enumeration,
   expectSuccess,
-  FlowConnection,
+  type FlowConnection,
   structure,
   template,
   uid,
   uidOf,
+  useFlowServer,
   v,
 } from './flow.js';
 
@@ -48,13 +49,9 @@ describe('client flow: storage array (1.0, one message)', function () {
   let id = '';
   const secret = randomBytes(48);
 
-  before(async () => {
-    server = await startTestServer();
-    conn = await FlowConnection.open(server);
-  });
-  after(async () => {
-    conn.close();
-    await server.close();
+  useFlowServer((s, c) => {
+    server = s;
+    conn = c;
   });
 
   it('TLS sessions with no message at all do not disturb the server', async () => {

@@ -6,7 +6,7 @@
  */
 import { generateKeyPairSync, X509Certificate } from 'node:crypto';
 import { expect } from 'chai';
-import { SERVER_CA_NAME, SERVER_CA_OWNER } from '../../../src/kmip/operations/certify.js';
+import { SERVER_CA_NAME, SERVER_CA_OWNER } from '../../../src/kmip/operations/support/certificates.js';
 import {
   CryptographicAlgorithm,
   CryptographicUsageMask,
@@ -18,6 +18,7 @@ import {
   Tag,
 } from '../../../src/kmip/spec/index.js';
 import type { TtlvItem } from '../../../src/kmip/ttlv/types.js';
+import { aesKey } from './fixtures.js';
 import { B, E, type Harness, I, kid, openHarness, S, T, text } from './harness.js';
 
 const M = CryptographicUsageMask;
@@ -45,6 +46,20 @@ async function certify(h: Harness): Promise<X509Certificate> {
   const value = kid(kid(got, Tag.Certificate), Tag.CertificateValue);
   if (value?.type !== 'ByteString') throw new Error('no certificate value');
   return new X509Certificate(value.value);
+}
+
+/** An Import (2.0) of a zero AES-128 key over `id`, Replace Existing. */
+function importReplacing(id: string): TtlvItem[] {
+  return [
+    T(Tag.UniqueIdentifier, id),
+    E(Tag.ObjectType, ObjectType.SymmetricKey),
+    { tag: Tag.ReplaceExisting, type: 'Boolean', value: true },
+    S(Tag.Attributes, [
+      E(Tag.CryptographicAlgorithm, CryptographicAlgorithm.AES),
+      I(Tag.CryptographicLength, 128),
+    ]),
+    aesKey(new Uint8Array(16)),
+  ];
 }
 
 describe('Certify: the issuing CA is the server’s own', function () {
@@ -107,25 +122,8 @@ describe('Certify: the issuing CA is the server’s own', function () {
     const [caId] = await h.objects.locate({ name: SERVER_CA_NAME, owner: SERVER_CA_OWNER });
     if (caId === undefined) throw new Error('no server CA');
     const before = await h.objects.get(caId);
-    const importOver = (id: string) => [
-      T(Tag.UniqueIdentifier, id),
-      E(Tag.ObjectType, ObjectType.SymmetricKey),
-      { tag: Tag.ReplaceExisting, type: 'Boolean', value: true } as TtlvItem,
-      S(Tag.Attributes, [
-        E(Tag.CryptographicAlgorithm, CryptographicAlgorithm.AES),
-        I(Tag.CryptographicLength, 128),
-      ]),
-      S(Tag.SymmetricKey, [
-        S(Tag.KeyBlock, [
-          E(Tag.KeyFormatType, KeyFormatType.Raw),
-          S(Tag.KeyValue, [B(Tag.KeyMaterial, new Uint8Array(16))]),
-          E(Tag.CryptographicAlgorithm, CryptographicAlgorithm.AES),
-          I(Tag.CryptographicLength, 128),
-        ]),
-      ]),
-    ];
     for (const id of [caId, 'kmip-server:access:tenant:x']) {
-      const [r] = await h.send('2.0', [{ op: Operation.Import, payload: importOver(id) }]);
+      const [r] = await h.send('2.0', [{ op: Operation.Import, payload: importReplacing(id) }]);
       expect(r?.reason, r?.message).to.equal(ResultReason.PermissionDenied);
     }
     const after = await h.objects.get(caId);
@@ -140,23 +138,7 @@ describe('Certify: the issuing CA is the server’s own', function () {
       content: undefined,
       owner: 'someone-else',
     });
-    await h.ok('2.0', Operation.Import, [
-      T(Tag.UniqueIdentifier, created.id),
-      E(Tag.ObjectType, ObjectType.SymmetricKey),
-      { tag: Tag.ReplaceExisting, type: 'Boolean', value: true } as TtlvItem,
-      S(Tag.Attributes, [
-        E(Tag.CryptographicAlgorithm, CryptographicAlgorithm.AES),
-        I(Tag.CryptographicLength, 128),
-      ]),
-      S(Tag.SymmetricKey, [
-        S(Tag.KeyBlock, [
-          E(Tag.KeyFormatType, KeyFormatType.Raw),
-          S(Tag.KeyValue, [B(Tag.KeyMaterial, new Uint8Array(16))]),
-          E(Tag.CryptographicAlgorithm, CryptographicAlgorithm.AES),
-          I(Tag.CryptographicLength, 128),
-        ]),
-      ]),
-    ]);
+    await h.ok('2.0', Operation.Import, importReplacing(created.id));
     expect((await h.objects.get(created.id))?.owner).to.equal('someone-else');
   });
 });

@@ -11,7 +11,7 @@ import {
   selfSignedCaCertificate,
 } from '../../../src/crypto/ca.js';
 import type { ModelAttribute } from '../../../src/kmip/messages/attributes.js';
-import { SERVER_CA_NAME } from '../../../src/kmip/operations/certify.js';
+import { SERVER_CA_NAME } from '../../../src/kmip/operations/support/certificates.js';
 import {
   CertificateRequestType,
   CertificateType,
@@ -29,33 +29,10 @@ import {
   ValidityIndicator,
 } from '../../../src/kmip/spec/index.js';
 import type { TtlvItem, TtlvStructure } from '../../../src/kmip/ttlv/types.js';
-import { B, D, E, type Harness, I, kid, openHarness, S, T, text } from './harness.js';
+import { attrList } from './fixtures.js';
+import { B, D, E, type Harness, I, kid, S, T, text, useHarness } from './harness.js';
 
 const M = CryptographicUsageMask;
-
-const V1_NAMES: Record<number, string> = {
-  [Tag.CryptographicUsageMask]: 'Cryptographic Usage Mask',
-  [Tag.Name]: 'Name',
-  [Tag.Link]: 'Link',
-  [Tag.ActivationDate]: 'Activation Date',
-  [Tag.X_509CertificateSubject]: 'X.509 Certificate Subject',
-  [Tag.CertificateSubject]: 'Certificate Subject',
-  [Tag.DigitalSignatureAlgorithm]: 'Digital Signature Algorithm',
-};
-
-/** The request's attributes in the shape of `version`: 1.x Template-Attribute, 2.x Attributes. */
-function attributes(version: KmipVersion, items: TtlvItem[]): TtlvItem {
-  if (version.startsWith('2')) return S(Tag.Attributes, items);
-  return S(
-    Tag.TemplateAttribute,
-    items.map((it) =>
-      S(Tag.Attribute, [
-        T(Tag.AttributeName, V1_NAMES[it.tag] ?? '?'),
-        { ...it, tag: Tag.AttributeValue } as TtlvItem,
-      ]),
-    ),
-  );
-}
 
 const nameAttr = (n: string) =>
   S(Tag.Name, [T(Tag.NameValue, n), E(Tag.NameType, NameType.UninterpretedTextString)]);
@@ -91,7 +68,7 @@ async function registerPublicKey(h: Harness, version: KmipVersion, label: string
   const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const p = await h.ok(version, Operation.Register, [
     E(Tag.ObjectType, ObjectType.PublicKey),
-    attributes(version, [I(Tag.CryptographicUsageMask, M.Verify), nameAttr(label)]),
+    attrList(version, [I(Tag.CryptographicUsageMask, M.Verify), nameAttr(label)]),
     S(Tag.PublicKey, [
       S(Tag.KeyBlock, [
         E(Tag.KeyFormatType, KeyFormatType.PKCS_1),
@@ -148,13 +125,7 @@ const subject = (dn: string) => nameFromText(dn) ?? new Uint8Array();
 
 describe('Certify, Re-certify and Validate', function () {
   this.timeout(20_000);
-  let h: Harness;
-  before(async () => {
-    h = await openHarness();
-  });
-  after(async () => {
-    await h.close();
-  });
+  const h = useHarness();
 
   describe('Certify', () => {
     it('issues a certificate for a Public Key and a PKCS#10 request (1.0, as TC_134_10)', async () => {
@@ -163,7 +134,7 @@ describe('Certify, Re-certify and Validate', function () {
       const p = await h.ok('1.0', Operation.Certify, [
         T(Tag.UniqueIdentifier, pair.publicId),
         ...csrItems('1.0', csr),
-        attributes('1.0', [I(Tag.CryptographicUsageMask, M.Verify | M.Sign), nameAttr('c1-cert')]),
+        attrList('1.0', [I(Tag.CryptographicUsageMask, M.Verify | M.Sign), nameAttr('c1-cert')]),
       ]);
       expect(p.value.map((c) => c.tag)).to.deep.equal([Tag.UniqueIdentifier]);
       const certId = text(p, Tag.UniqueIdentifier) ?? '';
@@ -215,7 +186,7 @@ describe('Certify, Re-certify and Validate', function () {
           op: Operation.Certify,
           payload: [
             T(Tag.UniqueIdentifier, pair.publicId),
-            attributes('2.1', [
+            attrList('2.1', [
               S(Tag.X_509CertificateSubject, [B(Tag.SubjectDistinguishedName, subject('CN=two,O=Org'))]),
               I(Tag.CryptographicUsageMask, M.Sign | M.Verify | M.CertificateSign),
               nameAttr('c2-cert'),
@@ -242,7 +213,7 @@ describe('Certify, Re-certify and Validate', function () {
         [
           '1.4',
           [
-            attributes('1.4', [
+            attrList('1.4', [
               S(Tag.CertificateSubject, [T(Tag.CertificateSubjectDistinguishedName, 'CN=text,O=T,C=DE')]),
             ]),
           ],
@@ -271,7 +242,7 @@ describe('Certify, Re-certify and Validate', function () {
         Operation.Certify,
         [
           T(Tag.UniqueIdentifier, pair.publicId),
-          attributes('1.4', [
+          attrList('1.4', [
             S(Tag.CertificateSubject, [T(Tag.CertificateSubjectDistinguishedName, 'nonsense')]),
           ]),
         ],
@@ -329,7 +300,7 @@ describe('Certify, Re-certify and Validate', function () {
       const pair = await registerPublicKey(h, '2.1', 'c5-pub');
       const p = await h.ok('2.1', Operation.Certify, [
         T(Tag.UniqueIdentifier, pair.publicId),
-        attributes('2.1', [linkAttr(LinkType.CertificateLink, good.id)]),
+        attrList('2.1', [linkAttr(LinkType.CertificateLink, good.id)]),
       ]);
       const id = text(p, Tag.UniqueIdentifier) ?? '';
       const cert = new X509Certificate(await certificateDer(h, '2.1', id));
@@ -347,7 +318,7 @@ describe('Certify, Re-certify and Validate', function () {
         Operation.Certify,
         [
           T(Tag.UniqueIdentifier, pair.publicId),
-          attributes('2.1', [linkAttr(LinkType.CertificateLink, weak.id)]),
+          attrList('2.1', [linkAttr(LinkType.CertificateLink, weak.id)]),
         ],
         ResultReason.IncompatibleCryptographicUsageMask,
       );
@@ -428,7 +399,7 @@ describe('Certify, Re-certify and Validate', function () {
       const first = await h.ok('1.0', Operation.Certify, [
         T(Tag.UniqueIdentifier, pair.publicId),
         ...csrItems('1.0', csr),
-        attributes('1.0', [nameAttr('r1-cert1')]),
+        attrList('1.0', [nameAttr('r1-cert1')]),
       ]);
       const oldId = text(first, Tag.UniqueIdentifier) ?? '';
       const before = Date.now();
@@ -436,7 +407,7 @@ describe('Certify, Re-certify and Validate', function () {
         T(Tag.UniqueIdentifier, oldId),
         ...csrItems('1.0', csr),
         { tag: Tag.Offset, type: 'Interval', value: 3600 },
-        attributes('1.0', [nameAttr('r1-cert2')]),
+        attrList('1.0', [nameAttr('r1-cert2')]),
       ]);
       const newId = text(second, Tag.UniqueIdentifier) ?? '';
       expect(newId).to.not.equal(oldId);
@@ -471,7 +442,7 @@ describe('Certify, Re-certify and Validate', function () {
       const pair = await registerPublicKey(h, '2.1', 'r2-pub');
       const first = await h.ok('2.1', Operation.Certify, [
         T(Tag.UniqueIdentifier, pair.publicId),
-        attributes('2.1', [
+        attrList('2.1', [
           S(Tag.X_509CertificateSubject, [B(Tag.SubjectDistinguishedName, subject('CN=r2'))]),
         ]),
       ]);

@@ -30,7 +30,7 @@ import {
   Tag,
 } from '../../../src/kmip/spec/index.js';
 import type { TtlvItem } from '../../../src/kmip/ttlv/types.js';
-import { B, D, E, type Harness, I, kid, kids, openHarness, S, T, text } from './harness.js';
+import { B, D, E, type Harness, I, kid, kids, S, T, text, useHarness } from './harness.js';
 
 const A = CryptographicAlgorithm;
 const U = CryptographicUsageMask;
@@ -183,13 +183,7 @@ function stateOfAttrs(attributes: readonly { value: TtlvItem }[]): number | unde
 }
 
 describe('operations/derive-key', () => {
-  let h: Harness;
-  beforeEach(async () => {
-    h = await openHarness();
-  });
-  afterEach(async () => {
-    await h.close();
-  });
+  const h = useHarness({}, { each: true });
 
   for (const version of ['1.0', '1.4', '2.0', '2.1'] as const) {
     describe(`KMIP ${version}`, () => {

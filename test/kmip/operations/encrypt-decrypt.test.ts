@@ -24,33 +24,13 @@ import {
   Tag,
 } from '../../../src/kmip/spec/index.js';
 import type { TtlvItem, TtlvStructure } from '../../../src/kmip/ttlv/types.js';
-import { B, D, E, type Harness, I, kid, members, openHarness, S, T, text } from './harness.js';
+import { activeNow, attrList } from './fixtures.js';
+import { B, E, type Harness, I, kid, members, S, T, text, useHarness } from './harness.js';
 
 const U = CryptographicUsageMask;
 const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 const rnd = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
 const bool = (tag: number, value: boolean): TtlvItem => ({ tag, type: 'Boolean', value });
-
-function attrList(version: KmipVersion, items: TtlvItem[]): TtlvItem {
-  if (version.startsWith('2')) return S(Tag.Attributes, items);
-  const names: Record<number, string> = {
-    [Tag.CryptographicUsageMask]: 'Cryptographic Usage Mask',
-    [Tag.ActivationDate]: 'Activation Date',
-    [Tag.CryptographicParameters]: 'Cryptographic Parameters',
-    [Tag.UsageLimits]: 'Usage Limits',
-  };
-  return S(
-    Tag.TemplateAttribute,
-    items.map((a) =>
-      S(Tag.Attribute, [
-        T(Tag.AttributeName, names[a.tag] ?? '?'),
-        { ...a, tag: Tag.AttributeValue } as TtlvItem,
-      ]),
-    ),
-  );
-}
-
-const activeNow = (): TtlvItem => D(Tag.ActivationDate, Math.floor(Date.now() / 1000) - 3600);
 
 async function registerKey(
   h: Harness,
@@ -89,13 +69,7 @@ function must(p: TtlvItem | undefined, tag: number): Uint8Array {
 const params = (items: TtlvItem[]): TtlvItem => S(Tag.CryptographicParameters, items);
 
 describe('kmip/operations Encrypt and Decrypt', () => {
-  let h: Harness;
-  beforeEach(async () => {
-    h = await openHarness();
-  });
-  afterEach(async () => {
-    await h.close();
-  });
+  const h = useHarness({}, { each: true });
 
   async function fails(version: KmipVersion, op: number, payload: TtlvItem[]): Promise<number | undefined> {
     const [r] = await h.send(version, [{ op, payload }]);

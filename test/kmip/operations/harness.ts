@@ -9,29 +9,18 @@ import path from 'node:path';
 import { openMasterKeyProvider, openSoftwareProvider } from '../../../src/hsm/index.js';
 import type { MasterKeyProvider } from '../../../src/hsm/types.js';
 import { ObjectService } from '../../../src/kmip/model/service.js';
-import { OPERATIONS } from '../../../src/kmip/operations/index.js';
-import { StreamRegistry } from '../../../src/kmip/operations/streams.js';
+import { StreamRegistry } from '../../../src/kmip/operations/support/streams.js';
 import type { OperationLimits } from '../../../src/kmip/operations/types.js';
-import { createBatchExecutor } from '../../../src/kmip/server/executor.js';
-import { type KmipVersion, Tag, versionPair } from '../../../src/kmip/spec/index.js';
-import { decodeTtlv, encodeTtlv } from '../../../src/kmip/ttlv/binary.js';
+import type { KmipVersion } from '../../../src/kmip/spec/index.js';
 import type { TtlvItem, TtlvStructure } from '../../../src/kmip/ttlv/types.js';
 import { silentLogger } from '../../../src/log.js';
 import { openStore } from '../../../src/store/index.js';
 import { Sealer } from '../../../src/store/sealing.js';
 import type { ObjectStore } from '../../../src/store/types.js';
+import { encodeRequest, execute, responseItems, testExecutor } from '../../helpers/requests.js';
 import { createSoftHsmToken, testHsmProvider } from '../../helpers/softhsm.js';
 
-export const S = (tag: number, value: TtlvItem[]): TtlvStructure => ({ tag, type: 'Structure', value });
-export const I = (tag: number, value: number): TtlvItem => ({ tag, type: 'Integer', value });
-export const E = (tag: number, value: number): TtlvItem => ({ tag, type: 'Enumeration', value });
-export const T = (tag: number, value: string): TtlvItem => ({ tag, type: 'TextString', value });
-export const B = (tag: number, value: Uint8Array): TtlvItem => ({ tag, type: 'ByteString', value });
-export const D = (tag: number, seconds: number): TtlvItem => ({
-  tag,
-  type: 'DateTime',
-  value: BigInt(seconds),
-});
+export { B, D, E, I, S, T } from '../../helpers/requests.js';
 
 export interface BatchItemSpec {
   readonly op: number;
@@ -39,6 +28,7 @@ export interface BatchItemSpec {
   readonly id?: Uint8Array;
 }
 
+/** What send() answers per batch item (a ResponseItem gives more). */
 export interface ItemResult {
   readonly status: number;
   readonly reason: number | undefined;
@@ -103,11 +93,8 @@ export async function openHarness(
   }
   const clock = opts.clock ?? (() => new Date());
   const objects = new ObjectService({ store, sealer, clock });
-  const executor = createBatchExecutor({
-    operations: OPERATIONS,
+  const executor = testExecutor({
     server: { vendorIdentification: 'test', productName: 'test', productVersion: '0', objectTypes: [] },
-    log: silentLogger,
-    maxDepth: 64,
     maxBatchItems: opts.maxBatchItems ?? 64,
     services: {
       objects,
@@ -117,40 +104,9 @@ export async function openHarness(
     },
   });
   const client = { commonName: 'tester', remoteAddress: '127.0.0.1' };
-  const signal = new AbortController().signal;
 
   async function send(version: KmipVersion, items: BatchItemSpec[], header: TtlvItem[] = []) {
-    const pv = versionPair(version);
-    const req = S(Tag.RequestMessage, [
-      S(Tag.RequestHeader, [
-        S(Tag.ProtocolVersion, [
-          I(Tag.ProtocolVersionMajor, pv.major),
-          I(Tag.ProtocolVersionMinor, pv.minor),
-        ]),
-        ...header,
-        I(Tag.BatchCount, items.length),
-      ]),
-      ...items.map((it) =>
-        S(Tag.BatchItem, [
-          E(Tag.Operation, it.op),
-          ...(it.id ? [B(Tag.UniqueBatchItemID, it.id)] : []),
-          S(Tag.RequestPayload, it.payload),
-        ]),
-      ),
-    ]);
-    const resp = decodeTtlv(await executor.execute(encodeTtlv(req), client, signal));
-    return kids(resp, Tag.BatchItem).map((b) => {
-      const st = kid(b, Tag.ResultStatus);
-      const rr = kid(b, Tag.ResultReason);
-      const p = kid(b, Tag.ResponsePayload);
-      return {
-        status: st?.type === 'Enumeration' ? st.value : -1,
-        reason: rr?.type === 'Enumeration' ? rr.value : undefined,
-        message: text(b, Tag.ResultMessage),
-        payload: p?.type === 'Structure' ? p : undefined,
-        item: b as TtlvStructure,
-      };
-    });
+    return responseItems(await execute(executor, encodeRequest(items, { version, header }), client));
   }
 
   return {
@@ -171,5 +127,41 @@ export async function openHarness(
       await store.close();
       await rm(dataDir, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * A harness opened before the suite's tests (before each test with
+ * `each`) and closed after them, for `const h = useHarness()` in a describe.
+ */
+export function useHarness(
+  opts: Parameters<typeof openHarness>[0] = {},
+  { each = false }: { each?: boolean } = {},
+): Harness {
+  let current: Harness | undefined;
+  (each ? beforeEach : before)(async () => {
+    current = await openHarness(opts);
+  });
+  (each ? afterEach : after)(async () => {
+    await current?.close();
+    current = undefined;
+  });
+  const open = (): Harness => {
+    if (current === undefined) throw new Error('the harness is open only while the suite runs');
+    return current;
+  };
+  return {
+    get dataDir() {
+      return open().dataDir;
+    },
+    get store() {
+      return open().store;
+    },
+    get objects() {
+      return open().objects;
+    },
+    send: (...args) => open().send(...args),
+    ok: (...args) => open().ok(...args),
+    close: () => open().close(),
   };
 }

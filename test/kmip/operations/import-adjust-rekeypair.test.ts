@@ -20,22 +20,11 @@ import {
   WrappingMethod,
 } from '../../../src/kmip/spec/index.js';
 import type { TtlvItem, TtlvStructure } from '../../../src/kmip/ttlv/types.js';
+import { aesKey as symmetricKey } from './fixtures.js';
 import { B, D, E, type Harness, I, kid, openHarness, S, T, text } from './harness.js';
 
 const NOW = 1_700_000_000;
 const clock = () => new Date(NOW * 1000);
-
-function symmetricKey(material: Uint8Array, extra: TtlvItem[] = []): TtlvStructure {
-  return S(Tag.SymmetricKey, [
-    S(Tag.KeyBlock, [
-      E(Tag.KeyFormatType, KeyFormatType.Raw),
-      S(Tag.KeyValue, [B(Tag.KeyMaterial, material)]),
-      E(Tag.CryptographicAlgorithm, CryptographicAlgorithm.AES),
-      I(Tag.CryptographicLength, material.length * 8),
-      ...extra,
-    ]),
-  ]);
-}
 
 function material(payload: TtlvStructure): Uint8Array | undefined {
   const m = kid(kid(kid(kid(payload, Tag.SymmetricKey), Tag.KeyBlock), Tag.KeyValue), Tag.KeyMaterial);

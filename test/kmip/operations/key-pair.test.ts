@@ -13,7 +13,7 @@ import {
   Tag,
 } from '../../../src/kmip/spec/index.js';
 import type { TtlvItem, TtlvStructure } from '../../../src/kmip/ttlv/types.js';
-import { E, type Harness, I, kid, kids, openHarness, S, T, text } from './harness.js';
+import { E, I, kid, kids, S, T, text, useHarness } from './harness.js';
 
 const A = CryptographicAlgorithm;
 const MESSAGE = Buffer.from('sign me');
@@ -73,13 +73,7 @@ function der(item: TtlvItem | undefined): Buffer {
 }
 
 describe('operations/create-key-pair', () => {
-  let h: Harness;
-  beforeEach(async () => {
-    h = await openHarness();
-  });
-  afterEach(async () => {
-    await h.close();
-  });
+  const h = useHarness({}, { each: true });
 
   for (const version of ['1.0', '1.4', '2.1'] as const) {
     it(`creates a linked RSA-2048 pair in ${version}; Get gives PKCS#1 that signs and verifies`, async () => {

@@ -18,7 +18,8 @@ import {
   ValidityIndicator,
 } from '../../../src/kmip/spec/index.js';
 import type { TtlvItem, TtlvStructure } from '../../../src/kmip/ttlv/types.js';
-import { B, D, E, type Harness, I, kid, openHarness, S, T, text } from './harness.js';
+import { activeNow, attrList } from './fixtures.js';
+import { B, E, type Harness, I, kid, S, T, text, useHarness } from './harness.js';
 
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
 const toHex = (b: Uint8Array | undefined): string => Buffer.from(b ?? []).toString('hex');
@@ -39,30 +40,6 @@ function enumOf(p: TtlvItem | undefined, tag: number): number | undefined {
   const c = kid(p, tag);
   return c?.type === 'Enumeration' ? c.value : undefined;
 }
-
-const NAMES: Record<number, string> = {
-  [Tag.CryptographicUsageMask]: 'Cryptographic Usage Mask',
-  [Tag.ActivationDate]: 'Activation Date',
-  [Tag.CryptographicParameters]: 'Cryptographic Parameters',
-  [Tag.UsageLimits]: 'Usage Limits',
-  [Tag.CryptographicAlgorithm]: 'Cryptographic Algorithm',
-  [Tag.CryptographicLength]: 'Cryptographic Length',
-};
-
-function attrList(version: KmipVersion, items: TtlvItem[]): TtlvItem {
-  if (version.startsWith('2')) return S(Tag.Attributes, items);
-  return S(
-    Tag.TemplateAttribute,
-    items.map((a) =>
-      S(Tag.Attribute, [
-        T(Tag.AttributeName, NAMES[a.tag] ?? '?'),
-        { ...a, tag: Tag.AttributeValue } as TtlvItem,
-      ]),
-    ),
-  );
-}
-
-const activeNow = (): TtlvItem => D(Tag.ActivationDate, Math.floor(Date.now() / 1000) - 3600);
 
 // CS-AC-M-4/5/6: an AES-labelled key whose Cryptographic Parameters attribute says HMAC_SHA256.
 const VKEY = '0123456789abcdef0123456789abcdef';
@@ -105,13 +82,7 @@ const hmacParams = (alg: number): TtlvItem =>
 const hashParams = (alg: number): TtlvItem => S(Tag.CryptographicParameters, [E(Tag.HashingAlgorithm, alg)]);
 
 describe('operations: MAC, MAC Verify, Hash, RNG Retrieve, RNG Seed', () => {
-  let h: Harness;
-  before(async () => {
-    h = await openHarness();
-  });
-  after(async () => {
-    await h.close();
-  });
+  const h = useHarness();
 
   async function fails(version: KmipVersion, op: number, payload: TtlvItem[]): Promise<number | undefined> {
     const [r] = await h.send(version, [{ op, payload }]);

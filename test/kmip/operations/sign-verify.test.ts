@@ -28,33 +28,13 @@ import {
 } from '../../../src/kmip/spec/index.js';
 import type { TtlvItem, TtlvStructure } from '../../../src/kmip/ttlv/types.js';
 import { createCertificate, generateKeyPair, KeyUsageBit } from '../../../src/pki/x509.js';
+import { attrList } from './fixtures.js';
 import { B, D, E, type Harness, I, kid, openHarness, S, T, text } from './harness.js';
 
 const U = CryptographicUsageMask;
 const A = CryptographicAlgorithm;
 const MESSAGE = Buffer.from('01020304050607080910111213141516', 'hex');
 const now = (): number => Math.floor(Date.now() / 1000);
-
-function attrList(version: KmipVersion, items: TtlvItem[]): TtlvItem {
-  if (version.startsWith('2')) return S(Tag.Attributes, items);
-  const names: Record<number, string> = {
-    [Tag.CryptographicUsageMask]: 'Cryptographic Usage Mask',
-    [Tag.ActivationDate]: 'Activation Date',
-    [Tag.ProcessStartDate]: 'Process Start Date',
-    [Tag.ProtectStopDate]: 'Protect Stop Date',
-    [Tag.CryptographicParameters]: 'Cryptographic Parameters',
-    [Tag.UsageLimits]: 'Usage Limits',
-  };
-  return S(
-    Tag.TemplateAttribute,
-    items.map((a) =>
-      S(Tag.Attribute, [
-        T(Tag.AttributeName, names[a.tag] ?? '?'),
-        { ...a, tag: Tag.AttributeValue } as TtlvItem,
-      ]),
-    ),
-  );
-}
 
 function algorithmOf(key: KeyObject): [number, number] {
   const d = key.asymmetricKeyDetails;

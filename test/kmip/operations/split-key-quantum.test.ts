@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { joinSecret, splitSecret } from '../../../src/kmip/operations/secret-sharing.js';
+import { joinSecret, splitSecret } from '../../../src/kmip/operations/support/secret-sharing.js';
 import {
   CryptographicAlgorithm,
   KeyFormatType,
@@ -12,7 +12,7 @@ import {
   Tag,
 } from '../../../src/kmip/spec/index.js';
 import type { TtlvItem } from '../../../src/kmip/ttlv/types.js';
-import { B, E, type Harness, I, kid, kids, openHarness, S, T, text } from './harness.js';
+import { B, E, type Harness, I, kid, kids, S, T, text, useHarness } from './harness.js';
 
 const KEY = Buffer.from('0102030405060708090a0b0c0d0e0f10', 'hex');
 const isV2 = (v: KmipVersion) => v.startsWith('2.');
@@ -114,13 +114,7 @@ describe('secret sharing (Create / Join Split Key)', () => {
 });
 
 describe('Create Split Key / Join Split Key operations', () => {
-  let h: Harness;
-  before(async () => {
-    h = await openHarness();
-  });
-  after(async () => {
-    await h.close();
-  });
+  const h = useHarness();
 
   for (const v of ['1.4', '2.1'] as const) {
     it(`splits a registered key into Split Key objects and joins them back (${v})`, async () => {
@@ -158,13 +152,7 @@ describe('Create Split Key / Join Split Key operations', () => {
 });
 
 describe('Quantum Safe on Create / Create Key Pair', () => {
-  let h: Harness;
-  before(async () => {
-    h = await openHarness();
-  });
-  after(async () => {
-    await h.close();
-  });
+  const h = useHarness();
 
   const create = (length: number): TtlvItem[] => [
     E(Tag.ObjectType, ObjectType.SymmetricKey),
@@ -203,13 +191,7 @@ describe('Quantum Safe on Create / Create Key Pair', () => {
 });
 
 describe('KMIP 1.0 Templates named inside the Template structure', () => {
-  let h: Harness;
-  before(async () => {
-    h = await openHarness();
-  });
-  after(async () => {
-    await h.close();
-  });
+  const h = useHarness();
 
   it('are found by Locate and applied by name without giving the key their Name (TC-312-10, SASED-M-2-10)', async () => {
     const name = (n: string) =>

@@ -1,5 +1,15 @@
-import { constants, createDecipheriv, generateKeyPairSync, privateDecrypt, randomBytes } from 'node:crypto';
+import {
+  constants,
+  createDecipheriv,
+  createHmac,
+  createPublicKey,
+  generateKeyPairSync,
+  privateDecrypt,
+  randomBytes,
+  verify,
+} from 'node:crypto';
 import { expect } from 'chai';
+import { aesKeyUnwrap } from '../../../src/crypto/wrap.js';
 import {
   BlockCipherMode,
   CryptographicAlgorithm,
@@ -16,9 +26,10 @@ import {
   Tag,
   WrappingMethod,
 } from '../../../src/kmip/spec/index.js';
-import { decodeTtlv } from '../../../src/kmip/ttlv/binary.js';
+import { decodeTtlv, encodeTtlv } from '../../../src/kmip/ttlv/binary.js';
 import type { TtlvItem, TtlvStructure } from '../../../src/kmip/ttlv/types.js';
-import { B, D, E, type Harness, I, kid, openHarness, S, T, text } from './harness.js';
+import { activeNow, aesKey, attrList } from './fixtures.js';
+import { B, E, type Harness, I, kid, openHarness, S, T, text, useHarness } from './harness.js';
 
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
 const toHex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -30,25 +41,6 @@ const WRAPPED = '1fa68b0a8112b447aef34bd8fb5a7b829d3e862371d2cfe5';
 
 const U = CryptographicUsageMask;
 
-function attrList(version: KmipVersion, items: TtlvItem[]): TtlvItem {
-  if (version.startsWith('2')) return S(Tag.Attributes, items);
-  const names: Record<number, string> = {
-    [Tag.CryptographicUsageMask]: 'Cryptographic Usage Mask',
-    [Tag.ActivationDate]: 'Activation Date',
-    [Tag.Sensitive]: 'Sensitive',
-    [Tag.CryptographicParameters]: 'Cryptographic Parameters',
-  };
-  return S(
-    Tag.TemplateAttribute,
-    items.map((a) =>
-      S(Tag.Attribute, [
-        T(Tag.AttributeName, names[a.tag] ?? '?'),
-        { ...a, tag: Tag.AttributeValue } as TtlvItem,
-      ]),
-    ),
-  );
-}
-
 function symKey(material: TtlvItem[], bits: number, extra: TtlvItem[] = []): TtlvItem {
   return S(Tag.SymmetricKey, [
     S(Tag.KeyBlock, [
@@ -59,10 +51,6 @@ function symKey(material: TtlvItem[], bits: number, extra: TtlvItem[] = []): Ttl
       ...extra,
     ]),
   ]);
-}
-
-function activeNow(): TtlvItem {
-  return D(Tag.ActivationDate, Math.floor(Date.now() / 1000) - 3600);
 }
 
 async function registerAes(
@@ -113,13 +101,7 @@ function nodeUnwrap(kek: Uint8Array, data: Uint8Array, pad: boolean): Uint8Array
 }
 
 describe('kmip/operations wrapping (Get with Key Wrapping Specification, wrapped Register)', () => {
-  let h: Harness;
-  beforeEach(async () => {
-    h = await openHarness();
-  });
-  afterEach(async () => {
-    await h.close();
-  });
+  const h = useHarness({}, { each: true });
 
   for (const version of ['1.4', '2.0'] as const) {
     describe(`KMIP ${version}`, () => {
@@ -338,4 +320,204 @@ describe('kmip/operations wrapping (Get with Key Wrapping Specification, wrapped
       }
     });
   }
+});
+
+/** Registers `object` as `objectType` with `attrs` (2.x form, 1.x Template-Attribute form by attrList). */
+async function register(
+  h: Harness,
+  v: KmipVersion,
+  objectType: number,
+  attrs: TtlvItem[],
+  object: TtlvItem,
+): Promise<string> {
+  const p = await h.ok(v, Operation.Register, [E(Tag.ObjectType, objectType), attrList(v, attrs), object]);
+  return text(p, Tag.UniqueIdentifier) as string;
+}
+
+function keyBlockOf(payload: TtlvItem, tag: number): TtlvItem | undefined {
+  return kid(kid(payload, tag), Tag.KeyBlock);
+}
+
+describe('wrapping: MAC/sign and Encrypt then MAC/sign (2.0)', () => {
+  let h: Harness;
+  after(async () => {
+    await h.close();
+  });
+  const dekBytes = randomBytes(16);
+  let dek: string;
+  let hmacKey: string;
+  const hmacBytes = randomBytes(32);
+  let kek: string;
+  const kekBytes = randomBytes(16);
+  let signer: string;
+  const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+
+  before(async () => {
+    h = await openHarness();
+    dek = await register(
+      h,
+      '2.0',
+      ObjectType.SymmetricKey,
+      [I(Tag.CryptographicUsageMask, U.Encrypt)],
+      aesKey(dekBytes),
+    );
+    hmacKey = await register(
+      h,
+      '2.0',
+      ObjectType.SymmetricKey,
+      [I(Tag.CryptographicUsageMask, U.MACGenerate | U.MACVerify), activeNow()],
+      S(Tag.SymmetricKey, [
+        S(Tag.KeyBlock, [
+          E(Tag.KeyFormatType, KeyFormatType.Raw),
+          S(Tag.KeyValue, [B(Tag.KeyMaterial, hmacBytes)]),
+          E(Tag.CryptographicAlgorithm, CryptographicAlgorithm.HMAC_SHA256),
+          I(Tag.CryptographicLength, 256),
+        ]),
+      ]),
+    );
+    kek = await register(
+      h,
+      '2.0',
+      ObjectType.SymmetricKey,
+      [I(Tag.CryptographicUsageMask, U.WrapKey | U.UnwrapKey), activeNow()],
+      aesKey(kekBytes),
+    );
+    signer = await register(
+      h,
+      '2.0',
+      ObjectType.PrivateKey,
+      [I(Tag.CryptographicUsageMask, U.Sign), activeNow()],
+      S(Tag.PrivateKey, [
+        S(Tag.KeyBlock, [
+          E(Tag.KeyFormatType, KeyFormatType.PKCS_8),
+          S(Tag.KeyValue, [B(Tag.KeyMaterial, pair.privateKey.export({ format: 'der', type: 'pkcs8' }))]),
+          E(Tag.CryptographicAlgorithm, CryptographicAlgorithm.RSA),
+          I(Tag.CryptographicLength, 2048),
+        ]),
+      ]),
+    );
+  });
+
+  it('MAC/sign: the Key Value stays clear and carries an HMAC of its TTLV encoding', async () => {
+    const got = await h.ok('2.0', Operation.Get, [
+      T(Tag.UniqueIdentifier, dek),
+      S(Tag.KeyWrappingSpecification, [
+        E(Tag.WrappingMethod, WrappingMethod.MACSign),
+        S(Tag.MACSignatureKeyInformation, [T(Tag.UniqueIdentifier, hmacKey)]),
+      ]),
+    ]);
+    const kb = keyBlockOf(got, Tag.SymmetricKey);
+    const kv = kid(kb, Tag.KeyValue);
+    expect(kv?.type).to.equal('Structure');
+    const mac = kid(kid(kb, Tag.KeyWrappingData), Tag.MACSignature);
+    if (kv === undefined || mac?.type !== 'ByteString') throw new Error('no MAC');
+    expect(
+      Buffer.from(mac.value).equals(createHmac('sha256', hmacBytes).update(encodeTtlv(kv)).digest()),
+    ).to.equal(true);
+
+    // Import as registered verifies the MAC; a changed Key Value is refused.
+    const imported = await h.ok('2.0', Operation.Import, [
+      T(Tag.UniqueIdentifier, 'macsign-ok'),
+      E(Tag.ObjectType, ObjectType.SymmetricKey),
+      S(Tag.Attributes, []),
+      S(Tag.SymmetricKey, [kb as TtlvItem]),
+    ]);
+    expect(text(imported, Tag.UniqueIdentifier)).to.equal('macsign-ok');
+    const tampered = S(
+      Tag.KeyBlock,
+      (kb?.type === 'Structure' ? kb.value : []).map((c) =>
+        c.tag === Tag.KeyValue ? S(Tag.KeyValue, [B(Tag.KeyMaterial, randomBytes(16))]) : c,
+      ),
+    );
+    const [r] = await h.send('2.0', [
+      {
+        op: Operation.Import,
+        payload: [
+          T(Tag.UniqueIdentifier, 'macsign-bad'),
+          E(Tag.ObjectType, ObjectType.SymmetricKey),
+          S(Tag.Attributes, []),
+          S(Tag.SymmetricKey, [tampered]),
+        ],
+      },
+    ]);
+    expect(r?.reason).to.equal(ResultReason.CryptographicFailure);
+    // Get unwrapped (Not Wrapped) of the imported key gives the key.
+    const plain = await h.ok('2.0', Operation.Get, [
+      T(Tag.UniqueIdentifier, 'macsign-ok'),
+      E(Tag.KeyWrapType, KeyWrapType.NotWrapped),
+    ]);
+    const km = kid(kid(keyBlockOf(plain, Tag.SymmetricKey), Tag.KeyValue), Tag.KeyMaterial);
+    expect(km?.type === 'ByteString' && Buffer.from(km.value).equals(dekBytes)).to.equal(true);
+  });
+
+  it('Encrypt then MAC/sign: AES Key Wrap, then an RSA signature over the wrapped bytes (node:crypto verifies)', async () => {
+    const got = await h.ok('2.0', Operation.Get, [
+      T(Tag.UniqueIdentifier, dek),
+      S(Tag.KeyWrappingSpecification, [
+        E(Tag.WrappingMethod, WrappingMethod.EncryptThenMACSign),
+        S(Tag.EncryptionKeyInformation, [T(Tag.UniqueIdentifier, kek)]),
+        S(Tag.MACSignatureKeyInformation, [T(Tag.UniqueIdentifier, signer)]),
+      ]),
+    ]);
+    const kb = keyBlockOf(got, Tag.SymmetricKey);
+    const kv = kid(kb, Tag.KeyValue);
+    const sig = kid(kid(kb, Tag.KeyWrappingData), Tag.MACSignature);
+    if (kv?.type !== 'ByteString' || sig?.type !== 'ByteString') throw new Error('not wrapped and signed');
+    expect(verify('sha256', kv.value, createPublicKey(pair.privateKey), sig.value)).to.equal(true);
+    const inner = aesKeyUnwrap(kekBytes, kv.value);
+    expect(Buffer.from(inner).includes(dekBytes)).to.equal(true);
+
+    // Registered as is, then unwrapped on Get Not Wrapped; a bad signature is refused.
+    const id = await register(
+      h,
+      '2.0',
+      ObjectType.SymmetricKey,
+      [I(Tag.CryptographicUsageMask, U.Encrypt)],
+      S(Tag.SymmetricKey, [kb as TtlvItem]),
+    );
+    const plain = await h.ok('2.0', Operation.Get, [
+      T(Tag.UniqueIdentifier, id),
+      E(Tag.KeyWrapType, KeyWrapType.NotWrapped),
+    ]);
+    const km = kid(kid(keyBlockOf(plain, Tag.SymmetricKey), Tag.KeyValue), Tag.KeyMaterial);
+    expect(km?.type === 'ByteString' && Buffer.from(km.value).equals(dekBytes)).to.equal(true);
+    const badSig = S(
+      Tag.KeyBlock,
+      (kb?.type === 'Structure' ? kb.value : []).map((c) =>
+        c.tag === Tag.KeyWrappingData && c.type === 'Structure'
+          ? S(
+              Tag.KeyWrappingData,
+              c.value.map((d) => (d.tag === Tag.MACSignature ? B(Tag.MACSignature, randomBytes(256)) : d)),
+            )
+          : c,
+      ),
+    );
+    const [r] = await h.send('2.0', [
+      {
+        op: Operation.Register,
+        payload: [
+          E(Tag.ObjectType, ObjectType.SymmetricKey),
+          S(Tag.Attributes, []),
+          S(Tag.SymmetricKey, [badSig]),
+        ],
+      },
+    ]);
+    expect(r?.reason).to.equal(ResultReason.CryptographicFailure);
+  });
+
+  it('MAC/sign then Encrypt is Feature Not Supported', async () => {
+    const [r] = await h.send('2.0', [
+      {
+        op: Operation.Get,
+        payload: [
+          T(Tag.UniqueIdentifier, dek),
+          S(Tag.KeyWrappingSpecification, [
+            E(Tag.WrappingMethod, WrappingMethod.MACSignThenEncrypt),
+            S(Tag.EncryptionKeyInformation, [T(Tag.UniqueIdentifier, kek)]),
+          ]),
+        ],
+      },
+    ]);
+    expect(r?.reason).to.equal(ResultReason.FeatureNotSupported);
+  });
 });

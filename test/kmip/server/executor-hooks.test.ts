@@ -4,61 +4,21 @@
  */
 import { expect } from 'chai';
 import { KmipError } from '../../../src/kmip/errors.js';
-import { OPERATIONS } from '../../../src/kmip/operations/index.js';
-import {
-  createBatchExecutor,
-  type ExecutorOptions,
-  type ItemEvent,
-} from '../../../src/kmip/server/executor.js';
+import type { ItemEvent } from '../../../src/kmip/server/executor.js';
 import { Operation, QueryFunction, ResultReason, ResultStatus, Tag } from '../../../src/kmip/spec/index.js';
-import { decodeTtlv, encodeTtlv } from '../../../src/kmip/ttlv/binary.js';
-import type { TtlvItem, TtlvStructure } from '../../../src/kmip/ttlv/types.js';
-import { silentLogger } from '../../../src/log.js';
+import { E, encodeRequest, responseItems, testExecutor } from '../../helpers/requests.js';
 
-const S = (tag: number, value: TtlvItem[]): TtlvStructure => ({ tag, type: 'Structure', value });
-const I = (tag: number, value: number): TtlvItem => ({ tag, type: 'Integer', value });
-const E = (tag: number, value: number): TtlvItem => ({ tag, type: 'Enumeration', value });
-
+/** Query Operations `items` times in one 1.4 message. */
 function query(items: number, correlation?: string): Buffer {
-  const header: TtlvItem[] = [
-    S(Tag.ProtocolVersion, [I(Tag.ProtocolVersionMajor, 1), I(Tag.ProtocolVersionMinor, 4)]),
-  ];
-  if (correlation !== undefined)
-    header.push({ tag: Tag.ClientCorrelationValue, type: 'TextString', value: correlation });
-  header.push(I(Tag.BatchCount, items));
-  const item = S(Tag.BatchItem, [
-    E(Tag.Operation, Operation.Query),
-    S(Tag.RequestPayload, [E(Tag.QueryFunction, QueryFunction.QueryOperations)]),
-  ]);
-  return encodeTtlv(S(Tag.RequestMessage, [S(Tag.RequestHeader, header), ...Array(items).fill(item)]));
+  const item = { op: Operation.Query, payload: [E(Tag.QueryFunction, QueryFunction.QueryOperations)] };
+  return encodeRequest(Array(items).fill(item), correlation === undefined ? {} : { correlation });
 }
 
 function results(resp: Buffer): { status: number | undefined; reason: number | undefined }[] {
-  const m = decodeTtlv(resp);
-  if (m.type !== 'Structure') return [];
-  return m.value
-    .filter((c) => c.tag === Tag.BatchItem && c.type === 'Structure')
-    .map((b) => {
-      const kids = (b as TtlvStructure).value;
-      const st = kids.find((c) => c.tag === Tag.ResultStatus);
-      const rr = kids.find((c) => c.tag === Tag.ResultReason);
-      return {
-        status: st?.type === 'Enumeration' ? st.value : undefined,
-        reason: rr?.type === 'Enumeration' ? rr.value : undefined,
-      };
-    });
+  return responseItems(resp).map(({ status, reason }) => ({ status, reason }));
 }
 
-function executor(extra: Partial<ExecutorOptions>) {
-  return createBatchExecutor({
-    operations: OPERATIONS,
-    server: { vendorIdentification: 't', productName: 't', productVersion: '0', objectTypes: [] },
-    log: silentLogger,
-    maxDepth: 64,
-    maxBatchItems: 16,
-    ...extra,
-  });
-}
+const executor = testExecutor;
 
 const client = { commonName: 'alice', remoteAddress: '127.0.0.1', certificateFingerprint: 'AA:BB' };
 const signal = new AbortController().signal;

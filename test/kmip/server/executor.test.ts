@@ -2,7 +2,6 @@ import { expect } from 'chai';
 import { KmipError } from '../../../src/kmip/errors.js';
 import type { OperationDefinition } from '../../../src/kmip/operations/index.js';
 import { OPERATIONS } from '../../../src/kmip/operations/index.js';
-import { createBatchExecutor } from '../../../src/kmip/server/executor.js';
 import {
   BatchErrorContinuationOption,
   Operation,
@@ -13,43 +12,27 @@ import {
   tagExistsIn,
 } from '../../../src/kmip/spec/index.js';
 import { decodeTtlv, encodeTtlv } from '../../../src/kmip/ttlv/binary.js';
-import type { TtlvItem, TtlvStructure } from '../../../src/kmip/ttlv/types.js';
-import { silentLogger } from '../../../src/log.js';
+import type { TtlvItem } from '../../../src/kmip/ttlv/types.js';
+import {
+  E,
+  encodeRequest,
+  I,
+  type RequestItem,
+  type RequestOptions,
+  S,
+  testExecutor,
+} from '../../helpers/requests.js';
 
-const S = (tag: number, value: TtlvItem[]): TtlvStructure => ({ tag, type: 'Structure', value });
-const I = (tag: number, value: number): TtlvItem => ({ tag, type: 'Integer', value });
-const E = (tag: number, value: number): TtlvItem => ({ tag, type: 'Enumeration', value });
-
-interface ReqOpts {
-  major?: number;
-  minor?: number;
-  maxResponseSize?: number;
-  continuation?: number;
-  batchCount?: number;
+/** A request in version major.minor (default 1.4). */
+function request(
+  items: RequestItem[],
+  { major = 1, minor = 4, ...o }: RequestOptions & Partial<Pair> = {},
+): Buffer {
+  return encodeRequest(items, { ...o, version: { major, minor } });
 }
-interface Item {
-  op: number;
-  id?: Uint8Array;
-  payload?: TtlvItem[];
-}
-
-function request(items: Item[], o: ReqOpts = {}): Buffer {
-  const header: TtlvItem[] = [
-    S(Tag.ProtocolVersion, [
-      I(Tag.ProtocolVersionMajor, o.major ?? 1),
-      I(Tag.ProtocolVersionMinor, o.minor ?? 4),
-    ]),
-  ];
-  if (o.maxResponseSize !== undefined) header.push(I(Tag.MaximumResponseSize, o.maxResponseSize));
-  if (o.continuation !== undefined) header.push(E(Tag.BatchErrorContinuationOption, o.continuation));
-  header.push(I(Tag.BatchCount, o.batchCount ?? items.length));
-  const batch = items.map((it) => {
-    const v: TtlvItem[] = [E(Tag.Operation, it.op)];
-    if (it.id) v.push({ tag: Tag.UniqueBatchItemID, type: 'ByteString', value: it.id });
-    v.push(S(Tag.RequestPayload, it.payload ?? []));
-    return S(Tag.BatchItem, v);
-  });
-  return encodeTtlv(S(Tag.RequestMessage, [S(Tag.RequestHeader, header), ...batch]));
+interface Pair {
+  major: number;
+  minor: number;
 }
 
 const client = { commonName: 'test', remoteAddress: '127.0.0.1' };
@@ -92,7 +75,7 @@ const crashing: OperationDefinition = {
 };
 
 function executor(extra: OperationDefinition[] = []) {
-  return createBatchExecutor({
+  return testExecutor({
     operations: [...OPERATIONS, ...extra],
     server: {
       vendorIdentification: 'kmip-server',
@@ -100,9 +83,6 @@ function executor(extra: OperationDefinition[] = []) {
       productVersion: 't',
       objectTypes: [],
     },
-    log: silentLogger,
-    maxDepth: 64,
-    maxBatchItems: 16,
     now: () => new Date('2026-01-02T03:04:05Z'),
   });
 }
@@ -229,7 +209,7 @@ describe('batch executor', () => {
     const big = await run(request([{ op: Operation.Query, payload: q }]));
     const size = encodeTtlv(big).length;
     const small = await executor().execute(
-      request([{ op: Operation.Query, payload: q }], { maxResponseSize: size - 8 }),
+      request([{ op: Operation.Query, payload: q }], { maximumResponseSize: size - 8 }),
       client,
       signal,
     );
@@ -237,7 +217,7 @@ describe('batch executor', () => {
     expect(kid(items(resp)[0] as TtlvItem, Tag.ResultReason).value).to.equal(ResultReason.ResponseTooLarge);
     const fits = decodeTtlv(
       await executor().execute(
-        request([{ op: Operation.Query, payload: q }], { maxResponseSize: size }),
+        request([{ op: Operation.Query, payload: q }], { maximumResponseSize: size }),
         client,
         signal,
       ),

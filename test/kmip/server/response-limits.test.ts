@@ -1,17 +1,8 @@
-/**
- * Bounded responses (limits.maxResponseBytes): the batch executor keeps a
- * message's answer within the smaller of the server's limit and the client's
- * Maximum Response Size, runs nothing more once the budget is spent, and the
- * listener stops running a connection's messages while the answers it holds
- * unwritten exceed the bound.
- */
-import { once } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
-import tls from 'node:tls';
+import type tls from 'node:tls';
 import { expect } from 'chai';
 import type { OperationDefinition } from '../../../src/kmip/operations/index.js';
-import { OPERATIONS } from '../../../src/kmip/operations/index.js';
-import { createBatchExecutor, DEFAULT_MAX_RESPONSE_BYTES } from '../../../src/kmip/server/executor.js';
+import { DEFAULT_MAX_RESPONSE_BYTES } from '../../../src/kmip/server/executor.js';
 import { createKmipListener, type KmipListener } from '../../../src/kmip/server/listener.js';
 import {
   BatchErrorContinuationOption,
@@ -20,68 +11,35 @@ import {
   ResultStatus,
   Tag,
 } from '../../../src/kmip/spec/index.js';
-import { decodeTtlv, encodeTtlv, ttlvSize } from '../../../src/kmip/ttlv/binary.js';
-import type { TtlvItem, TtlvStructure } from '../../../src/kmip/ttlv/types.js';
+import { encodeTtlv, ttlvSize } from '../../../src/kmip/ttlv/binary.js';
+import type { TtlvItem } from '../../../src/kmip/ttlv/types.js';
 import { silentLogger } from '../../../src/log.js';
+import { connectClient, EMPTY_REQUEST, listenerOptions } from '../../helpers/listener.js';
 import { makeTestPki, type TestPki } from '../../helpers/pki.js';
-
-const S = (tag: number, value: TtlvItem[]): TtlvStructure => ({ tag, type: 'Structure', value });
-const I = (tag: number, value: number): TtlvItem => ({ tag, type: 'Integer', value });
-const E = (tag: number, value: number): TtlvItem => ({ tag, type: 'Enumeration', value });
+import {
+  encodeRequest,
+  I,
+  operationsWith,
+  type RequestItem,
+  type RequestOptions,
+  responseItems,
+  S,
+  TEST_CLIENT,
+  testExecutor,
+} from '../../helpers/requests.js';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
 
-interface ReqOpts {
-  minor?: number;
-  maxResponseSize?: number;
-  continuation?: number;
-}
-
-function request(items: { op: number; payload?: TtlvItem[] }[], o: ReqOpts = {}): Buffer {
-  const header: TtlvItem[] = [
-    S(Tag.ProtocolVersion, [I(Tag.ProtocolVersionMajor, 1), I(Tag.ProtocolVersionMinor, o.minor ?? 4)]),
-  ];
-  if (o.maxResponseSize !== undefined) header.push(I(Tag.MaximumResponseSize, o.maxResponseSize));
-  if (o.continuation !== undefined) header.push(E(Tag.BatchErrorContinuationOption, o.continuation));
-  header.push(I(Tag.BatchCount, items.length));
-  return encodeTtlv(
-    S(Tag.RequestMessage, [
-      S(Tag.RequestHeader, header),
-      ...items.map((it) =>
-        S(Tag.BatchItem, [E(Tag.Operation, it.op), S(Tag.RequestPayload, it.payload ?? [])]),
-      ),
-    ]),
-  );
+/** A 1.4 request (1.`minor` when given). */
+function request(items: RequestItem[], { minor, ...o }: RequestOptions & { minor?: number } = {}): Buffer {
+  return encodeRequest(items, minor === undefined ? o : { ...o, version: { major: 1, minor } });
 }
 
 const rng = (bytes: number) => ({ op: Operation.RNGRetrieve, payload: [I(Tag.DataLength, bytes)] });
 
-interface Result {
-  status: number;
-  reason: number | undefined;
-  message: string | undefined;
-  payload: TtlvStructure | undefined;
-}
-
-function results(resp: Buffer): Result[] {
-  const msg = decodeTtlv(resp);
-  if (msg.type !== 'Structure') throw new Error('not a structure');
-  return msg.value
-    .filter((c): c is TtlvStructure => c.tag === Tag.BatchItem && c.type === 'Structure')
-    .map((bi) => {
-      const f = (tag: number) => bi.value.find((c) => c.tag === tag);
-      const p = f(Tag.ResponsePayload);
-      return {
-        status: Number(f(Tag.ResultStatus)?.value),
-        reason: f(Tag.ResultReason)?.value as number | undefined,
-        message: f(Tag.ResultMessage)?.value as string | undefined,
-        payload: p?.type === 'Structure' ? p : undefined,
-      };
-    });
-}
-
-const client = { commonName: 'test', remoteAddress: '127.0.0.1' };
+const results = responseItems;
+const client = TEST_CLIENT;
 const signal = new AbortController().signal;
 
 /** An operation (under Get's number) answering `bytes` bytes, counting its runs. */
@@ -101,11 +59,9 @@ function bigAnswer(bytes: number): OperationDefinition & { runs: number } {
 }
 
 function executor(maxResponseBytes: number | undefined, extra: OperationDefinition[] = []) {
-  return createBatchExecutor({
-    operations: [...OPERATIONS.filter((o) => !extra.some((x) => x.operation === o.operation)), ...extra],
+  return testExecutor({
+    operations: operationsWith(extra),
     server: { vendorIdentification: 't', productName: 't', productVersion: 't', objectTypes: [] },
-    log: silentLogger,
-    maxDepth: 64,
     maxBatchItems: 1000,
     ...(maxResponseBytes === undefined ? {} : { maxResponseBytes }),
   });
@@ -192,7 +148,7 @@ describe('kmip/server/executor: bounded responses', () => {
     const resp = await executor(8 * MiB).execute(
       request(
         Array.from({ length: 10 }, () => rng(MiB)),
-        { maxResponseSize: 2 * MiB, continuation: BatchErrorContinuationOption.Continue },
+        { maximumResponseSize: 2 * MiB, continuation: BatchErrorContinuationOption.Continue },
       ),
       client,
       signal,
@@ -204,7 +160,7 @@ describe('kmip/server/executor: bounded responses', () => {
     const op = bigAnswer(MiB);
     const [, second] = results(
       await executor(8 * MiB, [op]).execute(
-        request([{ op: Operation.Get }, { op: Operation.Get }], { maxResponseSize: 2 * MiB }),
+        request([{ op: Operation.Get }, { op: Operation.Get }], { maximumResponseSize: 2 * MiB }),
         client,
         signal,
       ),
@@ -217,7 +173,7 @@ describe('kmip/server/executor: bounded responses', () => {
       await executor(2 * MiB).execute(
         request(
           Array.from({ length: 5 }, () => rng(MiB)),
-          { maxResponseSize: 64 * MiB, continuation: BatchErrorContinuationOption.Continue },
+          { maximumResponseSize: 64 * MiB, continuation: BatchErrorContinuationOption.Continue },
         ),
         client,
         signal,
@@ -228,7 +184,7 @@ describe('kmip/server/executor: bounded responses', () => {
     const op = bigAnswer(MiB);
     const [, second] = results(
       await executor(2 * MiB, [op]).execute(
-        request([{ op: Operation.Get }, { op: Operation.Get }], { maxResponseSize: 64 * MiB }),
+        request([{ op: Operation.Get }, { op: Operation.Get }], { maximumResponseSize: 64 * MiB }),
         client,
         signal,
       ),
@@ -268,7 +224,7 @@ describe('kmip/server/executor: bounded responses', () => {
     expect(fits[0]?.status).to.equal(ResultStatus.Success);
     const short = results(
       await executor(undefined, [op]).execute(
-        request([{ op: Operation.Get }], { maxResponseSize: one.length - 8 }),
+        request([{ op: Operation.Get }], { maximumResponseSize: one.length - 8 }),
         client,
         signal,
       ),
@@ -306,102 +262,52 @@ describe('kmip/server/listener: a client that does not read its answers', functi
     listener = undefined;
   });
 
-  /** Pipelines `count` messages, reads nothing, and returns how many the server ran meanwhile. */
-  async function pipeline(maxPendingResponseBytes: number | undefined, answerBytes: number, count: number) {
+  /**
+   * A listener whose every answer is `answerBytes` long and ready `answerDelayMs`
+   * after its message ran (as the executor answers: once its audit record is
+   * durable, a little later); a client that reads nothing yet has sent `count` messages.
+   */
+  async function flood(
+    maxPendingResponseBytes: number | undefined,
+    answerBytes: number,
+    answerDelayMs: number,
+    count: number,
+  ): Promise<{ socket: tls.TLSSocket; runs: () => number }> {
     let runs = 0;
     listener = createKmipListener(
-      {
-        host: '127.0.0.1',
-        port: 0,
-        cert: pki.serverCert,
-        key: pki.serverKey,
-        ca: pki.ca,
-        ciphers: 'ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256',
-        minVersion: 'TLSv1.2',
-        sessionTimeoutSeconds: 300,
-        maxMessageBytes: 64 * 1024,
+      listenerOptions(pki, {
         maxConnections: 10,
-        idleTimeoutMs: 10_000,
-        readTimeoutMs: 10_000,
         ...(maxPendingResponseBytes === undefined ? {} : { maxPendingResponseBytes }),
-      },
+      }),
       async () => {
         runs++;
-        // As the executor answers: ready once its audit record is durable, a little later.
         const answer = Buffer.alloc(answerBytes);
         answer.writeUInt32BE((Tag.ResponseMessage << 8) | 1, 0);
         answer.writeUInt32BE(answerBytes - 8, 4);
-        return { response: delay(5).then(() => answer), bytes: answerBytes };
+        return { response: delay(answerDelayMs).then(() => answer), bytes: answerBytes };
       },
       silentLogger,
     );
     const { port } = await listener.listen();
-    const socket = tls.connect({
-      host: '127.0.0.1',
-      port,
-      ca: pki.ca,
-      cert: pki.clientCert,
-      key: pki.clientKey,
-      servername: 'localhost',
-    });
-    await once(socket, 'secureConnect');
-    socket.pause(); // never reads
-    const message = Buffer.from([0x42, 0x00, 0x78, 0x01, 0, 0, 0, 0]);
-    for (let i = 0; i < count; i++) socket.write(message);
-    await delay(1500);
-    socket.destroy();
-    return runs;
+    const socket = await connectClient(port, pki);
+    socket.pause(); // reads nothing
+    for (let i = 0; i < count; i++) socket.write(EMPTY_REQUEST);
+    return { socket, runs: () => runs };
   }
 
   it('runs no further message while the answers it holds exceed the bound', async () => {
-    const runs = await pipeline(2 * MiB, MiB, 200);
+    const { socket, runs } = await flood(2 * MiB, MiB, 5, 200);
+    await delay(1500);
+    socket.destroy();
     // 2 answers reach the bound; the loopback socket buffers may take one or two more
-    expect(runs).to.be.within(2, 6);
+    expect(runs()).to.be.within(2, 6);
   });
 
   it('goes on again once the client reads', async () => {
-    let runs = 0;
-    listener = createKmipListener(
-      {
-        host: '127.0.0.1',
-        port: 0,
-        cert: pki.serverCert,
-        key: pki.serverKey,
-        ca: pki.ca,
-        ciphers: 'ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256',
-        minVersion: 'TLSv1.2',
-        sessionTimeoutSeconds: 300,
-        maxMessageBytes: 64 * 1024,
-        maxConnections: 10,
-        idleTimeoutMs: 10_000,
-        readTimeoutMs: 10_000,
-        maxPendingResponseBytes: MiB,
-      },
-      async () => {
-        runs++;
-        const answer = Buffer.alloc(MiB);
-        answer.writeUInt32BE((Tag.ResponseMessage << 8) | 1, 0);
-        answer.writeUInt32BE(MiB - 8, 4);
-        return { response: delay(2).then(() => answer), bytes: MiB };
-      },
-      silentLogger,
-    );
-    const { port } = await listener.listen();
-    const socket = tls.connect({
-      host: '127.0.0.1',
-      port,
-      ca: pki.ca,
-      cert: pki.clientCert,
-      key: pki.clientKey,
-      servername: 'localhost',
-    });
-    await once(socket, 'secureConnect');
-    socket.pause();
     const count = 30;
-    const message = Buffer.from([0x42, 0x00, 0x78, 0x01, 0, 0, 0, 0]);
-    for (let i = 0; i < count; i++) socket.write(message);
+    const { socket, runs } = await flood(MiB, MiB, 2, count);
     await delay(500);
-    expect(runs).to.be.below(count);
+    expect(runs()).to.be.below(count);
     let received = 0;
     socket.on('data', (chunk: Buffer) => {
       received += chunk.length;
@@ -410,7 +316,7 @@ describe('kmip/server/listener: a client that does not read its answers', functi
     const deadline = Date.now() + 10_000;
     while (received < count * MiB && Date.now() < deadline) await delay(20);
     expect(received).to.equal(count * MiB);
-    expect(runs).to.equal(count);
+    expect(runs()).to.equal(count);
     socket.destroy();
   });
 });

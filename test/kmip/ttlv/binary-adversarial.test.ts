@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { TtlvDecodeError } from '../../../src/kmip/errors.js';
 import { decodeTtlv, encodeTtlv } from '../../../src/kmip/ttlv/binary.js';
 import {
   boolean,
@@ -11,6 +10,7 @@ import {
   structure,
   textString,
 } from '../../../src/kmip/ttlv/build.js';
+import { TtlvDecodeError } from '../../../src/kmip/ttlv/errors.js';
 
 function hex(s: string): Buffer {
   return Buffer.from(s.replace(/[\s|]/g, ''), 'hex');

@@ -1,6 +1,5 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { TtlvDecodeError } from '../../../src/kmip/errors.js';
 import {
   checkTtlvHeader,
   decodeTtlv,
@@ -8,6 +7,7 @@ import {
   encodeTtlv,
   readTtlvHeader,
 } from '../../../src/kmip/ttlv/binary.js';
+import { TtlvDecodeError } from '../../../src/kmip/ttlv/errors.js';
 import type { TtlvItem } from '../../../src/kmip/ttlv/types.js';
 
 const tag = fc.oneof(

@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { TtlvDecodeError, TtlvEncodeError } from '../../../src/kmip/errors.js';
 import {
   checkTtlvHeader,
   decodeTtlv,
@@ -35,6 +34,7 @@ import {
   structure,
   textString,
 } from '../../../src/kmip/ttlv/build.js';
+import { TtlvDecodeError, TtlvEncodeError } from '../../../src/kmip/ttlv/errors.js';
 import * as ttlv from '../../../src/kmip/ttlv/index.js';
 import type { TtlvItem } from '../../../src/kmip/ttlv/types.js';
 

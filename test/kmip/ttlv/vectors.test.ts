@@ -2,9 +2,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
-import { TextEncodingError, TtlvDecodeError } from '../../../src/kmip/errors.js';
 import { specDictionary as dict } from '../../../src/kmip/spec/dictionary.js';
 import { decodeTtlv, encodeTtlv } from '../../../src/kmip/ttlv/binary.js';
+import { TextEncodingError, TtlvDecodeError } from '../../../src/kmip/ttlv/errors.js';
 import type { ItemTypeName, TtlvItem } from '../../../src/kmip/ttlv/types.js';
 import { listVectorFiles, readUseCases, readVectorFile } from '../../../src/kmip/ttlv/vectors.js';
 import {

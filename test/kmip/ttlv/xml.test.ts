@@ -1,14 +1,9 @@
 import { expect } from 'chai';
 import fc from 'fast-check';
-import { isKmipServerError, TextEncodingError } from '../../../src/kmip/errors.js';
+import { isKmipServerError, TextEncodingError } from '../../../src/kmip/ttlv/errors.js';
+import { PLACEHOLDER_PATTERN } from '../../../src/kmip/ttlv/text-values.js';
 import type { TtlvItem } from '../../../src/kmip/ttlv/types.js';
-import {
-  PLACEHOLDER_PATTERN,
-  parseXml,
-  ttlvToXml,
-  xmlElementToTtlv,
-  xmlToTtlv,
-} from '../../../src/kmip/ttlv/xml.js';
+import { parseXml, ttlvToXml, xmlElementToTtlv, xmlToTtlv } from '../../../src/kmip/ttlv/xml.js';
 import { miniDictionary as dict, T } from './mini-dictionary.js';
 
 function expectTextError(fn: () => unknown, pattern?: RegExp): TextEncodingError {
