@@ -30,7 +30,7 @@ export const AuditKind = {
 } as const;
 export type AuditKind = (typeof AuditKind)[keyof typeof AuditKind];
 
-export const OPEN_OPERATION = 'AuditOpen';
+export { AUDIT_OPEN_OPERATION as OPEN_OPERATION } from '../store/types.js';
 export const SEAL_OPERATION = 'AuditSeal';
 
 const CANONICAL_TAG = 'kmip-server audit/1';

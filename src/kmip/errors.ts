@@ -4,39 +4,12 @@
  */
 
 import type { ResultReason } from './spec/generated.js';
+import { isKmipServerError, kBrand } from './ttlv/errors.js';
 
-const kBrand = Symbol.for('kmip-server.error');
+export { isKmipServerError, TextEncodingError, TtlvDecodeError, TtlvEncodeError } from './ttlv/errors.js';
 
 /** A Result Reason enumeration name as the XML encoding spells it (KMIP 2.1 §11.37). */
 export type ResultReasonName = keyof typeof ResultReason;
-
-/** A TTLV byte stream that does not follow the encoding rules (KMIP 1.0 §9.1). */
-export class TtlvDecodeError extends Error {
-  readonly code = 'ERR_TTLV_DECODE' as const;
-  readonly [kBrand] = true;
-  override name = 'TtlvDecodeError';
-  constructor(
-    message: string,
-    /** byte offset in the decoded buffer where the problem was found */
-    readonly offset: number,
-  ) {
-    super(`${message} at offset ${offset}`);
-  }
-}
-
-/** An item that cannot be encoded (value out of range for its type, unknown tag name...). */
-export class TtlvEncodeError extends Error {
-  readonly code = 'ERR_TTLV_ENCODE' as const;
-  readonly [kBrand] = true;
-  override name = 'TtlvEncodeError';
-}
-
-/** Text (XML/JSON) that does not follow the KMIP XML or JSON encoding profile. */
-export class TextEncodingError extends Error {
-  readonly code = 'ERR_KMIP_TEXT_ENCODING' as const;
-  readonly [kBrand] = true;
-  override name = 'TextEncodingError';
-}
 
 /**
  * The one error type operation handlers throw. Mapped once, at the batch-item
@@ -54,10 +27,6 @@ export class KmipError extends Error {
   ) {
     super(message);
   }
-}
-
-export function isKmipServerError(e: unknown): e is Error & { code: string } {
-  return typeof e === 'object' && e !== null && (e as Record<symbol, unknown>)[kBrand] === true;
 }
 
 export function isKmipError(e: unknown): e is KmipError {

@@ -2,7 +2,6 @@
 import { createHmac, type Hmac, randomBytes } from 'node:crypto';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
-import { OPEN_OPERATION } from '../audit/chain.js';
 import {
   BackupIncompleteError,
   type BackupPhase,
@@ -16,7 +15,13 @@ import {
   MAC_KEY_BYTES,
   PROGRESS_EVERY,
 } from './backup-format.js';
-import type { AuditRecord, KekRecord, ObjectRecord, ObjectStore } from './types.js';
+import {
+  AUDIT_OPEN_OPERATION,
+  type AuditRecord,
+  type KekRecord,
+  type ObjectRecord,
+  type ObjectStore,
+} from './types.js';
 
 // ---- export
 
@@ -73,7 +78,9 @@ export function auditKekId(a: {
   readonly operation: string;
   readonly detail: Readonly<Record<string, string>>;
 }) {
-  return a.operation === OPEN_OPERATION && typeof a.detail.kekId === 'string' ? a.detail.kekId : undefined;
+  return a.operation === AUDIT_OPEN_OPERATION && typeof a.detail.kekId === 'string'
+    ? a.detail.kekId
+    : undefined;
 }
 
 export async function countAudit(store: ObjectStore): Promise<number> {

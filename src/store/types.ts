@@ -195,3 +195,9 @@ export function storeErrorCode(e: unknown): string | undefined {
   const code = (e as { code?: unknown }).code;
   return typeof code === 'string' && code.startsWith('ERR_STORE_') ? code : undefined;
 }
+
+/**
+ * The operation of the record that opens an audit segment (src/audit/chain.ts);
+ * its detail names the KEK that seals the segment, which backups must carry.
+ */
+export const AUDIT_OPEN_OPERATION = 'AuditOpen';

@@ -1,17 +1,8 @@
 /** What the listener offers and takes: its options, the connection it hands the handler, and the handler. */
 
-import type tls from 'node:tls';
+import type { ConnectionInfo } from '../hooks.js';
 
-export interface ConnectionInfo {
-  id: number;
-  remoteAddress: string;
-  remotePort: number;
-  peerCertificate: PeerCertificate | undefined;
-  tlsProtocol: string | null;
-  sessionReused: boolean;
-  /** whom the per-identity limits count this connection against (see ListenerOptions.identityOf) */
-  identity: string;
-}
+export type { ConnectionInfo, PeerCertificate } from '../hooks.js';
 
 /**
  * A message that has run but whose answer is not ready yet (its audit record
@@ -23,16 +14,6 @@ export interface DeferredAnswer {
   /** what the answer will take, at most; counted against maxPendingResponseBytes until written */
   readonly bytes?: number;
 }
-
-/**
- * What a connection keeps of the client certificate. Not the whole
- * getPeerCertificate() object: with its issuer chain it costs ~2.5 KB of heap
- * per connection, and thousands of idle connections hold one each (issue 8).
- */
-export type PeerCertificate = Pick<
-  tls.PeerCertificate,
-  'subject' | 'subjectaltname' | 'fingerprint256' | 'serialNumber' | 'raw'
->;
 
 /** Answers one request message. Should never reject: a rejection closes the connection. */
 export type MessageHandler = (

@@ -3,7 +3,7 @@
  * result reasons, and attribute lists shaped for the request's version.
  */
 import { isKmipError, KmipError, type ResultReasonName } from '../../errors.js';
-import { takeApprovalRelease } from '../../hooks.js';
+import { notFound, takeApprovalRelease } from '../../hooks.js';
 import { type ModelAttribute, responseAttributes } from '../../messages/attributes.js';
 import { findEnum } from '../../model/attributes.js';
 import { checkClientAttributes } from '../../model/lifecycle.js';
@@ -37,9 +37,7 @@ export function targetId(payload: TtlvStructure): string {
   return id;
 }
 
-export function notFound(ctx: OperationContext, id: string): KmipError {
-  return new KmipError(reason(ctx, 'ObjectNotFound', 'ItemNotFound'), `object ${id} does not exist`);
-}
+export { notFound };
 
 /** Loads the named object (metadata only) or fails with Item/Object Not Found. */
 export async function loadTarget(payload: TtlvStructure, ctx: OperationContext): Promise<ManagedObject> {
