@@ -4,7 +4,6 @@
  * OpenSSL 3's default PBES2/AES-256) and reads our output; and the
  * Transparent DSA/DH formats (src/kmip/model/key-formats.ts over src/crypto/formats.ts) against node:crypto.
  */
-import { spawnSync } from 'node:child_process';
 import {
   createPrivateKey,
   createPublicKey,
@@ -24,6 +23,7 @@ import { buildPkcs12, parsePkcs12 } from '../../src/crypto/pkcs12.js';
 import { KmipError } from '../../src/kmip/errors.js';
 import { algorithmOf, keyFromMaterial, materialFromKey } from '../../src/kmip/model/key-formats.js';
 import { CryptographicAlgorithm, KeyFormatType as F, ObjectType, Tag } from '../../src/kmip/spec/index.js';
+import { openssl, rsaCaAndLeaf } from '../helpers/openssl.js';
 
 // @types/node has no overload for 'dh' key pairs, which node:crypto generates.
 const dhPair = generateKeyPairSync as unknown as (
@@ -32,13 +32,6 @@ const dhPair = generateKeyPairSync as unknown as (
 ) => { privateKey: KeyObject; publicKey: KeyObject };
 
 const PASSWORD = new Uint8Array(Buffer.from('s3cret-pässword'));
-
-/** stdout and stderr of an openssl command (-info writes to stderr); throws when it fails. */
-function openssl(args: string[]): string {
-  const r = spawnSync('openssl', args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`);
-  return `${r.stdout}${r.stderr}`;
-}
 
 function pemBlocks(text: string, label: string): Buffer[] {
   const re = new RegExp(`-----BEGIN ${label}-----([\\s\\S]*?)-----END ${label}-----`, 'g');
@@ -55,48 +48,7 @@ describe('crypto/pkcs12', function () {
   before(() => {
     dir = mkdtempSync(path.join(tmpdir(), 'pkcs12-test-'));
     const p = (f: string) => path.join(dir, f);
-    openssl([
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      p('ca.key'),
-      '-out',
-      p('ca.pem'),
-      '-subj',
-      '/CN=Test CA',
-      '-days',
-      '2',
-    ]);
-    openssl([
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      p('leaf.key'),
-      '-out',
-      p('leaf.csr'),
-      '-subj',
-      '/CN=leaf',
-    ]);
-    openssl([
-      'x509',
-      '-req',
-      '-in',
-      p('leaf.csr'),
-      '-CA',
-      p('ca.pem'),
-      '-CAkey',
-      p('ca.key'),
-      '-CAcreateserial',
-      '-out',
-      p('leaf.pem'),
-      '-days',
-      '2',
-    ]);
+    rsaCaAndLeaf(dir, '/CN=Test CA');
     leafKey = createPrivateKey(readFileSync(p('leaf.key')));
     leafDer = Buffer.from(new X509Certificate(readFileSync(p('leaf.pem'))).raw);
     caDer = Buffer.from(new X509Certificate(readFileSync(p('ca.pem'))).raw);

@@ -4,15 +4,50 @@
  * listener with a handler of their own.
  */
 import { once } from 'node:events';
+import { setTimeout as delay } from 'node:timers/promises';
 import tls from 'node:tls';
-import type { ListenerOptions } from '../../src/kmip/server/listener.js';
+import type { KmipListener, ListenerOptions, MessageHandler } from '../../src/kmip/server/listener.js';
 import type { TestPki } from './pki.js';
+
+/** What a listener needs of a PKI: its server certificate and key, and the CA it trusts. */
+export type ServerPki = Pick<TestPki, 'serverCert' | 'serverKey' | 'ca'>;
+
+/** The tag of a Response Message. */
+export const RESPONSE_MESSAGE_TAG = 0x42007b;
+
+/** The canned answer: the request with the Response Message tag. */
+export function echo(message: Buffer): Buffer {
+  const out = Buffer.from(message);
+  out.writeUIntBE(RESPONSE_MESSAGE_TAG, 0, 3);
+  return out;
+}
+
+/** A handler that answers each message with `echo`. */
+export const echoHandler: MessageHandler = async (message) => echo(message);
+
+/** Listeners a suite starts; each is closed after each test. */
+export function useListeners(): KmipListener[] {
+  const started: KmipListener[] = [];
+  afterEach(async () => {
+    await Promise.all(started.splice(0).map((l) => l.close({ drainTimeoutMs: 200 })));
+  });
+  return started;
+}
+
+/** Polls `cond` every 10 ms; throws after `timeoutMs`. */
+export async function waitUntil(cond: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!cond()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await delay(10);
+  }
+}
 
 /** A Request Message with an empty body: the smallest message a handler is given. */
 export const EMPTY_REQUEST = Buffer.from([0x42, 0x00, 0x78, 0x01, 0, 0, 0, 0]);
 
 /** Listener options on 127.0.0.1 and a free port with the test PKI and generous limits; `overrides` win. */
-export function listenerOptions(pki: TestPki, overrides: Partial<ListenerOptions> = {}): ListenerOptions {
+export function listenerOptions(pki: ServerPki, overrides: Partial<ListenerOptions> = {}): ListenerOptions {
   return {
     host: '127.0.0.1',
     port: 0,

@@ -50,16 +50,17 @@ import type { ManagedObject } from '../model/object.js';
 import { CertifyRequest, CertifyResponse } from '../payloads/certificates.js';
 import { LinkType, ObjectType, Operation, Tag } from '../spec/index.js';
 import { childText, dateFromSeconds } from '../ttlv/build.js';
+import { issue, resolveIssuer } from './support/certificate-issuer.js';
+import {
+  invalidCsr,
+  readCertificateAttributes,
+  readCertificationRequest,
+} from './support/certificate-requests.js';
 import {
   CLOCK_SKEW_MS,
   contentOf,
   DEFAULT_VALIDITY_MS,
   endEntityKeyUsage,
-  invalidCsr,
-  issue,
-  readCertificateAttributes,
-  readCertificationRequest,
-  resolveIssuer,
   storeCertificate,
   type Validity,
 } from './support/certificates.js';

@@ -35,7 +35,8 @@ import { childEnum, childInteger, enumeration } from '../ttlv/build.js';
 import type { TtlvStructure } from '../ttlv/types.js';
 import { checkNameUnique, uidItem } from './support/common.js';
 import { defineOperation } from './support/define.js';
-import { isWrappedBlock, unwrapKeyBlock, verifyWrappedBlock } from './support/wrapping.js';
+import { isWrappedBlock, unwrapKeyBlock } from './support/wrapping.js';
+import { verifyWrappedBlock } from './support/wrapping-macs.js';
 import type { OperationContext } from './types.js';
 
 /** Attribute Index 0, 1, ... per attribute, in the order given (2.x lists carry no index). */

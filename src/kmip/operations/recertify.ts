@@ -29,16 +29,17 @@ import type { ManagedObject } from '../model/object.js';
 import { overlayAttributes } from '../model/templates.js';
 import { CertifyResponse, RecertifyRequest } from '../payloads/certificates.js';
 import { LinkType, ObjectType, Operation, Tag } from '../spec/index.js';
+import { issue, resolveIssuer } from './support/certificate-issuer.js';
+import {
+  invalidCsr,
+  readCertificateAttributes,
+  readCertificationRequest,
+} from './support/certificate-requests.js';
 import {
   CLOCK_SKEW_MS,
   certificateValue,
   endEntityKeyUsage,
-  invalidCsr,
-  issue,
-  readCertificateAttributes,
-  readCertificationRequest,
   relink,
-  resolveIssuer,
   storeCertificate,
 } from './support/certificates.js';
 import { stateName } from './support/common.js';

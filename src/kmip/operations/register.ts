@@ -55,7 +55,8 @@ import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
 import { checkNameUnique, isV2, requestedAttributes } from './support/common.js';
 import { defineOperation } from './support/define.js';
 import { linkValue, openRegisteredPkcs12 } from './support/pkcs12.js';
-import { isWrappedBlock, verifyWrappedBlock } from './support/wrapping.js';
+import { isWrappedBlock } from './support/wrapping.js';
+import { verifyWrappedBlock } from './support/wrapping-macs.js';
 import type { OperationContext } from './types.js';
 
 const AES_BYTES: ReadonlySet<number> = new Set([16, 24, 32]);

@@ -21,7 +21,7 @@ import { findValue } from '../model/attributes.js';
 import { type ChainLink, ValidateRequest, ValidateResponse } from '../payloads/certificates.js';
 import { CertificateType, ObjectType, Operation, State, Tag, ValidityIndicator } from '../spec/index.js';
 import { childBytes, childEnum, dateFromSeconds } from '../ttlv/build.js';
-import { serverCaCertificates } from './support/certificates.js';
+import { serverCaCertificates } from './support/certificate-issuer.js';
 import { notFound, reason, stateOf } from './support/common.js';
 import { defineOperation } from './support/define.js';
 import type { OperationContext } from './types.js';

@@ -5,7 +5,6 @@
  * PFX, node:crypto checks keys and signatures. (The MAC/sign Wrapping
  * Methods are in wrapping.test.ts.)
  */
-import { spawnSync } from 'node:child_process';
 import { createHash, createPrivateKey, generateKeyPairSync, randomBytes, verify } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -26,18 +25,13 @@ import {
 } from '../../../src/kmip/spec/index.js';
 import { encodeTtlv } from '../../../src/kmip/ttlv/binary.js';
 import type { TtlvItem } from '../../../src/kmip/ttlv/types.js';
+import { openssl, rsaCaAndLeaf } from '../../helpers/openssl.js';
 import { aesKey, attrList } from './fixtures.js';
 import { B, D, E, type Harness, I, kid, kids, openHarness, S, T, text } from './harness.js';
 
 const activeNow = (): TtlvItem => D(Tag.ActivationDate, Math.floor(Date.now() / 1000) - 60);
 const link = (type: number, id: string): TtlvItem =>
   S(Tag.Link, [E(Tag.LinkType, type), T(Tag.LinkedObjectIdentifier, id)]);
-
-function openssl(args: string[]): string {
-  const r = spawnSync('openssl', args, { encoding: 'utf8' });
-  if (r.status !== 0) throw new Error(`openssl ${args[0]} failed: ${r.stderr}`);
-  return `${r.stdout}${r.stderr}`;
-}
 
 async function register(
   h: Harness,
@@ -80,48 +74,7 @@ describe('key formats: PKCS_12, DSA/DH, Transparent Digest', function () {
     h = await openHarness();
     dir = mkdtempSync(path.join(tmpdir(), 'fmt-wrap-'));
     const p = (f: string) => path.join(dir, f);
-    openssl([
-      'req',
-      '-x509',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      p('ca.key'),
-      '-out',
-      p('ca.pem'),
-      '-subj',
-      '/CN=CA',
-      '-days',
-      '2',
-    ]);
-    openssl([
-      'req',
-      '-newkey',
-      'rsa:2048',
-      '-nodes',
-      '-keyout',
-      p('leaf.key'),
-      '-out',
-      p('leaf.csr'),
-      '-subj',
-      '/CN=leaf',
-    ]);
-    openssl([
-      'x509',
-      '-req',
-      '-in',
-      p('leaf.csr'),
-      '-CA',
-      p('ca.pem'),
-      '-CAkey',
-      p('ca.key'),
-      '-CAcreateserial',
-      '-out',
-      p('leaf.pem'),
-      '-days',
-      '2',
-    ]);
+    rsaCaAndLeaf(dir, '/CN=CA');
     // The TC-PKCS12 vectors' scheme: PBE-SHA1-3DES with an HMAC-SHA1 MAC.
     openssl([
       'pkcs12',

@@ -11,6 +11,7 @@ import {
   type MessageHandler,
 } from '../../../src/kmip/server/listener.js';
 import { silentLogger } from '../../../src/log.js';
+import { echoHandler, listenerOptions, useListeners, waitUntil } from '../../helpers/listener.js';
 import { type CrlPki, connectAs, makeCrlPki, tryRequest } from './listener-pki.js';
 
 function request(seq: number): Buffer {
@@ -22,56 +23,20 @@ function request(seq: number): Buffer {
   return buf;
 }
 
-const echoHandler: MessageHandler = async (m) => {
-  const out = Buffer.from(m);
-  out.writeUIntBE(0x42007b, 0, 3);
-  return out;
-};
-
-async function waitUntil(cond: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await delay(10);
-  }
-}
-
 describe('kmip/server/listener hardening', function () {
   this.timeout(30_000);
   let pki: CrlPki;
-  const started: KmipListener[] = [];
+  const started = useListeners();
 
   before(async () => {
     pki = await makeCrlPki();
-  });
-
-  afterEach(async () => {
-    await Promise.all(started.splice(0).map((l) => l.close({ drainTimeoutMs: 200 })));
   });
 
   async function start(
     overrides: Partial<ListenerOptions> = {},
     handler: MessageHandler = echoHandler,
   ): Promise<{ listener: KmipListener; port: number }> {
-    const listener = createKmipListener(
-      {
-        host: '127.0.0.1',
-        port: 0,
-        cert: pki.serverCert,
-        key: pki.serverKey,
-        ca: pki.ca,
-        ciphers: 'ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256',
-        minVersion: 'TLSv1.2',
-        sessionTimeoutSeconds: 300,
-        maxMessageBytes: 64 * 1024,
-        maxConnections: 100,
-        idleTimeoutMs: 10_000,
-        readTimeoutMs: 10_000,
-        ...overrides,
-      },
-      handler,
-      silentLogger,
-    );
+    const listener = createKmipListener(listenerOptions(pki, overrides), handler, silentLogger);
     started.push(listener);
     const { port } = await listener.listen();
     return { listener, port };

@@ -4,14 +4,14 @@ import {
   type ConnectionInfo,
   createKmipListener,
   isTls13Session,
-  type KmipListener,
   type ListenerOptions,
 } from '../../../src/kmip/server/listener.js';
 import { silentLogger } from '../../../src/log.js';
+import { EMPTY_REQUEST, listenerOptions, useListeners } from '../../helpers/listener.js';
 import { makeTestPki, type TestPki } from '../../helpers/pki.js';
 
 /** A request message with an empty body: the echo handler answers it. */
-const REQUEST = Buffer.from([0x42, 0x00, 0x78, 0x01, 0, 0, 0, 0]);
+const REQUEST = EMPTY_REQUEST;
 
 interface Opened {
   socket: tls.TLSSocket;
@@ -22,14 +22,10 @@ interface Opened {
 describe('kmip/server/listener: what an idle connection keeps (issue 8)', function () {
   this.timeout(20_000);
   let pki: TestPki;
-  const started: KmipListener[] = [];
+  const started = useListeners();
 
   before(async () => {
     pki = await makeTestPki();
-  });
-
-  afterEach(async () => {
-    await Promise.all(started.splice(0).map((l) => l.close({ drainTimeoutMs: 200 })));
   });
 
   async function start(
@@ -37,21 +33,7 @@ describe('kmip/server/listener: what an idle connection keeps (issue 8)', functi
     seen: ConnectionInfo[] = [],
   ): Promise<number> {
     const listener = createKmipListener(
-      {
-        host: '127.0.0.1',
-        port: 0,
-        cert: pki.serverCert,
-        key: pki.serverKey,
-        ca: pki.ca,
-        ciphers: 'ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256',
-        minVersion: 'TLSv1.2',
-        sessionTimeoutSeconds: 300,
-        maxMessageBytes: 64 * 1024,
-        maxConnections: 100,
-        idleTimeoutMs: 10_000,
-        readTimeoutMs: 10_000,
-        ...overrides,
-      },
+      listenerOptions(pki, overrides),
       async (message, conn) => {
         seen.push(conn);
         const out = Buffer.from(message);

@@ -13,9 +13,15 @@ import {
   type MessageHandler,
 } from '../../../src/kmip/server/listener.js';
 import type { Logger } from '../../../src/log.js';
+import {
+  echo,
+  echoHandler,
+  listenerOptions,
+  RESPONSE_MESSAGE_TAG,
+  useListeners,
+  waitUntil,
+} from '../../helpers/listener.js';
 import { makeTestPki, type TestPki } from '../../helpers/pki.js';
-
-const RESPONSE_MESSAGE_TAG = 0x42007b;
 
 /** A request-shaped frame whose body starts with `seq`. */
 function request(seq: number, bodyLength = 16): Buffer {
@@ -30,15 +36,6 @@ function request(seq: number, bodyLength = 16): Buffer {
 function seqOf(frame: Buffer): number {
   return frame.readUInt32BE(8);
 }
-
-/** The canned answer: the request with the Response Message tag. */
-function echo(message: Buffer): Buffer {
-  const out = Buffer.from(message);
-  out.writeUIntBE(RESPONSE_MESSAGE_TAG, 0, 3);
-  return out;
-}
-
-const echoHandler: MessageHandler = async (message) => echo(message);
 
 interface LogEntry {
   level: 'error' | 'warn' | 'info' | 'debug';
@@ -163,42 +160,19 @@ async function connectFails(port: number): Promise<boolean> {
   }
 }
 
-async function waitUntil(cond: () => boolean, timeoutMs = 5000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await delay(10);
-  }
-}
-
 describe('kmip/server/listener', function () {
   this.timeout(30_000);
-  const started: KmipListener[] = [];
+  const started = useListeners();
 
   before(async () => {
     pki = await makeTestPki();
   });
 
-  afterEach(async () => {
-    await Promise.all(started.splice(0).map((l) => l.close({ drainTimeoutMs: 200 })));
-  });
-
   function options(overrides: Partial<ListenerOptions> = {}): ListenerOptions {
-    return {
-      host: '127.0.0.1',
-      port: 0,
-      cert: pki.serverCert,
-      key: pki.serverKey,
-      ca: pki.ca,
+    return listenerOptions(pki, {
       ciphers: 'ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-ECDSA-CHACHA20-POLY1305',
-      minVersion: 'TLSv1.2',
-      sessionTimeoutSeconds: 300,
-      maxMessageBytes: 64 * 1024,
-      maxConnections: 100,
-      idleTimeoutMs: 10_000,
-      readTimeoutMs: 10_000,
       ...overrides,
-    };
+    });
   }
 
   async function start(
