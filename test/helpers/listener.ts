@@ -6,11 +6,22 @@
 import { once } from 'node:events';
 import { setTimeout as delay } from 'node:timers/promises';
 import tls from 'node:tls';
+import { REQUEST_MESSAGE_TAG } from '../../src/kmip/server/framing.js';
 import type { KmipListener, ListenerOptions, MessageHandler } from '../../src/kmip/server/listener.js';
 import type { TestPki } from './pki.js';
 
 /** What a listener needs of a PKI: its server certificate and key, and the CA it trusts. */
 export type ServerPki = Pick<TestPki, 'serverCert' | 'serverKey' | 'ca'>;
+
+/** A request-shaped frame whose body (`bodyLength` bytes) starts with `seq`. */
+export function requestFrame(seq: number, bodyLength = 16): Buffer {
+  const buf = Buffer.alloc(8 + bodyLength);
+  buf.writeUIntBE(REQUEST_MESSAGE_TAG, 0, 3);
+  buf.writeUInt8(0x01, 3);
+  buf.writeUInt32BE(bodyLength, 4);
+  buf.writeUInt32BE(seq, 8);
+  return buf;
+}
 
 /** The tag of a Response Message. */
 export const RESPONSE_MESSAGE_TAG = 0x42007b;
@@ -65,16 +76,26 @@ export function listenerOptions(pki: ServerPki, overrides: Partial<ListenerOptio
   };
 }
 
-/** A client connection with the test PKI's client certificate, once its handshake is done. */
-export async function connectClient(port: number, pki: TestPki): Promise<tls.TLSSocket> {
-  const socket = tls.connect({
+/** TLS options for a client on 127.0.0.1 with the test PKI's client certificate; `extra` wins. */
+export function clientTlsOptions(
+  port: number,
+  pki: TestPki,
+  extra: tls.ConnectionOptions = {},
+): tls.ConnectionOptions {
+  return {
     host: '127.0.0.1',
     port,
     ca: pki.ca,
     cert: pki.clientCert,
     key: pki.clientKey,
     servername: 'localhost',
-  });
+    ...extra,
+  };
+}
+
+/** A client connection with the test PKI's client certificate, once its handshake is done. */
+export async function connectClient(port: number, pki: TestPki): Promise<tls.TLSSocket> {
+  const socket = tls.connect(clientTlsOptions(port, pki));
   await once(socket, 'secureConnect');
   return socket;
 }

@@ -27,6 +27,7 @@ import { markServed, servedOverlay } from './fresh.js';
 import { applyDueTransitions } from './lifecycle.js';
 import type { ManagedObject } from './object.js';
 import { fromRecord, toRecord } from './record.js';
+import { type Change, type Mutation, type NewObject, UndoJournal } from './writes.js';
 
 /** What the service needs of src/store/sealing.ts's Sealer. */
 export interface ContentSealer {
@@ -67,8 +68,6 @@ export interface ObjectServiceOptions {
   readonly scope?: AccessScope;
 }
 
-import { type Change, type Mutation, type NewObject, UndoJournal } from './writes.js';
-
 export { type Change, type Mutation, type NewObject, UndoJournal };
 
 const CONTENT_MAX_DEPTH = 16;
@@ -81,6 +80,12 @@ export class ObjectService {
   readonly #clock: () => Date;
   readonly #maxAttempts: number;
   readonly #opts: ObjectServiceOptions;
+  /**
+   * The unscoped, unjournaled service of the same store (clearFreshLater's
+   * writer), built on first use and shared with every service derived from
+   * this one (journaled, scoped: one per message).
+   */
+  #unscoped: { service?: ObjectService } = {};
 
   constructor(opts: ObjectServiceOptions) {
     this.#opts = opts;
@@ -96,12 +101,19 @@ export class ObjectService {
 
   /** The same service, recording its writes in `journal` (for Undo). */
   journaled(journal: UndoJournal): ObjectService {
-    return new ObjectService({ ...this.#opts, journal });
+    return this.#derive({ ...this.#opts, journal });
   }
 
   /** The same store seen through `scope` (one tenant's objects and what it was granted). */
   scoped(scope: AccessScope): ObjectService {
-    return new ObjectService({ ...this.#opts, scope });
+    return this.#derive({ ...this.#opts, scope });
+  }
+
+  /** A service with other options over the same store, sharing the unscoped one. */
+  #derive(opts: ObjectServiceOptions): ObjectService {
+    const derived = new ObjectService(opts);
+    derived.#unscoped = this.#unscoped;
+    return derived;
   }
 
   get scope(): AccessScope | undefined {
@@ -215,6 +227,7 @@ export class ObjectService {
       type: 'TextString',
       value: id,
     });
+    const started = performance.now();
     for (let attempt = 1; ; attempt++) {
       const stored = await this.#store.get(id);
       const rec = this.#visible(stored, true);
@@ -244,16 +257,12 @@ export class ObjectService {
         if (rec === undefined) this.#opts.scope?.created?.(obj);
         return { ...obj, sealed };
       } catch (e: unknown) {
-        const code = storeErrorCode(e);
-        if (code === 'ERR_STORE_DUPLICATE_ID' && !replace) {
+        const duplicate = storeErrorCode(e) === 'ERR_STORE_DUPLICATE_ID';
+        if (duplicate && !replace) {
           throw new KmipError('ObjectAlreadyExists', `an object ${id} already exists`);
         }
-        const retry = code === 'ERR_STORE_DUPLICATE_ID' || code === 'ERR_STORE_VERSION_CONFLICT';
-        if (!retry) throw e;
-        if (attempt >= this.#maxAttempts) {
-          throw new StoreUnavailableError(`object ${id} kept changing; gave up after ${attempt} attempts`);
-        }
-        await sleep(Math.floor(Math.random() * 5 * attempt));
+        // Replacing: an object inserted under the id meanwhile is contention like a version conflict.
+        await this.#backOff(e, attempt, started, id, duplicate);
       }
     }
   }
@@ -281,7 +290,8 @@ export class ObjectService {
    * the object as not fresh, and any other change of it stores that too.
    */
   clearFreshLater(id: string): void {
-    const unscoped = new ObjectService({ ...this.#opts, scope: undefined, journal: undefined });
+    this.#unscoped.service ??= this.#derive({ ...this.#opts, scope: undefined, journal: undefined });
+    const unscoped = this.#unscoped.service;
     markServed(this.#store, id, () => unscoped.update(id, () => undefined));
   }
 
@@ -389,12 +399,21 @@ export class ObjectService {
   }
 
   /**
-   * Retries a version conflict after a jittered pause; anything else is
-   * thrown. Plain contention (many nodes changing one object) is retried for
-   * CONTENTION_BUDGET_MS of monotonic time, and at most maxAttempts times.
+   * Retries a version conflict (and, with `retryDuplicate`, a duplicate id)
+   * after a jittered pause; anything else is thrown. Plain contention (many
+   * nodes changing one object) is retried for CONTENTION_BUDGET_MS of
+   * monotonic time, and at most maxAttempts times.
    */
-  async #backOff(e: unknown, attempt: number, started: number, what: string): Promise<void> {
-    if (storeErrorCode(e) !== 'ERR_STORE_VERSION_CONFLICT') throw e;
+  async #backOff(
+    e: unknown,
+    attempt: number,
+    started: number,
+    what: string,
+    retryDuplicate = false,
+  ): Promise<void> {
+    const code = storeErrorCode(e);
+    if (code !== 'ERR_STORE_VERSION_CONFLICT' && !(retryDuplicate && code === 'ERR_STORE_DUPLICATE_ID'))
+      throw e;
     if (attempt >= this.#maxAttempts || performance.now() - started > CONTENTION_BUDGET_MS) {
       throw new StoreUnavailableError(`object ${what} kept changing; gave up after ${attempt} attempts`);
     }

@@ -2,7 +2,6 @@ import net from 'node:net';
 import { setTimeout as delay } from 'node:timers/promises';
 import type tls from 'node:tls';
 import { expect } from 'chai';
-import { REQUEST_MESSAGE_TAG } from '../../../src/kmip/server/framing.js';
 import {
   type ConnectionInfo,
   createKmipListener,
@@ -11,17 +10,14 @@ import {
   type MessageHandler,
 } from '../../../src/kmip/server/listener.js';
 import { silentLogger } from '../../../src/log.js';
-import { echoHandler, listenerOptions, useListeners, waitUntil } from '../../helpers/listener.js';
+import {
+  echoHandler,
+  listenerOptions,
+  requestFrame as request,
+  useListeners,
+  waitUntil,
+} from '../../helpers/listener.js';
 import { type CrlPki, connectAs, makeCrlPki, tryRequest } from './listener-pki.js';
-
-function request(seq: number): Buffer {
-  const buf = Buffer.alloc(24);
-  buf.writeUIntBE(REQUEST_MESSAGE_TAG, 0, 3);
-  buf.writeUInt8(0x01, 3);
-  buf.writeUInt32BE(16, 4);
-  buf.writeUInt32BE(seq, 8);
-  return buf;
-}
 
 describe('kmip/server/listener hardening', function () {
   this.timeout(30_000);

@@ -7,7 +7,7 @@ import {
   type ListenerOptions,
 } from '../../../src/kmip/server/listener.js';
 import { silentLogger } from '../../../src/log.js';
-import { EMPTY_REQUEST, listenerOptions, useListeners } from '../../helpers/listener.js';
+import { clientTlsOptions, EMPTY_REQUEST, listenerOptions, useListeners } from '../../helpers/listener.js';
 import { makeTestPki, type TestPki } from '../../helpers/pki.js';
 
 /** A request message with an empty body: the echo handler answers it. */
@@ -52,18 +52,7 @@ describe('kmip/server/listener: what an idle connection keeps (issue 8)', functi
       const session = new Promise<Buffer>((r) => {
         gotSession = r;
       });
-      const socket = tls.connect(
-        {
-          host: '127.0.0.1',
-          port,
-          ca: pki.ca,
-          cert: pki.clientCert,
-          key: pki.clientKey,
-          servername: 'localhost',
-          ...extra,
-        },
-        () => resolve({ socket, session }),
-      );
+      const socket = tls.connect(clientTlsOptions(port, pki, extra), () => resolve({ socket, session }));
       socket.on('session', (s: Buffer) => gotSession(s));
       socket.once('error', reject);
       socket.resume();

@@ -14,24 +14,16 @@ import {
 } from '../../../src/kmip/server/listener.js';
 import type { Logger } from '../../../src/log.js';
 import {
+  clientTlsOptions,
   echo,
   echoHandler,
   listenerOptions,
   RESPONSE_MESSAGE_TAG,
+  requestFrame as request,
   useListeners,
   waitUntil,
 } from '../../helpers/listener.js';
 import { makeTestPki, type TestPki } from '../../helpers/pki.js';
-
-/** A request-shaped frame whose body starts with `seq`. */
-function request(seq: number, bodyLength = 16): Buffer {
-  const buf = Buffer.alloc(8 + bodyLength);
-  buf.writeUIntBE(REQUEST_MESSAGE_TAG, 0, 3);
-  buf.writeUInt8(0x01, 3);
-  buf.writeUInt32BE(bodyLength, 4);
-  buf.writeUInt32BE(seq, 8);
-  return buf;
-}
 
 function seqOf(frame: Buffer): number {
   return frame.readUInt32BE(8);
@@ -115,15 +107,7 @@ let pki: TestPki;
 
 function connect(port: number, extra: tls.ConnectionOptions = {}): Promise<TestClient> {
   return new Promise((resolve, reject) => {
-    const socket = tls.connect({
-      host: '127.0.0.1',
-      port,
-      ca: pki.ca,
-      cert: pki.clientCert,
-      key: pki.clientKey,
-      servername: 'localhost',
-      ...extra,
-    });
+    const socket = tls.connect(clientTlsOptions(port, pki, extra));
     const client = new TestClient(socket);
     socket.once('secureConnect', () => resolve(client));
     socket.once('error', reject);

@@ -1,3 +1,10 @@
+/**
+ * What Certify, Re-certify and Validate share: storing and linking
+ * certificates, and the server CA's names (operations/certify.ts documents
+ * the behaviour and errors). Reading the request is in certificate-requests.ts,
+ * the issuer and issuing in certificate-issuer.ts.
+ */
+
 import type { KeyUsageBit } from '../../../pki/x509.js';
 import { KmipError } from '../../errors.js';
 import { findInteger, type ModelAttribute, setStandard } from '../../model/attributes.js';

@@ -1,10 +1,11 @@
 /**
- * Helpers shared by the object operations: the target object, version-aware
- * result reasons, and attribute lists shaped for the request's version.
+ * Helpers shared by the operations: version-aware result reasons, lifecycle
+ * state, unique Names, the attributes a new object is requested with, and
+ * giving back a dual-control approval when an item fails.
  */
 import { isKmipError, KmipError, type ResultReasonName } from '../../errors.js';
 import { notFound, takeApprovalRelease } from '../../hooks.js';
-import { type ModelAttribute, responseAttributes } from '../../messages/attributes.js';
+import type { ModelAttribute } from '../../messages/attributes.js';
 import { findEnum } from '../../model/attributes.js';
 import { checkClientAttributes } from '../../model/lifecycle.js';
 import type { ManagedObject } from '../../model/object.js';
@@ -23,29 +24,7 @@ export function reason(ctx: OperationContext, v2: ResultReasonName, v1: ResultRe
   return isV2(ctx.version) ? v2 : v1;
 }
 
-/** The Unique Identifier the item names (the executor filled an omitted one from the ID Placeholder). */
-export function targetId(payload: TtlvStructure): string {
-  const id = childText(payload, Tag.UniqueIdentifier);
-  if (id === undefined) {
-    // An omitted identifier with no ID Placeholder names no object (OASIS TC_152:
-    // a Get after a Locate that found nothing answers Item Not Found).
-    throw new KmipError(
-      'ItemNotFound',
-      'no Unique Identifier given and no ID Placeholder set by an earlier item',
-    );
-  }
-  return id;
-}
-
 export { notFound };
-
-/** Loads the named object (metadata only) or fails with Item/Object Not Found. */
-export async function loadTarget(payload: TtlvStructure, ctx: OperationContext): Promise<ManagedObject> {
-  const id = targetId(payload);
-  const obj = await ctx.services.objects.get(id);
-  if (obj === undefined) throw notFound(ctx, id);
-  return obj;
-}
 
 export function stateOf(obj: ManagedObject): number {
   return findEnum(obj.attributes, Tag.State) ?? State.PreActive;
@@ -149,8 +128,6 @@ export async function updateTarget(
     throw e;
   }
 }
-
-export { responseAttributes };
 
 /**
  * The attributes a new object is requested with: the client's own, checked

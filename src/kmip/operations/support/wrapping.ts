@@ -1,3 +1,24 @@
+/**
+ * Key wrapping of Key Blocks (KMIP 1.0 §2.1.5, 1.4 §2.1.5, 2.1 §2.1.5) for
+ * Get/Export with a Key Wrapping Specification, and unwrapping of stored
+ * wrapped Key Blocks (Get with Key Wrap Type Not Wrapped, Import).
+ *
+ * Wrapping Methods Encrypt, MAC/sign and Encrypt then MAC/sign (the
+ * MAC/Signature over the clear Key Value as the Encoding Option encodes it,
+ * or over the wrapped bytes; macSignerFor says which keys do what; checked
+ * on unwrap and by verifyWrappedBlock on Register/Import; both in
+ * wrapping-macs.ts). MAC/sign then Encrypt and TR-31 are Feature Not
+ * Supported. The wrapping key and its cipher: wrapping-keys.ts.
+ * Encoding Option (1.1+): TTLV Encoding (the default) wraps the TTLV
+ * encoding of the Key Value structure (in 1.x with the attributes the
+ * specification names by Attribute Name added to it); No Encoding wraps only
+ * the Key Material bytes. The wrapped Key Value is a Byte String (1.4 §2.1.3
+ * "Byte String: for wrapped Key Value"; TC-SENSITIVE-1-14, TC_141, TC-WRAP-*-20).
+ * The TC-WRAP-2/3-14 clients instead register a No Encoding key as a Key
+ * Value structure holding the wrapped Key Material and expect that form back
+ * when the key is re-wrapped, so a caller may ask to keep it
+ * (`keyValueStructure`); both forms are read back.
+ */
 import { KmipError } from '../../errors.js';
 import { attributeToWire, keyFromV1Name, type ModelAttribute } from '../../messages/attributes.js';
 import { findAll } from '../../model/attributes.js';
