@@ -18,25 +18,15 @@ import { OPERATIONS } from '../../src/kmip/operations/index.js';
 import { StreamRegistry } from '../../src/kmip/operations/support/streams.js';
 import type { ClientIdentity } from '../../src/kmip/operations/types.js';
 import { createBatchExecutor, defaultPrincipal } from '../../src/kmip/server/executor.js';
-import { type KmipVersion, Tag, versionPair } from '../../src/kmip/spec/index.js';
-import { decodeTtlv, encodeTtlv } from '../../src/kmip/ttlv/binary.js';
+import type { KmipVersion } from '../../src/kmip/spec/index.js';
 import type { TtlvItem } from '../../src/kmip/ttlv/types.js';
 import { type Logger, silentLogger } from '../../src/log.js';
 import { openStore } from '../../src/store/index.js';
 import { Sealer } from '../../src/store/sealing.js';
 import type { AuditRecord, ObjectStore } from '../../src/store/types.js';
+import { encodeRequest, responseItems } from '../helpers/requests.js';
 import { createSoftHsmToken, testHsmProvider } from '../helpers/softhsm.js';
-import {
-  B,
-  type BatchItemSpec,
-  E,
-  I,
-  type ItemResult,
-  kid,
-  kids,
-  S,
-  text,
-} from '../kmip/operations/harness.js';
+import type { BatchItemSpec, ItemResult } from '../kmip/operations/harness.js';
 
 export const CLIENT: ClientIdentity = {
   commonName: 'tester',
@@ -121,37 +111,8 @@ export async function openAuditEnv(
     provider,
     audit,
     async send(version, items, header = [], client = CLIENT) {
-      const pv = versionPair(version);
-      const req = S(Tag.RequestMessage, [
-        S(Tag.RequestHeader, [
-          S(Tag.ProtocolVersion, [
-            I(Tag.ProtocolVersionMajor, pv.major),
-            I(Tag.ProtocolVersionMinor, pv.minor),
-          ]),
-          ...header,
-          I(Tag.BatchCount, items.length),
-        ]),
-        ...items.map((it) =>
-          S(Tag.BatchItem, [
-            E(Tag.Operation, it.op),
-            ...(it.id ? [B(Tag.UniqueBatchItemID, it.id)] : []),
-            S(Tag.RequestPayload, it.payload),
-          ]),
-        ),
-      ]);
-      const resp = decodeTtlv(await executor.execute(encodeTtlv(req), client, signal));
-      return kids(resp, Tag.BatchItem).map((b) => {
-        const st = kid(b, Tag.ResultStatus);
-        const rr = kid(b, Tag.ResultReason);
-        const p = kid(b, Tag.ResponsePayload);
-        return {
-          status: st?.type === 'Enumeration' ? st.value : -1,
-          reason: rr?.type === 'Enumeration' ? rr.value : undefined,
-          message: text(b, Tag.ResultMessage),
-          payload: p?.type === 'Structure' ? p : undefined,
-          item: b as ItemResult['item'],
-        };
-      });
+      const req = encodeRequest(items, { version, header });
+      return responseItems(await executor.execute(req, client, signal));
     },
     async records() {
       const out: (AuditRecord & { seq: number })[] = [];

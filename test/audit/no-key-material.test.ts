@@ -17,7 +17,6 @@ import { runCli } from '../../src/cli/main.js';
 import { loadConfig } from '../../src/config/index.js';
 import {
   CredentialType,
-  CryptographicAlgorithm,
   KeyFormatType,
   ObjectType,
   Operation,
@@ -30,6 +29,7 @@ import type { TtlvItem } from '../../src/kmip/ttlv/types.js';
 import { createLogger } from '../../src/log.js';
 import { ensureDevPki } from '../../src/pki/index.js';
 import { assertNoKeyMaterial } from '../helpers/no-key-material.js';
+import { symmetricKey } from '../helpers/requests.js';
 import { B, E, I, kid, kids, S, T, text } from '../kmip/operations/harness.js';
 
 const PASSWORD = 'correct horse battery staple 42';
@@ -112,14 +112,7 @@ describe('audit: no key material, password or request bytes in logs and audit ou
           S(Tag.TemplateAttribute, [
             S(Tag.Attribute, [T(Tag.AttributeName, 'Cryptographic Usage Mask'), I(Tag.AttributeValue, 12)]),
           ]),
-          S(Tag.SymmetricKey, [
-            S(Tag.KeyBlock, [
-              E(Tag.KeyFormatType, KeyFormatType.Raw),
-              S(Tag.KeyValue, [B(Tag.KeyMaterial, key)]),
-              E(Tag.CryptographicAlgorithm, CryptographicAlgorithm.AES),
-              I(Tag.CryptographicLength, key.length * 8),
-            ]),
-          ]),
+          symmetricKey(key),
         ]);
         const id = text(payload, Tag.UniqueIdentifier) ?? '';
         expect(id).to.not.equal('');

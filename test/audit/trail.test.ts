@@ -13,8 +13,6 @@ import {
 } from '../../src/audit/index.js';
 import {
   BatchErrorContinuationOption,
-  CryptographicAlgorithm,
-  KeyFormatType,
   type KmipVersion,
   ObjectType,
   Operation,
@@ -24,7 +22,8 @@ import {
 import type { TtlvItem } from '../../src/kmip/ttlv/types.js';
 import { auditFileFor } from '../../src/store/sqlite/schema.js';
 import type { AuditRecord } from '../../src/store/types.js';
-import { B, E, I, S, T, text } from '../kmip/operations/harness.js';
+import { symmetricKey } from '../helpers/requests.js';
+import { E, I, S, T, text } from '../kmip/operations/harness.js';
 import { type AuditEnv, CLIENT, openAuditEnv } from './env.js';
 
 const SUCCESS = 0;
@@ -42,14 +41,7 @@ function registerPayload(version: KmipVersion, key: Uint8Array): TtlvItem[] {
             { ...mask, tag: Tag.AttributeValue },
           ]),
         ]),
-    S(Tag.SymmetricKey, [
-      S(Tag.KeyBlock, [
-        E(Tag.KeyFormatType, KeyFormatType.Raw),
-        S(Tag.KeyValue, [B(Tag.KeyMaterial, key)]),
-        E(Tag.CryptographicAlgorithm, CryptographicAlgorithm.AES),
-        I(Tag.CryptographicLength, key.length * 8),
-      ]),
-    ]),
+    symmetricKey(key),
   ];
 }
 

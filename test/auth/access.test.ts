@@ -26,11 +26,8 @@ import { issueClientCertificate } from '../../src/pki/index.js';
 import { openStore } from '../../src/store/index.js';
 import { runCliCaptured } from '../helpers/cli.js';
 import { type KmipResult, TestKmipClient, textAttribute } from '../helpers/kmip-client.js';
+import { E, S, T } from '../helpers/requests.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-
-const S = (tag: number, value: TtlvItem[]): TtlvStructure => ({ tag, type: 'Structure', value });
-const T = (tag: number, value: string): TtlvItem => ({ tag, type: 'TextString', value });
-const E = (tag: number, value: number): TtlvItem => ({ tag, type: 'Enumeration', value });
 
 const PASSWORD = 'correct horse battery staple';
 

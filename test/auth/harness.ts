@@ -18,25 +18,16 @@ import { ObjectService } from '../../src/kmip/model/service.js';
 import { OPERATIONS } from '../../src/kmip/operations/index.js';
 import { StreamRegistry } from '../../src/kmip/operations/support/streams.js';
 import { type BatchExecutor, createBatchExecutor } from '../../src/kmip/server/executor.js';
-import {
-  BatchErrorContinuationOption,
-  type KmipVersion,
-  Tag,
-  versionPair,
-} from '../../src/kmip/spec/index.js';
-import { decodeTtlv, encodeTtlv } from '../../src/kmip/ttlv/binary.js';
+import { BatchErrorContinuationOption, type KmipVersion } from '../../src/kmip/spec/index.js';
 import type { TtlvItem, TtlvStructure } from '../../src/kmip/ttlv/types.js';
 import { silentLogger } from '../../src/log.js';
 import { ensureDevPki, issueClientCertificate } from '../../src/pki/index.js';
 import { openStore } from '../../src/store/index.js';
 import { Sealer } from '../../src/store/sealing.js';
 import type { ObjectStore } from '../../src/store/types.js';
+import { encodeRequest, responseItems } from '../helpers/requests.js';
 
-export const S = (tag: number, value: TtlvItem[]): TtlvStructure => ({ tag, type: 'Structure', value });
-export const I = (tag: number, value: number): TtlvItem => ({ tag, type: 'Integer', value });
-export const E = (tag: number, value: number): TtlvItem => ({ tag, type: 'Enumeration', value });
-export const T = (tag: number, value: string): TtlvItem => ({ tag, type: 'TextString', value });
-export const B = (tag: number, value: Uint8Array): TtlvItem => ({ tag, type: 'ByteString', value });
+export { B, E, I, S, T } from '../helpers/requests.js';
 export const Bool = (tag: number, value: boolean): TtlvItem => ({ tag, type: 'Boolean', value });
 
 export interface Item {
@@ -145,33 +136,9 @@ export async function openAccessHarness(spec: AuthSpec): Promise<AccessHarness> 
         guards: access.guards,
       });
       const send = async (identity: string, version: KmipVersion, items: readonly Item[]) => {
-        const pv = versionPair(version);
-        const req = S(Tag.RequestMessage, [
-          S(Tag.RequestHeader, [
-            S(Tag.ProtocolVersion, [
-              I(Tag.ProtocolVersionMajor, pv.major),
-              I(Tag.ProtocolVersionMinor, pv.minor),
-            ]),
-            E(Tag.BatchErrorContinuationOption, BatchErrorContinuationOption.Continue),
-            I(Tag.BatchCount, items.length),
-          ]),
-          ...items.map((it) =>
-            S(Tag.BatchItem, [E(Tag.Operation, it.op), S(Tag.RequestPayload, it.payload)]),
-          ),
-        ]);
+        const req = encodeRequest(items, { version, continuation: BatchErrorContinuationOption.Continue });
         const client = { commonName: identity, remoteAddress: '127.0.0.1' };
-        const resp = decodeTtlv(await executor.execute(encodeTtlv(req), client, signal));
-        return kids(resp, Tag.BatchItem).map((b) => {
-          const st = kid(b, Tag.ResultStatus);
-          const rr = kid(b, Tag.ResultReason);
-          const p = kid(b, Tag.ResponsePayload);
-          return {
-            status: st?.type === 'Enumeration' ? st.value : -1,
-            reason: rr?.type === 'Enumeration' ? rr.value : undefined,
-            message: textOf(b, Tag.ResultMessage),
-            payload: p?.type === 'Structure' ? p : undefined,
-          };
-        });
+        return responseItems(await executor.execute(req, client, signal));
       };
       return {
         access,

@@ -14,7 +14,6 @@ import { stringify } from 'yaml';
 import {
   CryptographicAlgorithm,
   CryptographicUsageMask,
-  KeyFormatType,
   NameType,
   ObjectType,
   Operation,
@@ -23,17 +22,12 @@ import {
   State,
   Tag,
 } from '../../src/kmip/spec/index.js';
-import type { TtlvItem, TtlvStructure } from '../../src/kmip/ttlv/types.js';
+import type { TtlvItem } from '../../src/kmip/ttlv/types.js';
 import { issueClientCertificate } from '../../src/pki/index.js';
 import { runCliCaptured } from '../helpers/cli.js';
 import { type KmipResult, nameAttribute, TestKmipClient } from '../helpers/kmip-client.js';
+import { B, E, I, S, symmetricKey, T } from '../helpers/requests.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-
-const S = (tag: number, value: TtlvItem[]): TtlvStructure => ({ tag, type: 'Structure', value });
-const T = (tag: number, value: string): TtlvItem => ({ tag, type: 'TextString', value });
-const E = (tag: number, value: number): TtlvItem => ({ tag, type: 'Enumeration', value });
-const I = (tag: number, value: number): TtlvItem => ({ tag, type: 'Integer', value });
-const B = (tag: number, value: Uint8Array): TtlvItem => ({ tag, type: 'ByteString', value });
 
 const AUTH = {
   enabled: true,
@@ -69,14 +63,7 @@ function importPayload(id: string, replace: boolean | undefined, material: Uint8
         ? []
         : [S(Tag.Name, [T(Tag.NameValue, name), E(Tag.NameType, NameType.UninterpretedTextString)])]),
     ]),
-    S(Tag.SymmetricKey, [
-      S(Tag.KeyBlock, [
-        E(Tag.KeyFormatType, KeyFormatType.Raw),
-        S(Tag.KeyValue, [B(Tag.KeyMaterial, material)]),
-        E(Tag.CryptographicAlgorithm, CryptographicAlgorithm.AES),
-        I(Tag.CryptographicLength, 256),
-      ]),
-    ]),
+    symmetricKey(material),
   ];
 }
 

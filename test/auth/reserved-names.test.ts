@@ -14,9 +14,7 @@ import { nameFromComponents, selfSignedCaCertificate } from '../../src/crypto/ca
 import { SERVER_CA_KEY_NAME, SERVER_CA_NAME } from '../../src/kmip/operations/support/certificates.js';
 import {
   CertificateType,
-  CryptographicAlgorithm,
   CryptographicUsageMask,
-  KeyFormatType,
   LinkType,
   NameType,
   ObjectType,
@@ -25,7 +23,7 @@ import {
   ResultStatus,
   Tag,
 } from '../../src/kmip/spec/index.js';
-import type { TtlvItem, TtlvStructure } from '../../src/kmip/ttlv/types.js';
+import type { TtlvItem } from '../../src/kmip/ttlv/types.js';
 import { devPkiPaths } from '../../src/pki/index.js';
 import {
   certificateFromPem,
@@ -39,13 +37,9 @@ import {
 } from '../../src/pki/x509.js';
 import { runCliCaptured } from '../helpers/cli.js';
 import { type KmipResult, TestKmipClient } from '../helpers/kmip-client.js';
+import { B, E, I, rsaKey, S, T } from '../helpers/requests.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
-const S = (tag: number, value: TtlvItem[]): TtlvStructure => ({ tag, type: 'Structure', value });
-const T = (tag: number, value: string): TtlvItem => ({ tag, type: 'TextString', value });
-const E = (tag: number, value: number): TtlvItem => ({ tag, type: 'Enumeration', value });
-const I = (tag: number, value: number): TtlvItem => ({ tag, type: 'Integer', value });
-const B = (tag: number, value: Uint8Array): TtlvItem => ({ tag, type: 'ByteString', value });
 const M = CryptographicUsageMask;
 
 const RESERVED = 'kmip-server:issuing-ca';
@@ -109,14 +103,7 @@ async function plantIssuingCa(client: TestKmipClient): Promise<KeyObject> {
       payload: [
         E(Tag.ObjectType, ObjectType.PrivateKey),
         S(Tag.Attributes, [I(Tag.CryptographicUsageMask, M.CertificateSign), nameAttr(SERVER_CA_KEY_NAME)]),
-        S(Tag.PrivateKey, [
-          S(Tag.KeyBlock, [
-            E(Tag.KeyFormatType, KeyFormatType.PKCS_1),
-            S(Tag.KeyValue, [B(Tag.KeyMaterial, privateKey.export({ format: 'der', type: 'pkcs1' }))]),
-            E(Tag.CryptographicAlgorithm, CryptographicAlgorithm.RSA),
-            I(Tag.CryptographicLength, 2048),
-          ]),
-        ]),
+        rsaKey(Tag.PrivateKey, privateKey, 'pkcs1'),
       ],
     },
     { op: Operation.Activate, payload: [] },
@@ -153,14 +140,7 @@ async function certify(client: TestKmipClient): Promise<X509Certificate> {
   const reg = await client.ok(Operation.Register, [
     E(Tag.ObjectType, ObjectType.PublicKey),
     S(Tag.Attributes, [I(Tag.CryptographicUsageMask, M.Verify)]),
-    S(Tag.PublicKey, [
-      S(Tag.KeyBlock, [
-        E(Tag.KeyFormatType, KeyFormatType.PKCS_1),
-        S(Tag.KeyValue, [B(Tag.KeyMaterial, publicKey.export({ format: 'der', type: 'pkcs1' }))]),
-        E(Tag.CryptographicAlgorithm, CryptographicAlgorithm.RSA),
-        I(Tag.CryptographicLength, 2048),
-      ]),
-    ]),
+    rsaKey(Tag.PublicKey, publicKey, 'pkcs1'),
   ]);
   const certified = await client.ok(Operation.Certify, [client.uidItem(TestKmipClient.uid(reg))]);
   const got = await client.ok(Operation.Get, [client.uidItem(TestKmipClient.uid(certified))]);

@@ -10,13 +10,12 @@ import { expect } from 'chai';
 import { stringify } from 'yaml';
 import type { ModelAttribute } from '../../src/kmip/messages/attributes.js';
 import { Operation, ResultReason, ResultStatus, Tag } from '../../src/kmip/spec/index.js';
-import type { TtlvItem, TtlvStructure } from '../../src/kmip/ttlv/types.js';
+import type { TtlvStructure } from '../../src/kmip/ttlv/types.js';
 import { issueClientCertificate } from '../../src/pki/index.js';
 import { runCliCaptured } from '../helpers/cli.js';
 import { type KmipResult, TestKmipClient, textAttribute } from '../helpers/kmip-client.js';
+import { I } from '../helpers/requests.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-
-const I = (tag: number, value: number): TtlvItem => ({ tag, type: 'Integer', value });
 
 function groupAttribute(group: string): ModelAttribute {
   return {

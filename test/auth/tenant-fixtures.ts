@@ -161,6 +161,22 @@ const attr = (v2: boolean, wrapper: number, value: string, index?: number): Ttlv
         T(Tag.AttributeValue, value),
       ]);
 
+/** A Derive Key (HASH, SHA-256) of the objects `ids` into a 128-bit AES key. */
+function deriveByHash(...ids: string[]): TtlvItem[] {
+  return [
+    E(Tag.ObjectType, ObjectType.SymmetricKey),
+    ...ids.map(uidItem),
+    E(Tag.DerivationMethod, DerivationMethod.HASH),
+    S(Tag.DerivationParameters, [
+      S(Tag.CryptographicParameters, [E(Tag.HashingAlgorithm, HashingAlgorithm.SHA_256)]),
+    ]),
+    S(Tag.Attributes, [
+      E(Tag.CryptographicAlgorithm, CryptographicAlgorithm.AES),
+      I(Tag.CryptographicLength, 128),
+    ]),
+  ];
+}
+
 export const TEMPLATES: readonly OpTemplate[] = [
   { name: 'Get', op: Operation.Get, build: (x) => [uidItem(x)] },
   {
@@ -284,18 +300,7 @@ export const TEMPLATES: readonly OpTemplate[] = [
   {
     name: 'DeriveKey',
     op: Operation.DeriveKey,
-    build: (x) => [
-      E(Tag.ObjectType, ObjectType.SymmetricKey),
-      uidItem(x),
-      E(Tag.DerivationMethod, DerivationMethod.HASH),
-      S(Tag.DerivationParameters, [
-        S(Tag.CryptographicParameters, [E(Tag.HashingAlgorithm, HashingAlgorithm.SHA_256)]),
-      ]),
-      S(Tag.Attributes, [
-        E(Tag.CryptographicAlgorithm, CryptographicAlgorithm.AES),
-        I(Tag.CryptographicLength, 128),
-      ]),
-    ],
+    build: (x) => deriveByHash(x),
   },
   {
     name: 'CreateSplitKey',
@@ -341,19 +346,7 @@ export const SECONDARY_TEMPLATES: readonly SecondaryTemplate[] = [
     name: 'Derive Key from an own key and the probed one',
     op: Operation.DeriveKey,
     own: 'active',
-    build: (own, x) => [
-      E(Tag.ObjectType, ObjectType.SymmetricKey),
-      uidItem(own),
-      uidItem(x),
-      E(Tag.DerivationMethod, DerivationMethod.HASH),
-      S(Tag.DerivationParameters, [
-        S(Tag.CryptographicParameters, [E(Tag.HashingAlgorithm, HashingAlgorithm.SHA_256)]),
-      ]),
-      S(Tag.Attributes, [
-        E(Tag.CryptographicAlgorithm, CryptographicAlgorithm.AES),
-        I(Tag.CryptographicLength, 128),
-      ]),
-    ],
+    build: (own, x) => deriveByHash(own, x),
   },
   {
     name: 'Join Split Key of an own key and the probed one',

@@ -5,32 +5,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { expect } from 'chai';
-import { runCli } from '../../src/cli/main.js';
-import {
-  CryptographicAlgorithm,
-  KeyFormatType,
-  ObjectType,
-  Operation,
-  Tag,
-} from '../../src/kmip/spec/index.js';
+import { ObjectType, Operation, Tag } from '../../src/kmip/spec/index.js';
 import type { TtlvItem } from '../../src/kmip/ttlv/types.js';
+import { runCliCaptured } from '../helpers/cli.js';
 import { TestKmipClient } from '../helpers/kmip-client.js';
+import { symmetricKey } from '../helpers/requests.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
-import { B, E, I, S, T } from '../kmip/operations/harness.js';
+import { E, I, S, T } from '../kmip/operations/harness.js';
 
-async function cli(argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(argv, {
-    out: (s) => {
-      out += s;
-    },
-    err: (s) => {
-      err += s;
-    },
-  });
-  return { code, out, err };
-}
+const cli = runCliCaptured;
 
 function registerPayload(key: Uint8Array): TtlvItem[] {
   return [
@@ -38,14 +21,7 @@ function registerPayload(key: Uint8Array): TtlvItem[] {
     S(Tag.TemplateAttribute, [
       S(Tag.Attribute, [T(Tag.AttributeName, 'Cryptographic Usage Mask'), I(Tag.AttributeValue, 12)]),
     ]),
-    S(Tag.SymmetricKey, [
-      S(Tag.KeyBlock, [
-        E(Tag.KeyFormatType, KeyFormatType.Raw),
-        S(Tag.KeyValue, [B(Tag.KeyMaterial, key)]),
-        E(Tag.CryptographicAlgorithm, CryptographicAlgorithm.AES),
-        I(Tag.CryptographicLength, key.length * 8),
-      ]),
-    ]),
+    symmetricKey(key),
   ];
 }
 

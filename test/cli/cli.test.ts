@@ -6,27 +6,16 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect } from 'chai';
 import { parseArgs, UsageError } from '../../src/cli/args.js';
-import { runCli, USAGE } from '../../src/cli/main.js';
+import { USAGE } from '../../src/cli/main.js';
 import { connectHelp } from '../../src/cli/start.js';
 import { loadConfig } from '../../src/config/index.js';
 import { devPkiPaths } from '../../src/pki/index.js';
+import { runCliCaptured } from '../helpers/cli.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const version: string = JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')).version;
 
-async function cli(...argv: string[]): Promise<{ code: number; out: string; err: string }> {
-  let out = '';
-  let err = '';
-  const code = await runCli(argv, {
-    out: (s) => {
-      out += s;
-    },
-    err: (s) => {
-      err += s;
-    },
-  });
-  return { code, out, err };
-}
+const cli = (...argv: string[]) => runCliCaptured(argv);
 
 describe('cli', () => {
   let dir: string;

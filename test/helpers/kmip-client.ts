@@ -21,7 +21,7 @@ import {
   Tag,
 } from '../../src/kmip/spec/index.js';
 import type { TtlvItem, TtlvStructure } from '../../src/kmip/ttlv/types.js';
-import { encodeRequest, responseItems } from './requests.js';
+import { encodeRequest, responseItems, S } from './requests.js';
 
 export interface KmipResult {
   readonly status: number;
@@ -29,8 +29,6 @@ export interface KmipResult {
   readonly message: string | undefined;
   readonly payload: TtlvStructure | undefined;
 }
-
-const S = (tag: number, value: TtlvItem[]): TtlvStructure => ({ tag, type: 'Structure', value });
 
 export function textAttribute(name: string, value: string): ModelAttribute {
   const custom = /^([xy])-(.+)$/.exec(name);

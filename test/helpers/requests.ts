@@ -8,6 +8,8 @@
  * Also: TTLV shorthands (S, I, E, T, B, D) and a batch executor with the
  * test defaults, for suites that drive the executor without a listener.
  */
+
+import type { KeyObject } from 'node:crypto';
 import type { OperationDefinition } from '../../src/kmip/operations/index.js';
 import { OPERATIONS } from '../../src/kmip/operations/index.js';
 import {
@@ -15,7 +17,13 @@ import {
   createBatchExecutor,
   type ExecutorOptions,
 } from '../../src/kmip/server/executor.js';
-import { type KmipVersion, Tag, versionPair } from '../../src/kmip/spec/index.js';
+import {
+  CryptographicAlgorithm,
+  KeyFormatType,
+  type KmipVersion,
+  Tag,
+  versionPair,
+} from '../../src/kmip/spec/index.js';
 import { decodeTtlv, encodeTtlv } from '../../src/kmip/ttlv/binary.js';
 import type { TtlvItem, TtlvStructure } from '../../src/kmip/ttlv/types.js';
 import { silentLogger } from '../../src/log.js';
@@ -34,6 +42,34 @@ export const D = (tag: number, seconds: number): TtlvItem => ({
   type: 'DateTime',
   value: BigInt(seconds),
 });
+
+/** A Symmetric Key object: `bytes` as a Raw AES key, with more Key Block fields after the length. */
+export function symmetricKey(bytes: Uint8Array, extra: readonly TtlvItem[] = []): TtlvStructure {
+  return S(Tag.SymmetricKey, [
+    S(Tag.KeyBlock, [
+      E(Tag.KeyFormatType, 1 /* Raw */),
+      S(Tag.KeyValue, [B(Tag.KeyMaterial, bytes)]),
+      E(Tag.CryptographicAlgorithm, 3 /* AES */),
+      I(Tag.CryptographicLength, bytes.length * 8),
+      ...extra,
+    ]),
+  ]);
+}
+
+/** A Private Key or Public Key object (`tag`) of the RSA-2048 `key`, exported as `format` DER. */
+export function rsaKey(tag: number, key: KeyObject, format: 'pkcs1' | 'spki' | 'pkcs8'): TtlvStructure {
+  const keyFormat = { pkcs1: KeyFormatType.PKCS_1, spki: KeyFormatType.X_509, pkcs8: KeyFormatType.PKCS_8 }[
+    format
+  ];
+  return S(tag, [
+    S(Tag.KeyBlock, [
+      E(Tag.KeyFormatType, keyFormat),
+      S(Tag.KeyValue, [B(Tag.KeyMaterial, key.export({ format: 'der', type: format }))]),
+      E(Tag.CryptographicAlgorithm, CryptographicAlgorithm.RSA),
+      I(Tag.CryptographicLength, 2048),
+    ]),
+  ]);
+}
 
 /** A KMIP version, or any major/minor pair (for versions the server does not know). */
 export type VersionSpec = KmipVersion | { readonly major: number; readonly minor: number };

@@ -119,6 +119,22 @@ export function loseHsm(): () => void {
   };
 }
 
+/** For a suite: `lose()` takes the HSM away (loseHsm), `regain()` gives it back; each test ends with it back. */
+export function useHsmLoss(): { lose(): void; regain(): void } {
+  let restore: (() => void) | undefined;
+  const regain = () => {
+    restore?.();
+    restore = undefined;
+  };
+  afterEach(regain);
+  return {
+    lose: () => {
+      restore = loseHsm();
+    },
+    regain,
+  };
+}
+
 /** `pkcs11-tool --list-objects` of a token, as an operator would look at it. */
 export async function listObjects(token: SoftHsmToken): Promise<string> {
   const { execFile } = await import('node:child_process');

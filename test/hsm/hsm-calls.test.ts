@@ -4,7 +4,7 @@
  * (pkcs11CallCount) per 1,000 Get and Encrypt requests to a real server on
  * the pkcs11 provider; BENCHMARKS.md "HSM provider" quotes the figure.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -15,6 +15,7 @@ import { Operation, Tag } from '../../src/kmip/spec/index.js';
 import { silentLogger } from '../../src/log.js';
 import { ensureDevPki } from '../../src/pki/index.js';
 import { TestKmipClient } from '../helpers/kmip-client.js';
+import { pkcs11Hsm, writeServerConfig } from '../helpers/server-config.js';
 import { createSoftHsmToken } from '../helpers/softhsm.js';
 
 describe('HSM calls per 1,000 requests after warm-up (pkcs11 provider)', function () {
@@ -32,16 +33,7 @@ describe('HSM calls per 1,000 requests after warm-up (pkcs11 provider)', functio
     dataDir = await mkdtemp(path.join(tmpdir(), 'kmip-hsm-calls-'));
     await ensureDevPki(dataDir);
     const token = createSoftHsmToken();
-    const configFile = path.join(dataDir, 'kmip.json');
-    await writeFile(
-      configFile,
-      JSON.stringify({
-        dataDir,
-        listen: { host: '127.0.0.1', port: 0 },
-        log: { level: 'error' },
-        hsm: { provider: 'pkcs11', module: token.module, tokenLabel: token.tokenLabel, pin: token.pin },
-      }),
-    );
+    const configFile = await writeServerConfig(dataDir, { hsm: pkcs11Hsm(token) });
     server = await startServer(loadConfig({ configFile, env: {} }), silentLogger);
     const c = await TestKmipClient.connect({
       host: server.address.host,

@@ -6,7 +6,7 @@
  * keys inside the HSM stop at once; once the HSM is back everything serves
  * again without a restart.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -21,6 +21,7 @@ import { ensureDevPki } from '../../src/pki/index.js';
 import { openStore } from '../../src/store/index.js';
 import { Sealer } from '../../src/store/sealing.js';
 import { TestKmipClient } from '../helpers/kmip-client.js';
+import { pkcs11Hsm, writeServerConfig } from '../helpers/server-config.js';
 import { createSoftHsmToken, loseHsm, type SoftHsmToken } from '../helpers/softhsm.js';
 
 const GRACE_SECONDS = 3;
@@ -37,23 +38,9 @@ describe('losing and regaining the HSM through KMIP (pkcs11 provider)', function
     dataDir = await mkdtemp(path.join(tmpdir(), 'kmip-hsm-loss-'));
     await ensureDevPki(dataDir);
     token = createSoftHsmToken();
-    configFile = path.join(dataDir, 'kmip.json');
-    await writeFile(
-      configFile,
-      JSON.stringify({
-        dataDir,
-        listen: { host: '127.0.0.1', port: 0 },
-        log: { level: 'error' },
-        hsm: {
-          provider: 'pkcs11',
-          module: token.module,
-          tokenLabel: token.tokenLabel,
-          pin: token.pin,
-          gracePeriodSeconds: GRACE_SECONDS,
-          healthCheckSeconds: 1,
-        },
-      }),
-    );
+    configFile = await writeServerConfig(dataDir, {
+      hsm: pkcs11Hsm(token, { gracePeriodSeconds: GRACE_SECONDS, healthCheckSeconds: 1 }),
+    });
   });
 
   afterEach(async () => {

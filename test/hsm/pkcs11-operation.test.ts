@@ -3,7 +3,7 @@
  * module: the flow of PKCS11-M-1-21 (C_Initialize, C_GetInfo, C_Finalize),
  * functions the server keeps to itself, and a server without a module.
  */
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -22,6 +22,7 @@ import type { TtlvItem, TtlvStructure } from '../../src/kmip/ttlv/types.js';
 import { silentLogger } from '../../src/log.js';
 import { ensureDevPki } from '../../src/pki/index.js';
 import { TestKmipClient } from '../helpers/kmip-client.js';
+import { pkcs11Hsm, writeServerConfig } from '../helpers/server-config.js';
 import { createSoftHsmToken } from '../helpers/softhsm.js';
 
 const fn = (value: number): TtlvItem => ({ tag: Tag.PKCS_11Function, type: 'Enumeration', value });
@@ -42,20 +43,7 @@ describe('PKCS#11 operation', function () {
     dataDir = dir;
     await ensureDevPki(dir);
     const token = withHsm ? createSoftHsmToken() : undefined;
-    const configFile = path.join(dir, 'kmip.json');
-    await writeFile(
-      configFile,
-      JSON.stringify({
-        dataDir: dir,
-        listen: { host: '127.0.0.1', port: 0 },
-        log: { level: 'error' },
-        ...(token === undefined
-          ? {}
-          : {
-              hsm: { provider: 'pkcs11', module: token.module, tokenLabel: token.tokenLabel, pin: token.pin },
-            }),
-      }),
-    );
+    const configFile = await writeServerConfig(dir, token === undefined ? {} : { hsm: pkcs11Hsm(token) });
     server = await startServer(loadConfig({ configFile, env: {} }), silentLogger);
     c = await TestKmipClient.connect(
       {

@@ -9,36 +9,19 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { type RunningServer, startServer } from '../../src/app.js';
-import { runCli } from '../../src/cli/run.js';
 import { loadConfig } from '../../src/config/index.js';
 import { Operation, Tag } from '../../src/kmip/spec/index.js';
-import type { TtlvItem } from '../../src/kmip/ttlv/types.js';
 import { silentLogger } from '../../src/log.js';
 import { ensureDevPki } from '../../src/pki/index.js';
 import { openStore } from '../../src/store/index.js';
+import { runCliCaptured } from '../helpers/cli.js';
 import { aes256Attributes, nameAttribute, TestKmipClient } from '../helpers/kmip-client.js';
 import { assertNoKeyMaterial } from '../helpers/no-key-material.js';
+import { symmetricKey } from '../helpers/requests.js';
+import { pkcs11Hsm, writeServerConfig } from '../helpers/server-config.js';
 import { createSoftHsmToken, listObjects, type SoftHsmToken } from '../helpers/softhsm.js';
 
-const S = (tag: number, value: TtlvItem[]): TtlvItem => ({ tag, type: 'Structure', value });
-
-function symmetricKey(bytes: Uint8Array): TtlvItem {
-  return S(Tag.SymmetricKey, [
-    S(Tag.KeyBlock, [
-      { tag: Tag.KeyFormatType, type: 'Enumeration', value: 1 /* Raw */ },
-      S(Tag.KeyValue, [{ tag: Tag.KeyMaterial, type: 'ByteString', value: bytes }]),
-      { tag: Tag.CryptographicAlgorithm, type: 'Enumeration', value: 3 /* AES */ },
-      { tag: Tag.CryptographicLength, type: 'Integer', value: bytes.length * 8 },
-    ]),
-  ]);
-}
-
-async function cli(args: string[]): Promise<{ code: number; out: string; err: string }> {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await runCli(args, { out: (s) => void out.push(s), err: (s) => void err.push(s) });
-  return { code, out: out.join(''), err: err.join('') };
-}
+const cli = runCliCaptured;
 
 describe('server on the pkcs11 provider (SoftHSM2)', function () {
   this.timeout(120_000);
@@ -51,16 +34,7 @@ describe('server on the pkcs11 provider (SoftHSM2)', function () {
     dataDir = await mkdtemp(path.join(tmpdir(), 'kmip-hsm-srv-'));
     await ensureDevPki(dataDir);
     token = createSoftHsmToken();
-    configFile = path.join(dataDir, 'kmip.json');
-    await writeFile(
-      configFile,
-      JSON.stringify({
-        dataDir,
-        listen: { host: '127.0.0.1', port: 0 },
-        log: { level: 'error' },
-        hsm: { provider: 'pkcs11', module: token.module, tokenLabel: token.tokenLabel, pin: token.pin },
-      }),
-    );
+    configFile = await writeServerConfig(dataDir, { hsm: pkcs11Hsm(token) });
   });
 
   afterEach(async () => {

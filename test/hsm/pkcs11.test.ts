@@ -8,18 +8,15 @@ import { openMasterKeyProvider } from '../../src/hsm/index.js';
 import { openPkcs11Provider, type Pkcs11ProviderOptions, resolvePin } from '../../src/hsm/pkcs11/index.js';
 import { HsmUnavailableError, MasterKeyError } from '../../src/hsm/types.js';
 import { silentLogger } from '../../src/log.js';
-import { createSoftHsmToken, listObjects, loseHsm, type SoftHsmToken } from '../helpers/softhsm.js';
+import { rejection } from '../helpers/assertions.js';
+import {
+  createSoftHsmToken,
+  listObjects,
+  loseHsm,
+  type SoftHsmToken,
+  useHsmLoss,
+} from '../helpers/softhsm.js';
 import { providerContract } from './provider-contract.js';
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err: unknown) {
-    if (err instanceof Error) return err;
-    throw err;
-  }
-  expect.fail('expected a rejection');
-}
 
 function optionsFor(token: SoftHsmToken, extra: Partial<Pkcs11ProviderOptions> = {}): Pkcs11ProviderOptions {
   return { module: token.module, tokenLabel: token.tokenLabel, pin: token.pin, log: silentLogger, ...extra };
@@ -201,11 +198,7 @@ describe('pkcs11 master-key provider (SoftHSM2)', function () {
   });
 
   describe('losing and regaining the HSM', () => {
-    let restore: (() => void) | undefined;
-    afterEach(() => {
-      restore?.();
-      restore = undefined;
-    });
+    const hsm = useHsmLoss();
 
     it('fails with HsmUnavailableError while lost, reconnects by itself, and keys still unwrap', async () => {
       const token = createSoftHsmToken();
@@ -217,7 +210,7 @@ describe('pkcs11 master-key provider (SoftHSM2)', function () {
         const before = await p.wrap(kek);
         expect(p.health?.().available).to.equal(true);
 
-        restore = loseHsm();
+        hsm.lose();
         const err = await rejection(p.wrap(kek));
         expect(err).to.be.instanceOf(HsmUnavailableError);
         expect(err.message).to.match(/^HSM unavailable/);
@@ -230,8 +223,7 @@ describe('pkcs11 master-key provider (SoftHSM2)', function () {
           'HsmUnavailableError',
         );
 
-        restore();
-        restore = undefined;
+        hsm.regain();
         for (let i = 0; i < 100 && p.health?.().available !== true; i++) await sleep(20);
         expect(p.health?.().available).to.equal(true);
         expect(p.health?.().unavailableSince).to.equal(undefined);

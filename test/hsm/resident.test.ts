@@ -5,7 +5,7 @@
  * the store holds no key material for them.
  */
 import { createPublicKey, createVerify, constants as cryptoConstants, verify } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -30,11 +30,10 @@ import { silentLogger } from '../../src/log.js';
 import { ensureDevPki } from '../../src/pki/index.js';
 import { openStore } from '../../src/store/index.js';
 import { aes256Attributes, TestKmipClient } from '../helpers/kmip-client.js';
+import { B, E, S } from '../helpers/requests.js';
+import { pkcs11Hsm, writeServerConfig } from '../helpers/server-config.js';
 import { createSoftHsmToken, listObjects, type SoftHsmToken } from '../helpers/softhsm.js';
 
-const S = (tag: number, value: TtlvItem[]): TtlvStructure => ({ tag, type: 'Structure', value });
-const E = (tag: number, value: number): TtlvItem => ({ tag, type: 'Enumeration', value });
-const B = (tag: number, value: Uint8Array): TtlvItem => ({ tag, type: 'ByteString', value });
 const std = (value: TtlvItem): ModelAttribute => ({
   key: { kind: 'standard', tag: value.tag },
   index: undefined,
@@ -68,20 +67,7 @@ describe('keys inside the HSM (x-HSM-Resident)', function () {
   let pki: { ca: string; adminCert: string; adminKey: string };
 
   async function start(hsm: 'pkcs11' | 'software', version: '1.4' | '2.1' = '1.4'): Promise<void> {
-    const configFile = path.join(dataDir, 'kmip.json');
-    await writeFile(
-      configFile,
-      JSON.stringify({
-        dataDir,
-        listen: { host: '127.0.0.1', port: 0 },
-        log: { level: 'error' },
-        ...(hsm === 'pkcs11'
-          ? {
-              hsm: { provider: 'pkcs11', module: token.module, tokenLabel: token.tokenLabel, pin: token.pin },
-            }
-          : {}),
-      }),
-    );
+    const configFile = await writeServerConfig(dataDir, hsm === 'pkcs11' ? { hsm: pkcs11Hsm(token) } : {});
     server = await startServer(loadConfig({ configFile, env: {} }), silentLogger);
     c = await TestKmipClient.connect({ host: server.address.host, port: server.address.port, pki }, version);
   }

@@ -8,21 +8,12 @@ import { openSoftwareProvider, rotateSoftwareMasterKey } from '../../src/hsm/sof
 import { MasterKeyError } from '../../src/hsm/types.js';
 import type { Logger } from '../../src/log.js';
 import { silentLogger } from '../../src/log.js';
+import { rejection } from '../helpers/assertions.js';
 import { providerContract } from './provider-contract.js';
 
 function recordingLogger(): Logger & { warnings: string[] } {
   const warnings: string[] = [];
   return { ...silentLogger, warnings, warn: (m: string) => void warnings.push(m) };
-}
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err: unknown) {
-    if (err instanceof Error) return err;
-    throw err;
-  }
-  expect.fail('expected a rejection');
 }
 
 describe('software master-key provider', () => {

@@ -9,24 +9,11 @@ import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { expect } from 'chai';
 import { Operation, Tag } from '../../src/kmip/spec/index.js';
-import type { TtlvItem } from '../../src/kmip/ttlv/types.js';
 import { startFerretDb } from '../helpers/ferretdb.js';
 import { aes256Attributes, nameAttribute, TestKmipClient } from '../helpers/kmip-client.js';
 import { assertNoKeyMaterial } from '../helpers/no-key-material.js';
+import { symmetricKey } from '../helpers/requests.js';
 import { startTestServer } from '../helpers/server.js';
-
-const S = (tag: number, value: TtlvItem[]): TtlvItem => ({ tag, type: 'Structure', value });
-
-function symmetricKey(bytes: Uint8Array): TtlvItem {
-  return S(Tag.SymmetricKey, [
-    S(Tag.KeyBlock, [
-      { tag: Tag.KeyFormatType, type: 'Enumeration', value: 1 /* Raw */ },
-      S(Tag.KeyValue, [{ tag: Tag.KeyMaterial, type: 'ByteString', value: bytes }]),
-      { tag: Tag.CryptographicAlgorithm, type: 'Enumeration', value: 3 /* AES */ },
-      { tag: Tag.CryptographicLength, type: 'Integer', value: bytes.length * 8 },
-    ]),
-  ]);
-}
 
 async function exercise(c: TestKmipClient): Promise<Uint8Array[]> {
   const keys: Uint8Array[] = [];

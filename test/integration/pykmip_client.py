@@ -21,7 +21,7 @@ import ssl
 import sys
 import warnings
 
-from pykmip_support import use_modern_tls
+from pykmip_support import kmip_versions, use_modern_tls
 
 from kmip.core import enums
 from kmip.core.messages import contents
@@ -31,14 +31,7 @@ from kmip.services import kmip_client
 # the warnings would only clutter stderr, which the test prints on failure.
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
-VERSIONS = {
-    "1.0": enums.KMIPVersion.KMIP_1_0,
-    "1.1": enums.KMIPVersion.KMIP_1_1,
-    "1.2": enums.KMIPVersion.KMIP_1_2,
-    "1.3": enums.KMIPVersion.KMIP_1_3,
-    "1.4": enums.KMIPVersion.KMIP_1_4,
-    "2.0": enums.KMIPVersion.KMIP_2_0,
-}
+VERSIONS = kmip_versions("1.0", "1.1", "1.2", "1.3", "1.4", "2.0")
 
 QUERY_FUNCTIONS = {f.name: f for f in enums.QueryFunction}
 

@@ -13,7 +13,6 @@ One TLS connection, one KMIP version (--version). Prints one JSON document:
 {"ok": bool, "version": "1.2", "steps": [{"step", "ok", "value"?, "error"?}]}.
 """
 
-import argparse
 import hashlib
 import hmac
 import json
@@ -23,7 +22,7 @@ import sys
 import uuid
 import warnings
 
-from pykmip_support import use_modern_tls
+from pykmip_support import connection_parser, kmip_versions, proxy_client, stepper
 
 from cryptography.hazmat.primitives import hashes, padding as sym_padding, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
@@ -32,18 +31,12 @@ from cryptography.hazmat.primitives.kdf.pbkdf2 import PBKDF2HMAC
 
 from kmip.core import enums
 from kmip.core import exceptions as core_exceptions
-from kmip.pie import client as pie_client
 from kmip.pie import exceptions as pie_exceptions
 from kmip.pie import objects
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
-VERSIONS = {
-    "1.2": enums.KMIPVersion.KMIP_1_2,
-    "1.3": enums.KMIPVersion.KMIP_1_3,
-    "1.4": enums.KMIPVersion.KMIP_1_4,
-    "2.0": enums.KMIPVersion.KMIP_2_0,
-}
+VERSIONS = kmip_versions("1.2", "1.3", "1.4", "2.0")
 
 M = enums.CryptographicUsageMask
 
@@ -60,30 +53,15 @@ def describe_error(e):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    for a in ("--host", "--cert", "--key", "--ca"):
-        parser.add_argument(a, required=True)
-    parser.add_argument("--port", type=int, required=True)
+    parser = connection_parser(__doc__)
     parser.add_argument("--version", required=True, choices=sorted(VERSIONS))
     args = parser.parse_args()
     logging.disable(logging.CRITICAL)
 
     steps = []
+    step = stepper(steps, describe_error)
 
-    def step(name, fn):
-        try:
-            value = fn()
-            steps.append({"step": name, "ok": True, "value": value})
-            return value
-        except Exception as e:  # a failed step is data for the test
-            steps.append({"step": name, "ok": False, "error": describe_error(e)})
-            return None
-
-    c = pie_client.ProxyKmipClient(
-        hostname=args.host, port=args.port, cert=args.cert, key=args.key, ca=args.ca,
-        config="client-under-test", kmip_version=VERSIONS[args.version],
-    )
-    use_modern_tls(c.proxy, args.ca, args.cert, args.key)
+    c = proxy_client(args, VERSIONS[args.version])
 
     tag = uuid.uuid4().hex[:12]
 

@@ -15,7 +15,6 @@ where error is {"type", "status"?, "reason"?, "message"}: a failed KMIP result
 is data for the test, not a crash. Exits 0 when the JSON was printed.
 """
 
-import argparse
 import datetime
 import enum
 import json
@@ -24,7 +23,7 @@ import sys
 import uuid
 import warnings
 
-from pykmip_support import rsa_material, use_modern_tls
+from pykmip_support import connection_parser, kmip_versions, proxy_client, rsa_material, stepper
 
 from kmip.core import enums
 from kmip.core import exceptions as core_exceptions
@@ -32,20 +31,12 @@ from kmip.core import objects as cobjects
 from kmip.core.factories import attributes as attribute_factories
 from kmip.core.factories.payloads import response as response_factory
 from kmip.core.messages import payloads
-from kmip.pie import client as pie_client
 from kmip.pie import exceptions as pie_exceptions
 from kmip.pie import objects
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
 
-VERSIONS = {
-    "1.0": enums.KMIPVersion.KMIP_1_0,
-    "1.1": enums.KMIPVersion.KMIP_1_1,
-    "1.2": enums.KMIPVersion.KMIP_1_2,
-    "1.3": enums.KMIPVersion.KMIP_1_3,
-    "1.4": enums.KMIPVersion.KMIP_1_4,
-    "2.0": enums.KMIPVersion.KMIP_2_0,
-}
+VERSIONS = kmip_versions("1.0", "1.1", "1.2", "1.3", "1.4", "2.0")
 
 # PyKMIP 0.10 ships request and response payload classes for these operations
 # but its ResponsePayloadFactory raises NotImplementedError for them, so their
@@ -71,17 +62,7 @@ def name_of(value):
 
 
 def make_client(args):
-    c = pie_client.ProxyKmipClient(
-        hostname=args.host,
-        port=args.port,
-        cert=args.cert,
-        key=args.key,
-        ca=args.ca,
-        config="client-under-test",
-        kmip_version=VERSIONS[args.version],
-    )
-    use_modern_tls(c.proxy, args.ca, args.cert, args.key)
-    return c
+    return proxy_client(args, VERSIONS[args.version])
 
 
 def material():
@@ -117,25 +98,14 @@ def attributes_json(attrs):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__)
-    for a in ("--host", "--cert", "--key", "--ca"):
-        parser.add_argument(a, required=True)
-    parser.add_argument("--port", type=int, required=True)
+    parser = connection_parser(__doc__)
     parser.add_argument("--version", required=True, choices=sorted(VERSIONS))
     args = parser.parse_args()
     logging.disable(logging.CRITICAL)
     v2 = VERSIONS[args.version] >= enums.KMIPVersion.KMIP_2_0
 
     steps = []
-
-    def step(name, fn):
-        try:
-            value = fn()
-            steps.append({"step": name, "ok": True, "value": value})
-            return value
-        except Exception as e:  # a failed step is data for the test
-            steps.append({"step": name, "ok": False, "error": describe_error(e)})
-            return None
+    step = stepper(steps, describe_error)
 
     attr = attribute_factories.AttributeFactory()
     tag = uuid.uuid4().hex[:12]

@@ -55,3 +55,55 @@ def rsa_material(common_name):
         .sign(key, hashes.SHA256())
     )
     return private_der, public_der, cert.public_bytes(serialization.Encoding.DER)
+
+
+def kmip_versions(*names):
+    """{"1.2": KMIPVersion.KMIP_1_2, ...} for the given version strings."""
+    from kmip.core import enums
+
+    return {n: getattr(enums.KMIPVersion, "KMIP_" + n.replace(".", "_")) for n in names}
+
+
+def connection_parser(description=None):
+    """An ArgumentParser with the required --host, --cert, --key, --ca and --port."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description)
+    for a in ("--host", "--cert", "--key", "--ca"):
+        parser.add_argument(a, required=True)
+    parser.add_argument("--port", type=int, required=True)
+    return parser
+
+
+def proxy_client(args, kmip_version, **extra):
+    """PyKMIP's ProxyKmipClient for the parsed connection arguments, over use_modern_tls."""
+    from kmip.pie import client as pie_client
+
+    c = pie_client.ProxyKmipClient(
+        hostname=args.host,
+        port=args.port,
+        cert=args.cert,
+        key=args.key,
+        ca=args.ca,
+        # Keep any /etc/pykmip/pykmip.conf on the machine out of the test.
+        config="client-under-test",
+        kmip_version=kmip_version,
+        **extra
+    )
+    use_modern_tls(c.proxy, args.ca, args.cert, args.key)
+    return c
+
+
+def stepper(steps, describe_error):
+    """step(name, fn): runs fn and appends {"step", "ok", "value"} or {"step", "ok", "error"} to steps."""
+
+    def step(name, fn):
+        try:
+            value = fn()
+            steps.append({"step": name, "ok": True, "value": value})
+            return value
+        except Exception as e:  # a failed step is data for the test
+            steps.append({"step": name, "ok": False, "error": describe_error(e)})
+            return None
+
+    return step

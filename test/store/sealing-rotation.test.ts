@@ -16,18 +16,9 @@ import { silentLogger } from '../../src/log.js';
 import { openStore } from '../../src/store/index.js';
 import { keksByMasterKey, rewrapKeks, Sealer } from '../../src/store/sealing.js';
 import type { ObjectRecord, ObjectStore } from '../../src/store/types.js';
-import { createSoftHsmToken, loseHsm, type SoftHsmToken } from '../helpers/softhsm.js';
+import { rejection } from '../helpers/assertions.js';
+import { createSoftHsmToken, type SoftHsmToken, useHsmLoss } from '../helpers/softhsm.js';
 import { sealedRecord } from './fixtures.js';
-
-async function rejection(p: Promise<unknown>): Promise<Error> {
-  try {
-    await p;
-  } catch (err: unknown) {
-    if (err instanceof Error) return err;
-    throw err;
-  }
-  expect.fail('expected a rejection');
-}
 
 async function unsealStored(sealer: Sealer, store: ObjectStore, id: string): Promise<Buffer> {
   const rec = await store.get(id);
@@ -84,11 +75,7 @@ describe('store/sealing: rotation, migration and HSM loss', function () {
   }
 
   describe('losing the HSM', () => {
-    let restore: (() => void) | undefined;
-    afterEach(() => {
-      restore?.();
-      restore = undefined;
-    });
+    const hsm = useHsmLoss();
 
     it('cached KEKs serve during the grace period, cold ones fail "HSM unavailable", all fail after it, all recover', async () => {
       const token = createSoftHsmToken();
@@ -104,7 +91,7 @@ describe('store/sealing: rotation, migration and HSM loss', function () {
       const [oldId, oldSecret] = [...old][0] ?? [];
       if (!freshId || !freshSecret || !oldId || !oldSecret) throw new Error('no objects');
 
-      restore = loseHsm();
+      hsm.lose();
       await sleep(60); // the health check notices
       expect(provider.health?.().available).to.equal(false);
       // Within the grace period: warm KEK serves, new seals work, a cold KEK cannot be unwrapped.
@@ -120,8 +107,7 @@ describe('store/sealing: rotation, migration and HSM loss', function () {
       expect(late.message).to.match(/HSM unavailable for \d+ s, beyond the \d+ s grace period/);
       expect((await rejection(node.seal('x', 1, randomBytes(16)))).name).to.equal('StoreUnavailableError');
 
-      restore();
-      restore = undefined;
+      hsm.regain();
       for (let i = 0; i < 100 && provider.health?.().available !== true; i++) await sleep(20);
       expect((await unsealStored(node, store, freshId)).equals(freshSecret)).to.equal(true);
       expect((await unsealStored(node, store, oldId)).equals(oldSecret)).to.equal(true);
@@ -134,7 +120,7 @@ describe('store/sealing: rotation, migration and HSM loss', function () {
       const node = await sealer(provider);
       const secrets = await put(node, 1);
       const [id] = [...secrets.keys()];
-      restore = loseHsm();
+      hsm.lose();
       await sleep(60);
       expect((await rejection(unsealStored(node, store, id ?? ''))).name).to.equal('StoreUnavailableError');
     });

@@ -106,12 +106,10 @@ describe('client flow: OpenStack Barbican (PyKMIP ProxyKmipClient, 1.2)', functi
 
 describe('client flow: Barbican headers, raw (1.2, Credential in every header)', function () {
   this.timeout(30_000);
-  let _server: TestServer;
   let conn: FlowConnection;
   const credential = { username: 'barbican', password: 'barbican-password' };
 
-  useFlowServer((s, c) => {
-    _server = s;
+  useFlowServer((_s, c) => {
     conn = c;
   });
 

@@ -11,7 +11,6 @@ Prints one JSON object: {"ok": bool, "steps": [{"step", "ok", "error"?}...]}.
 Used by barbican.test.ts.
 """
 
-import argparse
 import json
 import logging
 import os
@@ -20,11 +19,10 @@ import uuid
 import warnings
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
-from pykmip_support import rsa_material, use_modern_tls  # noqa: E402
+from pykmip_support import connection_parser, proxy_client, rsa_material  # noqa: E402
 
 
 from kmip.core import enums
-from kmip.pie import client as pie_client
 from kmip.pie import objects
 
 warnings.filterwarnings("ignore", category=DeprecationWarning)
@@ -32,19 +30,7 @@ POLICY = "default"
 
 
 def make_client(args):
-    c = pie_client.ProxyKmipClient(
-        hostname=args.host,
-        port=args.port,
-        cert=args.cert,
-        key=args.key,
-        ca=args.ca,
-        username="barbican",
-        password="barbican-password",
-        config="client-under-test",
-        kmip_version=enums.KMIPVersion.KMIP_1_2,
-    )
-    use_modern_tls(c.proxy, args.ca, args.cert, args.key)
-    return c
+    return proxy_client(args, enums.KMIPVersion.KMIP_1_2, username="barbican", password="barbican-password")
 
 
 def material():
@@ -52,10 +38,7 @@ def material():
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    for a in ("--host", "--cert", "--key", "--ca"):
-        parser.add_argument(a, required=True)
-    parser.add_argument("--port", type=int, required=True)
+    parser = connection_parser()
     args = parser.parse_args()
     logging.disable(logging.CRITICAL)
 

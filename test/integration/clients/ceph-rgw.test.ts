@@ -6,7 +6,6 @@
 
 import { expect } from 'chai';
 import { Operation, Tag } from '../../../src/kmip/spec/index.js';
-import type { TestServer } from '../../helpers/server.js';
 import {
   aesTemplate,
   attr,
@@ -25,11 +24,9 @@ const VERSION = '1.0';
 
 describe('client flow: Ceph RGW SSE-KMS (1.0)', function () {
   this.timeout(30_000);
-  let _server: TestServer;
   let conn: FlowConnection;
 
-  useFlowServer((s, c) => {
-    _server = s;
+  useFlowServer((_s, c) => {
     conn = c;
   });
 

@@ -9,7 +9,6 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { Operation, State, Tag } from '../../../src/kmip/spec/index.js';
 import { childEnum, childStruct } from '../../../src/kmip/ttlv/build.js';
-import type { TestServer } from '../../helpers/server.js';
 import {
   aesTemplate,
   attr,
@@ -32,11 +31,9 @@ const ID = 'A';
 
 describe('client flow: libmongocrypt (CSFLE)', function () {
   this.timeout(30_000);
-  let _server: TestServer;
   let conn: FlowConnection;
 
-  useFlowServer((s, c) => {
-    _server = s;
+  useFlowServer((_s, c) => {
     conn = c;
   });
 

@@ -6,7 +6,6 @@
 
 import { expect } from 'chai';
 import { Operation, StorageStatusMask, Tag } from '../../../src/kmip/spec/index.js';
-import type { TestServer } from '../../helpers/server.js';
 import {
   attr,
   attributesOf,
@@ -28,12 +27,10 @@ const MAX = { maximumResponseSize: 280_000 };
 
 describe('client flow: MySQL Enterprise keyring_okv (1.1)', function () {
   this.timeout(30_000);
-  let _server: TestServer;
   let conn: FlowConnection;
   let id = '';
 
-  useFlowServer((s, c) => {
-    _server = s;
+  useFlowServer((_s, c) => {
     conn = c;
   });
 

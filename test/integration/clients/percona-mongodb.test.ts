@@ -8,7 +8,6 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { Operation, State, Tag } from '../../../src/kmip/spec/index.js';
-import type { TestServer } from '../../helpers/server.js';
 import {
   attr,
   attributesOf,
@@ -30,14 +29,12 @@ const VERSION = '1.0';
 
 describe('client flow: Percona Server for MongoDB (1.0)', function () {
   this.timeout(30_000);
-  let _server: TestServer;
   let conn: FlowConnection;
   let id = '';
   const key = randomBytes(32);
 
   useFlowServer(
-    (s, c) => {
-      _server = s;
+    (_s, c) => {
       conn = c;
     },
     { servername: 'localhost' },

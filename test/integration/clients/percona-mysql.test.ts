@@ -10,7 +10,6 @@ import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { Operation, ResultReason, ResultStatus, Tag } from '../../../src/kmip/spec/index.js';
 import { childInteger } from '../../../src/kmip/ttlv/build.js';
-import type { TestServer } from '../../helpers/server.js';
 import {
   attr,
   attributesOf,
@@ -45,13 +44,11 @@ function locatePayload(offset: number, withGroup: boolean) {
 
 describe('client flow: Percona Server for MySQL keyring_kmip (1.0 + 1.4)', function () {
   this.timeout(60_000);
-  let _server: TestServer;
   let conn: FlowConnection;
   const registered = new Map<string, { name: string; key: Buffer }>();
 
   useFlowServer(
-    (s, c) => {
-      _server = s;
+    (_s, c) => {
       conn = c;
     },
     { host: 'localhost', checkServerIdentity: false },

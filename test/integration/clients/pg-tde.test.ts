@@ -8,7 +8,6 @@
 import { randomBytes } from 'node:crypto';
 import { expect } from 'chai';
 import { Operation, ResultReason, ResultStatus, State, Tag } from '../../../src/kmip/spec/index.js';
-import type { TestServer } from '../../helpers/server.js';
 import {
   attr,
   attrName,
@@ -29,13 +28,11 @@ const MAX = { maximumResponseSize: 8192 };
 
 describe('client flow: PostgreSQL pg_tde', function () {
   this.timeout(30_000);
-  let _server: TestServer;
   let conn: FlowConnection;
   const key = randomBytes(32);
   let id = '';
 
-  useFlowServer((s, c) => {
-    _server = s;
+  useFlowServer((_s, c) => {
     conn = c;
   });
 

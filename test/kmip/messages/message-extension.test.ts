@@ -4,9 +4,9 @@ import {
   criticalExtensionErrors,
 } from '../../../src/kmip/messages/message-extension.js';
 import { Operation, Tag } from '../../../src/kmip/spec/index.js';
-import type { TtlvItem, TtlvStructure } from '../../../src/kmip/ttlv/types.js';
+import type { TtlvStructure } from '../../../src/kmip/ttlv/types.js';
+import { S } from '../../helpers/requests.js';
 
-const S = (tag: number, value: TtlvItem[]): TtlvStructure => ({ tag, type: 'Structure', value });
 const extension = (critical: boolean): TtlvStructure =>
   S(Tag.MessageExtension, [
     { tag: Tag.VendorIdentification, type: 'TextString', value: 'Acme' },

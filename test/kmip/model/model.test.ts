@@ -14,9 +14,9 @@ import {
 } from '../../../src/kmip/spec/index.js';
 import type { TtlvItem } from '../../../src/kmip/ttlv/types.js';
 import { VersionConflictError } from '../../../src/store/types.js';
+import { E } from '../../helpers/requests.js';
 import { I, openHarness, S, T } from '../operations/harness.js';
 
-const E = (tag: number, value: number): TtlvItem => ({ tag, type: 'Enumeration', value });
 const std = (value: TtlvItem): ModelAttribute => ({
   key: { kind: 'standard', tag: value.tag },
   index: 0,

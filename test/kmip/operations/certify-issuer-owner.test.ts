@@ -10,7 +10,6 @@ import { SERVER_CA_NAME, SERVER_CA_OWNER } from '../../../src/kmip/operations/su
 import {
   CryptographicAlgorithm,
   CryptographicUsageMask,
-  KeyFormatType,
   LinkType,
   ObjectType,
   Operation,
@@ -18,8 +17,9 @@ import {
   Tag,
 } from '../../../src/kmip/spec/index.js';
 import type { TtlvItem } from '../../../src/kmip/ttlv/types.js';
+import { rsaKey } from '../../helpers/requests.js';
 import { aesKey } from './fixtures.js';
-import { B, E, type Harness, I, kid, openHarness, S, T, text } from './harness.js';
+import { E, type Harness, I, kid, openHarness, S, T, text } from './harness.js';
 
 const M = CryptographicUsageMask;
 
@@ -28,14 +28,7 @@ async function certify(h: Harness): Promise<X509Certificate> {
   const reg = await h.ok('2.0', Operation.Register, [
     E(Tag.ObjectType, ObjectType.PublicKey),
     S(Tag.Attributes, [I(Tag.CryptographicUsageMask, M.Verify)]),
-    S(Tag.PublicKey, [
-      S(Tag.KeyBlock, [
-        E(Tag.KeyFormatType, KeyFormatType.PKCS_1),
-        S(Tag.KeyValue, [B(Tag.KeyMaterial, publicKey.export({ format: 'der', type: 'pkcs1' }))]),
-        E(Tag.CryptographicAlgorithm, CryptographicAlgorithm.RSA),
-        I(Tag.CryptographicLength, 2048),
-      ]),
-    ]),
+    rsaKey(Tag.PublicKey, publicKey, 'pkcs1'),
   ]);
   const p = await h.ok('2.0', Operation.Certify, [
     T(Tag.UniqueIdentifier, text(reg, Tag.UniqueIdentifier) ?? ''),
@@ -83,14 +76,7 @@ describe('Certify: the issuing CA is the server’s own', function () {
         payload: [
           E(Tag.ObjectType, ObjectType.PrivateKey),
           S(Tag.Attributes, [I(Tag.CryptographicUsageMask, M.CertificateSign)]),
-          S(Tag.PrivateKey, [
-            S(Tag.KeyBlock, [
-              E(Tag.KeyFormatType, KeyFormatType.PKCS_1),
-              S(Tag.KeyValue, [B(Tag.KeyMaterial, privateKey.export({ format: 'der', type: 'pkcs1' }))]),
-              E(Tag.CryptographicAlgorithm, CryptographicAlgorithm.RSA),
-              I(Tag.CryptographicLength, 2048),
-            ]),
-          ]),
+          rsaKey(Tag.PrivateKey, privateKey, 'pkcs1'),
         ],
       },
       { op: Operation.Activate, payload: [] },

@@ -29,6 +29,7 @@ import {
   ValidityIndicator,
 } from '../../../src/kmip/spec/index.js';
 import type { TtlvItem, TtlvStructure } from '../../../src/kmip/ttlv/types.js';
+import { rsaKey } from '../../helpers/requests.js';
 import { attrList } from './fixtures.js';
 import { B, D, E, type Harness, I, kid, S, T, text, useHarness } from './harness.js';
 
@@ -69,14 +70,7 @@ async function registerPublicKey(h: Harness, version: KmipVersion, label: string
   const p = await h.ok(version, Operation.Register, [
     E(Tag.ObjectType, ObjectType.PublicKey),
     attrList(version, [I(Tag.CryptographicUsageMask, M.Verify), nameAttr(label)]),
-    S(Tag.PublicKey, [
-      S(Tag.KeyBlock, [
-        E(Tag.KeyFormatType, KeyFormatType.PKCS_1),
-        S(Tag.KeyValue, [B(Tag.KeyMaterial, publicKey.export({ format: 'der', type: 'pkcs1' }))]),
-        E(Tag.CryptographicAlgorithm, CryptographicAlgorithm.RSA),
-        I(Tag.CryptographicLength, 2048),
-      ]),
-    ]),
+    rsaKey(Tag.PublicKey, publicKey, 'pkcs1'),
   ]);
   return { publicId: text(p, Tag.UniqueIdentifier) ?? '', publicKey, privateKey };
 }

@@ -7,14 +7,14 @@
 import {
   attributeByTag,
   CryptographicAlgorithm,
-  KeyFormatType,
   type KmipVersion,
   NameType,
   ObjectType,
   Tag,
 } from '../../../src/kmip/spec/index.js';
 import type { TtlvItem, TtlvStructure } from '../../../src/kmip/ttlv/types.js';
-import { B, D, E, I, members, S, T } from './harness.js';
+import { symmetricKey } from '../../helpers/requests.js';
+import { D, E, I, members, S, T } from './harness.js';
 
 export const isV2 = (v: KmipVersion): boolean => v.startsWith('2.');
 
@@ -63,15 +63,7 @@ export function aesKey(
   material: Uint8Array = new Uint8Array(16).fill(7),
   extra: TtlvItem[] = [],
 ): TtlvStructure {
-  return S(Tag.SymmetricKey, [
-    S(Tag.KeyBlock, [
-      E(Tag.KeyFormatType, KeyFormatType.Raw),
-      S(Tag.KeyValue, [B(Tag.KeyMaterial, material)]),
-      E(Tag.CryptographicAlgorithm, CryptographicAlgorithm.AES),
-      I(Tag.CryptographicLength, material.length * 8),
-      ...extra,
-    ]),
-  ]);
+  return symmetricKey(material, extra);
 }
 
 /** A Register payload of a raw AES key with Cryptographic Usage Mask `mask`, and more attributes. */

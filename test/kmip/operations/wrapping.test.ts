@@ -28,6 +28,7 @@ import {
 } from '../../../src/kmip/spec/index.js';
 import { decodeTtlv, encodeTtlv } from '../../../src/kmip/ttlv/binary.js';
 import type { TtlvItem, TtlvStructure } from '../../../src/kmip/ttlv/types.js';
+import { rsaKey } from '../../helpers/requests.js';
 import { activeNow, aesKey, attrList } from './fixtures.js';
 import { B, E, type Harness, I, kid, openHarness, S, T, text, useHarness } from './harness.js';
 
@@ -180,14 +181,7 @@ describe('kmip/operations wrapping (Get with Key Wrapping Specification, wrapped
         const p0 = await h.ok(version, Operation.Register, [
           E(Tag.ObjectType, ObjectType.PublicKey),
           attrList(version, [I(Tag.CryptographicUsageMask, U.WrapKey), activeNow()]),
-          S(Tag.PublicKey, [
-            S(Tag.KeyBlock, [
-              E(Tag.KeyFormatType, KeyFormatType.X_509),
-              S(Tag.KeyValue, [B(Tag.KeyMaterial, publicKey.export({ format: 'der', type: 'spki' }))]),
-              E(Tag.CryptographicAlgorithm, CryptographicAlgorithm.RSA),
-              I(Tag.CryptographicLength, 2048),
-            ]),
-          ]),
+          rsaKey(Tag.PublicKey, publicKey, 'spki'),
         ]);
         const kek = text(p0, Tag.UniqueIdentifier) ?? '';
         const dekBytes = randomBytes(32);
