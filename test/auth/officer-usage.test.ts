@@ -8,24 +8,16 @@
  * when the server checks it again.
  */
 import { createPrivateKey, sign } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { expect } from 'chai';
 import { stringify } from 'yaml';
 import { decisionMessage } from '../../src/auth/dual-control.js';
 import { loadOfficer, OfficerProofError, verifyOfficerSignature } from '../../src/auth/officer.js';
 import { Operation, ResultReason, Tag } from '../../src/kmip/spec/index.js';
-import {
-  certificateFromPem,
-  certificateToPem,
-  createCertificate,
-  ExtKeyUsageOid,
-  generateKeyPair,
-  KeyUsageBit,
-  privateKeyFromPem,
-  privateKeyToPem,
-} from '../../src/pki/x509.js';
+import { ExtKeyUsageOid, KeyUsageBit } from '../../src/pki/x509.js';
 import { runCliCaptured } from '../helpers/cli.js';
+import { type IssuedCertificate, issueFromDevCa } from '../helpers/dev-ca.js';
 import { type AccessHarness, openAccessHarness, T } from './harness.js';
 import { IDENTITIES, SEEDERS, seedTenant } from './tenant-fixtures.js';
 
@@ -63,25 +55,13 @@ describe('officer certificates: key usage', function () {
     cn: string,
     keyUsage: KeyUsageBit[],
     extKeyUsage: string[] | undefined,
-  ): Promise<{ cert: string; key: string; certPem: string; keyPem: string }> {
-    const dir = path.join(h.dataDir, 'pki');
-    const issuer = {
-      cert: certificateFromPem(await readFile(path.join(dir, 'ca.crt'), 'utf8')),
-      privateKey: await privateKeyFromPem(await readFile(path.join(dir, 'ca.key'), 'utf8')),
-    };
-    const keys = await generateKeyPair('ec');
-    const cert = await createCertificate(
-      { commonName: cn, days: 30, keyUsage, ...(extKeyUsage === undefined ? {} : { extKeyUsage }) },
-      keys,
-      issuer,
-    );
-    const certPem = certificateToPem(cert);
-    const keyPem = await privateKeyToPem(keys.privateKey);
-    const certFile = path.join(dir, `${file}.crt`);
-    const keyFile = path.join(dir, `${file}.key`);
-    await writeFile(certFile, certPem);
-    await writeFile(keyFile, keyPem, { mode: 0o600 });
-    return { cert: certFile, key: keyFile, certPem, keyPem };
+  ): Promise<IssuedCertificate> {
+    return issueFromDevCa(h.dataDir, file, {
+      commonName: cn,
+      days: 30,
+      keyUsage,
+      ...(extKeyUsage === undefined ? {} : { extKeyUsage }),
+    });
   }
 
   const cli = (...argv: string[]) => runCliCaptured([...argv, '--config', configFile]);

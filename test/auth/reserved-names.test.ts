@@ -6,7 +6,7 @@
  * Certify trusts only issuing-CA objects the server created.
  */
 import { generateKeyPairSync, type KeyObject, X509Certificate } from 'node:crypto';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { expect } from 'chai';
 import { stringify } from 'yaml';
@@ -24,18 +24,9 @@ import {
   Tag,
 } from '../../src/kmip/spec/index.js';
 import type { TtlvItem } from '../../src/kmip/ttlv/types.js';
-import { devPkiPaths } from '../../src/pki/index.js';
-import {
-  certificateFromPem,
-  certificateToPem,
-  createCertificate,
-  ExtKeyUsageOid,
-  generateKeyPair,
-  KeyUsageBit,
-  privateKeyFromPem,
-  privateKeyToPem,
-} from '../../src/pki/x509.js';
+import { ExtKeyUsageOid, KeyUsageBit } from '../../src/pki/x509.js';
 import { runCliCaptured } from '../helpers/cli.js';
+import { issueFromDevCa } from '../helpers/dev-ca.js';
 import { type KmipResult, TestKmipClient } from '../helpers/kmip-client.js';
 import { B, E, I, rsaKey, S, T } from '../helpers/requests.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
@@ -51,27 +42,13 @@ async function issue(
   cn: string,
   dnsNames: string[],
 ): Promise<{ cert: string; key: string }> {
-  const paths = devPkiPaths(dataDir);
-  const issuer = {
-    cert: certificateFromPem(await readFile(paths.caCert, 'utf8')),
-    privateKey: await privateKeyFromPem(await readFile(paths.caKey, 'utf8')),
-  };
-  const keys = await generateKeyPair('ec');
-  const cert = await createCertificate(
-    {
-      commonName: cn,
-      days: 2,
-      keyUsage: [KeyUsageBit.digitalSignature],
-      extKeyUsage: [ExtKeyUsageOid.clientAuth],
-      dnsNames,
-    },
-    keys,
-    issuer,
-  );
-  const out = { cert: path.join(paths.dir, `${file}.crt`), key: path.join(paths.dir, `${file}.key`) };
-  await writeFile(out.cert, certificateToPem(cert));
-  await writeFile(out.key, await privateKeyToPem(keys.privateKey), { mode: 0o600 });
-  return out;
+  return issueFromDevCa(dataDir, file, {
+    commonName: cn,
+    days: 2,
+    keyUsage: [KeyUsageBit.digitalSignature],
+    extKeyUsage: [ExtKeyUsageOid.clientAuth],
+    dnsNames,
+  });
 }
 
 async function connect(server: TestServer, c: { cert: string; key: string }): Promise<TestKmipClient> {

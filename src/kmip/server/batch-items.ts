@@ -1,14 +1,16 @@
 /**
  * What the batch executor reads from a request before and after running an
  * item: the protocol version of a message too broken to parse, the ID
- * Placeholder an item inherits, and the object identifiers an item names
- * (for the audit trail).
+ * Placeholder an item inherits, and what the audit trail records of an
+ * executed item.
  */
+import type { Logger } from '../../log.js';
 import { StoreUnavailableError } from '../../store/types.js';
-import type { ProtocolVersionPair } from '../messages/index.js';
-import type { OperationServices } from '../operations/index.js';
+import type { ItemEvent } from '../hooks.js';
+import type { ProtocolVersionPair, RequestBatchItem } from '../messages/index.js';
+import type { OperationContext, OperationServices } from '../operations/index.js';
 import { StreamRegistry } from '../operations/support/streams.js';
-import { Tag } from '../spec/index.js';
+import { ResultStatus, Tag } from '../spec/index.js';
 import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
 
 /** Services of an executor built without a store (codec-level tests): every object access fails cleanly. */
@@ -64,4 +66,50 @@ export function sniffProtocolVersion(frame: Uint8Array): ProtocolVersionPair | u
   if (tagAt(8) !== Tag.RequestHeader || tagAt(16) !== Tag.ProtocolVersion) return undefined;
   if (tagAt(24) !== Tag.ProtocolVersionMajor || tagAt(40) !== Tag.ProtocolVersionMinor) return undefined;
   return { major: v.getInt32(32), minor: v.getInt32(48) };
+}
+
+/** What the audit trail records of one executed item: who, what, on which objects, with which result. */
+export function itemEvent(
+  at: Date,
+  b: RequestBatchItem,
+  item: TtlvStructure,
+  ctx: OperationContext,
+  clientCorrelationValue: string | undefined,
+  index: number,
+): ItemEvent {
+  const ids = new Set<string>();
+  idsIn(b.payload, ids);
+  idsIn(
+    item.value.find((c) => c.tag === Tag.ResponsePayload),
+    ids,
+  );
+  const status = item.value.find((c) => c.tag === Tag.ResultStatus);
+  const reasonItem = item.value.find((c) => c.tag === Tag.ResultReason);
+  return {
+    at,
+    client: ctx.client,
+    principal: ctx.principal,
+    version: ctx.version,
+    operation: b.operation,
+    clientCorrelationValue,
+    objectIds: [...ids],
+    resultStatus: status?.type === 'Enumeration' ? status.value : ResultStatus.OperationFailed,
+    resultReason: reasonItem?.type === 'Enumeration' ? reasonItem.value : undefined,
+    index,
+  };
+}
+
+/** Hands the event to the audit hook; false when recording failed (the answer then says so). */
+export async function report(
+  onItem: (event: ItemEvent) => void | Promise<void>,
+  event: ItemEvent,
+  log: Logger,
+): Promise<boolean> {
+  try {
+    await onItem(event);
+    return true;
+  } catch (e: unknown) {
+    log.error('recording a batch item failed', { error: e instanceof Error ? e.message : String(e) });
+    return false;
+  }
 }

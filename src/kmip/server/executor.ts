@@ -41,7 +41,13 @@ import {
 } from '../spec/index.js';
 import { decodeTtlv, encodeTtlv, ttlvSize } from '../ttlv/binary.js';
 import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import { idsIn, sniffProtocolVersion, unavailableServices, withIdPlaceholder } from './batch-items.js';
+import {
+  itemEvent,
+  report,
+  sniffProtocolVersion,
+  unavailableServices,
+  withIdPlaceholder,
+} from './batch-items.js';
 
 export type { ItemCheck, ItemEvent, ItemGuard } from '../hooks.js';
 export { defaultPrincipal, sniffProtocolVersion };
@@ -373,7 +379,8 @@ export function createBatchExecutor(opts: ExecutorOptions): BatchExecutor {
       if (size >= limit) spent = true;
       items.push(outcome.item);
       if (opts.onItem !== undefined) {
-        const reported = report(opts.onItem, b, outcome.item, ctx, h.clientCorrelationValue, index);
+        const event = itemEvent(now(), b, outcome.item, ctx, h.clientCorrelationValue, index);
+        const reported = report(opts.onItem, event, log);
         const last =
           index === req.batchItems.length - 1 ||
           (outcome.failed && continuation !== BatchErrorContinuationOption.Continue);
@@ -411,43 +418,6 @@ export function createBatchExecutor(opts: ExecutorOptions): BatchExecutor {
   /** audit.failClosed (src/audit/index.ts): no answer the audit trail does not hold. */
   function auditFailure(version: KmipVersion, b: RequestBatchItem): TtlvStructure {
     return failure(version, b.operation, b.uniqueBatchItemId, 'GeneralFailure', 'audit trail unavailable');
-  }
-
-  async function report(
-    onItem: NonNullable<ExecutorOptions['onItem']>,
-    b: RequestBatchItem,
-    item: TtlvStructure,
-    ctx: OperationContext,
-    clientCorrelationValue: string | undefined,
-    index: number,
-  ): Promise<boolean> {
-    const ids = new Set<string>();
-    idsIn(b.payload, ids);
-    idsIn(
-      item.value.find((c) => c.tag === Tag.ResponsePayload),
-      ids,
-    );
-    const objectIds = [...ids];
-    const status = item.value.find((c) => c.tag === Tag.ResultStatus);
-    const reasonItem = item.value.find((c) => c.tag === Tag.ResultReason);
-    try {
-      await onItem({
-        at: now(),
-        client: ctx.client,
-        principal: ctx.principal,
-        version: ctx.version,
-        operation: b.operation,
-        clientCorrelationValue,
-        objectIds,
-        resultStatus: status?.type === 'Enumeration' ? status.value : ResultStatus.OperationFailed,
-        resultReason: reasonItem?.type === 'Enumeration' ? reasonItem.value : undefined,
-        index,
-      });
-      return true;
-    } catch (e: unknown) {
-      log.error('recording a batch item failed', { error: e instanceof Error ? e.message : String(e) });
-      return false;
-    }
   }
 
   /** Puts back the batch's writes; the items that had succeeded become Operation Undone. */
