@@ -55,8 +55,8 @@ import {
   type StreamState,
   streamOwner,
 } from './support/ciphers.js';
-import { type CryptoTarget, type CryptoUsage, consumeUsage } from './support/crypto-common.js';
-import { defineCryptoOperation } from './support/define.js';
+import type { CryptoTarget, CryptoUsage } from './support/crypto-common.js';
+import { type CountUsage, defineCryptoOperation } from './support/define.js';
 import { hsmFailure } from './support/hsm-resident.js';
 import type { OperationContext } from './types.js';
 
@@ -76,6 +76,7 @@ async function continueStream(
   req: EncryptRequest,
   ctx: OperationContext,
   part: PartRequest & { readonly correlation: Uint8Array },
+  count: CountUsage,
 ): Promise<EncryptResponse> {
   const { state, target } = await resumeStream(req, ctx, Operation.Encrypt, ENCRYPT_USAGE, part);
   try {
@@ -86,7 +87,7 @@ async function continueStream(
       return { uniqueIdentifier: state.keyId, data: nonEmpty(out), correlationValue: part.correlation };
     }
     const last = state.cipher.final();
-    await consumeUsage(ctx, target.obj, state.bytes);
+    count(target.obj, state.bytes);
     return {
       uniqueIdentifier: state.keyId,
       data: nonEmpty(concat(out, last.data)),
@@ -103,6 +104,7 @@ async function encryptWith(
   ctx: OperationContext,
   target: CryptoTarget,
   part: PartRequest,
+  count: CountUsage,
 ): Promise<EncryptResponse> {
   const plan = planCipher(ctx, target);
   const streaming = part.init && !part.final;
@@ -116,7 +118,7 @@ async function encryptWith(
       if (streaming)
         throw new CipherError('unsupported', 'RSA encryption cannot be used in a multi-part operation');
       const out = rsaEncrypt(plan.key, plan.params, data);
-      await consumeUsage(ctx, target.obj, data.length);
+      count(target.obj, data.length);
       return { uniqueIdentifier: id, data: out };
     }
     const given = req.ivCounterNonce;
@@ -135,7 +137,7 @@ async function encryptWith(
       } catch (e) {
         throw hsmFailure(e);
       }
-      await consumeUsage(ctx, target.obj, data.length);
+      count(target.obj, data.length);
       return {
         uniqueIdentifier: id,
         data: out.data,
@@ -156,7 +158,7 @@ async function encryptWith(
       };
     }
     const out = encryptOnce(spec, data);
-    await consumeUsage(ctx, target.obj, data.length);
+    count(target.obj, data.length);
     return {
       uniqueIdentifier: id,
       data: out.data,
@@ -176,12 +178,12 @@ export const encrypt = defineCryptoOperation({
   response: EncryptResponse,
   usage: ENCRYPT_USAGE,
   continues: continuesStream,
-  handle(req, ctx, target) {
+  handle(req, ctx, target, count) {
     const part = partRequest(req);
     if (target === undefined) {
       // continuesStream: the request carries a Correlation Value
-      return continueStream(req, ctx, { ...part, correlation: part.correlation ?? EMPTY });
+      return continueStream(req, ctx, { ...part, correlation: part.correlation ?? EMPTY }, count);
     }
-    return encryptWith(req, ctx, target, part);
+    return encryptWith(req, ctx, target, part, count);
   },
 });

@@ -23,7 +23,6 @@
  */
 import { MacRequest, MacResponse } from '../payloads/crypto.js';
 import { Operation } from '../spec/index.js';
-import { consumeUsage } from './support/crypto-common.js';
 import { defineCryptoOperation } from './support/define.js';
 import { continuesMac, MAC_USAGE, macStep } from './support/macs.js';
 
@@ -36,13 +35,13 @@ export const mac = defineCryptoOperation({
   response: MacResponse,
   usage: MAC_USAGE,
   continues: continuesMac,
-  async handle(req, ctx, target) {
+  async handle(req, ctx, target, count) {
     const step = await macStep(req, ctx, Operation.MAC, MAC_USAGE, target);
     const { stream } = step;
     if (!step.done) return { uniqueIdentifier: stream.id, correlationValue: step.cv };
     const out = stream.mac.digest();
     const obj = step.target?.obj ?? (await ctx.services.objects.get(stream.id));
-    if (obj !== undefined) await consumeUsage(ctx, obj, stream.bytes);
+    if (obj !== undefined) count(obj, stream.bytes);
     return { uniqueIdentifier: stream.id, macData: out };
   },
 });

@@ -39,10 +39,9 @@ import {
   asymmetricKeyOf,
   type CryptoTarget,
   type CryptoUsage,
-  consumeUsage,
   loadCryptoObject,
 } from './support/crypto-common.js';
-import { defineCryptoOperation } from './support/define.js';
+import { type CountUsage, defineCryptoOperation } from './support/define.js';
 import { linkedPublicKey, signInHsm } from './support/hsm-resident.js';
 import {
   checkStreamTarget,
@@ -86,6 +85,7 @@ async function continueSign(
   ctx: OperationContext,
   cv: Uint8Array,
   final: boolean,
+  count: CountUsage,
 ): Promise<SignResponse> {
   const streams = ctx.services.streams;
   const state = streams.resume(Operation.Sign, streamOwner(ctx), cv, final, correlationReason(ctx));
@@ -104,7 +104,7 @@ async function continueSign(
     }
     if (!final) return { uniqueIdentifier: state.id, correlationValue: cv };
     const signature = state.signer.sign();
-    await consumeUsage(ctx, target.obj, state.bytes);
+    count(target.obj, state.bytes);
     return { uniqueIdentifier: state.id, signatureData: signature };
   } catch (e: unknown) {
     streams.close(cv);
@@ -117,6 +117,7 @@ async function signWith(
   ctx: OperationContext,
   target: CryptoTarget,
   part: StreamPart,
+  count: CountUsage,
 ): Promise<SignResponse> {
   const { data, digested } = signedInput(req);
   const fromRequest = req.cryptographicParameters !== undefined;
@@ -135,7 +136,7 @@ async function signWith(
       signature = await signInHsm(ctx, target.hsm, kind, scheme.digest, { digested });
     else if (data !== undefined) signature = await signInHsm(ctx, target.hsm, kind, scheme.message, { data });
     else throw new KmipError('InvalidField', 'Sign needs Data or Digested Data');
-    await consumeUsage(ctx, target.obj, (data ?? digested)?.length ?? 0);
+    count(target.obj, (data ?? digested)?.length ?? 0);
     return { uniqueIdentifier: id, signatureData: signature };
   }
   const key = privateKeyOf(ctx, target);
@@ -156,7 +157,7 @@ async function signWith(
   if (digested !== undefined) signature = signDigest(key, scheme.digest, digested);
   else if (data !== undefined) signature = signData(key, scheme.message, data);
   else throw new KmipError('InvalidField', 'Sign needs Data or Digested Data');
-  await consumeUsage(ctx, target.obj, (data ?? digested)?.length ?? 0);
+  count(target.obj, (data ?? digested)?.length ?? 0);
   return { uniqueIdentifier: id, signatureData: signature };
 }
 
@@ -168,12 +169,12 @@ export const sign = defineCryptoOperation({
   response: SignResponse,
   usage: SIGN_USAGE,
   continues: continuesSigning,
-  handle(req, ctx, target) {
+  handle(req, ctx, target, count) {
     const part = streamPart(req);
     if (target === undefined) {
       // continuesSigning: the request carries a Correlation Value
-      return continueSign(req, ctx, part.correlation ?? new Uint8Array(0), part.final);
+      return continueSign(req, ctx, part.correlation ?? new Uint8Array(0), part.final, count);
     }
-    return signWith(req, ctx, target, part);
+    return signWith(req, ctx, target, part, count);
   },
 });

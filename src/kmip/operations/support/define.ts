@@ -19,7 +19,7 @@ import { enumNameOf, type KmipVersion, State } from '../../spec/index.js';
 import type { TtlvItem, TtlvStructure } from '../../ttlv/types.js';
 import type { OperationContext, OperationDefinition } from '../types.js';
 import { notFound, reason, stateName, stateOf, updateTarget, wrongState } from './common.js';
-import { type CryptoTarget, type CryptoUsage, loadCryptoObject } from './crypto-common.js';
+import { type CryptoTarget, type CryptoUsage, consumeUsage, loadCryptoObject } from './crypto-common.js';
 
 export type StateName = keyof typeof State;
 
@@ -185,31 +185,43 @@ interface CryptoRequest {
 }
 
 /**
+ * Tells the pipeline what one protecting operation used of a key: one use,
+ * or `bytes` for keys whose Usage Limits count bytes (KMIP 1.4 §3.21).
+ */
+export type CountUsage = (obj: ManagedObject, bytes?: number) => void;
+
+/**
  * A cryptographic operation (Encrypt, Decrypt, Sign, Signature Verify, MAC,
  * MAC Verify...): the pipeline resolves its key for `usage` (lifecycle
  * state and dates, usage mask, usage limits, local or HSM-resident:
- * crypto-common.ts) and the handler supplies only the cryptographic step.
- * A request that continues a multi-part stream names no key: the handler
- * gets `undefined` and resumes its stream.
+ * crypto-common.ts), the handler supplies only the cryptographic step, and
+ * the pipeline counts the use the handler reports once the step succeeded
+ * (a failed step spends nothing). A request that continues a multi-part
+ * stream names no key: the handler gets `undefined` and resumes its stream.
  */
 export function defineCryptoOperation<Req extends Schema, Res extends Schema>(
   d: Declaration<Req, Res> & {
     readonly usage: CryptoUsage;
     readonly continues?: (req: PayloadOf<Req>) => boolean;
-    readonly handle: Handler<Req, Res, [CryptoTarget | undefined]>;
+    readonly handle: Handler<Req, Res, [CryptoTarget | undefined, CountUsage]>;
   },
 ): OperationDefinition {
   const states: StateName[] =
     d.usage.use === 'protect' ? ['Active'] : ['Active', 'Deactivated', 'Compromised'];
   return definition(d, true, states, async (req, ctx) => {
-    if (d.continues?.(req) === true) return d.handle(req, ctx, undefined);
-    const r = req as CryptoRequest;
-    const key = await loadCryptoObject(
-      ctx,
-      requiredId(r.uniqueIdentifier),
-      d.usage,
-      r.cryptographicParameters,
-    );
-    return d.handle(req, ctx, key);
+    let spent: { obj: ManagedObject; bytes: number } | undefined;
+    const count: CountUsage = (obj, bytes = 0) => {
+      spent = { obj, bytes };
+    };
+    let key: CryptoTarget | undefined;
+    if (d.continues?.(req) !== true) {
+      const r = req as CryptoRequest;
+      key = await loadCryptoObject(ctx, requiredId(r.uniqueIdentifier), d.usage, r.cryptographicParameters);
+    }
+    const res = await d.handle(req, ctx, key, count);
+    // Usage Limits are counted by the pipeline, once the step has succeeded (KMIP 1.4 §3.21).
+    const used = spent as { obj: ManagedObject; bytes: number } | undefined;
+    if (used !== undefined) await consumeUsage(ctx, used.obj, used.bytes);
+    return res;
   });
 }

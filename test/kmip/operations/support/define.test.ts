@@ -1,13 +1,24 @@
 import { expect } from 'chai';
-import { isKmipError } from '../../../../src/kmip/errors.js';
+import { isKmipError, KmipError } from '../../../../src/kmip/errors.js';
 import { setStandard } from '../../../../src/kmip/model/attributes.js';
 import { OPERATIONS } from '../../../../src/kmip/operations/index.js';
-import { defineObjectOperation } from '../../../../src/kmip/operations/support/define.js';
+import {
+  defineCryptoOperation,
+  defineObjectOperation,
+} from '../../../../src/kmip/operations/support/define.js';
 import { StreamRegistry } from '../../../../src/kmip/operations/support/streams.js';
 import type { OperationContext } from '../../../../src/kmip/operations/types.js';
 import { IdPayload } from '../../../../src/kmip/payloads/lifecycle.js';
-import { type KmipVersion, ObjectType, Operation, State, Tag } from '../../../../src/kmip/spec/index.js';
-import { dateTime, enumeration, structure } from '../../../../src/kmip/ttlv/build.js';
+import {
+  CryptographicUsageMask,
+  type KmipVersion,
+  ObjectType,
+  Operation,
+  State,
+  Tag,
+  UsageLimitsUnit,
+} from '../../../../src/kmip/spec/index.js';
+import { dateTime, enumeration, longInteger, structure } from '../../../../src/kmip/ttlv/build.js';
 import type { TtlvItem } from '../../../../src/kmip/ttlv/types.js';
 import { createAes, uid } from '../fixtures.js';
 import { useHarness } from '../harness.js';
@@ -137,6 +148,54 @@ describe('operations/support/define: the pipeline runs what an operation declare
     const after = await h.objects.get(id);
     const state = after?.attributes.find((a) => a.value.tag === Tag.State)?.value;
     expect(state).to.deep.include({ value: State.Compromised });
+  });
+
+  it('counts the use a cryptographic step reports only once the step succeeded', async () => {
+    let fail = false;
+    const step = defineCryptoOperation({
+      operation: Operation.Encrypt,
+      since: '1.2',
+      mutates: true,
+      request: IdPayload,
+      response: IdPayload,
+      usage: { use: 'protect', mask: CryptographicUsageMask.Encrypt, what: 'encrypt' },
+      handle(_req, _ctx, key, count) {
+        if (key === undefined) throw new Error('the pipeline resolved no key');
+        count(key.obj);
+        if (fail) throw new KmipError('CryptographicFailure', 'the step failed after counting');
+        return { uniqueIdentifier: key.obj.id };
+      },
+    });
+    const id = await newKey();
+    await h.objects.update(id, (obj) => ({
+      attributes: setStandard(
+        setStandard(obj.attributes, enumeration(Tag.State, State.Active)),
+        structure(Tag.UsageLimits, [
+          longInteger(Tag.UsageLimitsTotal, 2n),
+          longInteger(Tag.UsageLimitsCount, 2n),
+          enumeration(Tag.UsageLimitsUnit, UsageLimitsUnit.Object),
+        ]),
+      ),
+    }));
+    const left = async () => {
+      const obj = await h.objects.get(id);
+      const limits = obj?.attributes.find((a) => a.value.tag === Tag.UsageLimits)?.value;
+      const n =
+        limits?.type === 'Structure' ? limits.value.find((c) => c.tag === Tag.UsageLimitsCount) : undefined;
+      return n?.type === 'LongInteger' ? n.value : undefined;
+    };
+    const payload = structure(Tag.RequestPayload, [uid(id)]);
+    await step.handle(payload, ctx('2.1'));
+    expect(await left()).to.equal(1n);
+    fail = true;
+    let error: unknown;
+    try {
+      await step.handle(payload, ctx('2.1'));
+    } catch (e: unknown) {
+      error = e;
+    }
+    expect(isKmipError(error) && error.reason).to.equal('CryptographicFailure');
+    expect(await left(), 'a failed step spends nothing').to.equal(1n);
   });
 
   it('gives every registered operation its request and response payload as data', () => {
