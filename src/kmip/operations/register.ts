@@ -27,6 +27,7 @@ import { algorithmOf, keyFromBlock, materialFromKey } from '../model/key-formats
 import { newObjectAttributes } from '../model/lifecycle.js';
 import { contentTagOf, keyBlockOf, SUPPORTED_OBJECT_TYPES } from '../model/object.js';
 import { checkQuantumSafe } from '../model/quantum-safe.js';
+import type { NewObject } from '../model/writes.js';
 import { certificateAttributes } from '../model/x509-attributes.js';
 import { RegisterRequest, RegisterResponse } from '../payloads/create.js';
 import {
@@ -188,6 +189,9 @@ async function registerPkcs12(
         ? undefined
         : textString(Tag.PKCS_12FriendlyName, p12.friendlyName);
   const now = ctx.services.clock();
+  const objects = ctx.services.objects;
+  // The key and its chain in one atomic write: a crash never leaves certificates without their key.
+  const creates: (NewObject & { readonly id: string })[] = [];
   let next: string | undefined;
   for (const der of [...p12.certificates].reverse()) {
     const content = structure(Tag.Certificate, [
@@ -204,7 +208,9 @@ async function registerPkcs12(
         value: linkValue(LinkType.PKCS_12CertificateLink, next),
       }).attrs;
     }
-    const cert = await ctx.services.objects.create({
+    const certId = objects.newId();
+    creates.push({
+      id: certId,
       objectType: ObjectType.Certificate,
       attributes: newObjectAttributes({
         objectType: ObjectType.Certificate,
@@ -217,7 +223,7 @@ async function registerPkcs12(
       content,
       owner: ctx.client.commonName,
     });
-    next = cert.id;
+    next = certId;
   }
   let attrs: ModelAttribute[] = [...clientAttrs];
   if (name !== undefined && given === undefined) attrs = setStandard(attrs, name);
@@ -239,7 +245,9 @@ async function registerPkcs12(
     );
   }
   const content = structure(Tag.PrivateKey, [structure(Tag.KeyBlock, kbItems)]);
-  const obj = await ctx.services.objects.create({
+  const keyId = objects.newId();
+  creates.push({
+    id: keyId,
     objectType: ObjectType.PrivateKey,
     attributes: newObjectAttributes({
       objectType: ObjectType.PrivateKey,
@@ -252,8 +260,9 @@ async function registerPkcs12(
     content,
     owner: ctx.client.commonName,
   });
-  ctx.idPlaceholder = obj.id;
-  return { uniqueIdentifier: obj.id };
+  await objects.writeTogether(creates, []);
+  ctx.idPlaceholder = keyId;
+  return { uniqueIdentifier: keyId };
 }
 
 /**
