@@ -32,3 +32,28 @@ export class KmipError extends Error {
 export function isKmipError(e: unknown): e is KmipError {
   return isKmipServerError(e) && e.code === 'ERR_KMIP';
 }
+
+/**
+ * The Result Reason a 1.x client gets for a reason KMIP 2.0 added (1.x has
+ * no such value): the reason the 1.x profile vectors expect for the same
+ * failure. The executor applies it once, for every item; an operation whose
+ * 1.x vectors expect something else says so where it throws (reason(ctx, …)).
+ */
+export const V1_REASON: Readonly<Partial<Record<ResultReasonName, ResultReasonName>>> = {
+  ObjectNotFound: 'ItemNotFound',
+  ObjectDestroyed: 'ItemNotFound',
+  AttributeNotFound: 'ItemNotFound',
+  WrappingObjectNotFound: 'ItemNotFound',
+  WrappingObjectDestroyed: 'ItemNotFound',
+  WrappingObjectArchived: 'ObjectArchived',
+  AttributeInstanceNotFound: 'IndexOutOfBounds',
+  AttributeReadOnly: 'PermissionDenied',
+  AttributeSingleValued: 'PermissionDenied',
+  IncompatibleCryptographicUsageMask: 'PermissionDenied',
+  WrongKeyLifecycleState: 'PermissionDenied',
+  UnsupportedCryptographicParameters: 'FeatureNotSupported',
+  InvalidObjectType: 'InvalidField',
+  InvalidCorrelationValue: 'InvalidField',
+  BadCryptographicParameters: 'InvalidField',
+  InvalidCSR: 'InvalidField',
+};

@@ -14,7 +14,7 @@ import { addInstance, findAll, isMultiInstance, keyLabel, type ModelAttribute } 
 import { AddAttributeRequest, ChangedAttributeResponse } from '../payloads/attributes.js';
 import { Operation } from '../spec/index.js';
 import { checkClientChange, requiredNewAttribute } from './support/attribute-edit.js';
-import { checkNameUnique, reason } from './support/common.js';
+import { checkNameUnique } from './support/common.js';
 import { defineObjectOperation } from './support/define.js';
 
 export const addAttribute = defineObjectOperation({
@@ -33,10 +33,7 @@ export const addAttribute = defineObjectOperation({
     await target.update((obj) => {
       checkClientChange(ctx, obj, attr.key);
       if (!isMultiInstance(attr.key) && findAll(obj.attributes, attr.key).length > 0) {
-        throw new KmipError(
-          reason(ctx, 'AttributeSingleValued', 'PermissionDenied'),
-          `${keyLabel(attr.key)} already has a value`,
-        );
+        throw new KmipError('AttributeSingleValued', `${keyLabel(attr.key)} already has a value`);
       }
       const r = addInstance(obj.attributes, attr);
       added = r.added;

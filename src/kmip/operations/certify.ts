@@ -91,7 +91,7 @@ async function loadSubjectKey(
   if (isDestroyed(state)) throw wrongState(ctx, `object ${id} is ${stateName(state)}`);
   const content = await contentOf(ctx, obj);
   if (content === undefined) {
-    throw new KmipError(reason(ctx, 'ObjectDestroyed', 'ItemNotFound'), `object ${id} has no key material`);
+    throw new KmipError('ObjectDestroyed', `object ${id} has no key material`);
   }
   return { obj, key: asymmetricKeyOf({ obj, content }) };
 }

@@ -14,7 +14,6 @@ import { KmipError } from '../errors.js';
 import { findInteger } from '../model/attributes.js';
 import { CheckRequest, CheckResponse } from '../payloads/objects.js';
 import { Operation, Tag } from '../spec/index.js';
-import { reason } from './support/common.js';
 import { defineObjectOperation } from './support/define.js';
 import { leaseTimeOf } from './support/lease.js';
 import { usageRemaining } from './support/usage.js';
@@ -26,13 +25,13 @@ export const check = defineObjectOperation({
   request: CheckRequest,
   response: CheckResponse,
   object: { online: true },
-  handle(req, ctx, { obj }) {
+  handle(req, _ctx, { obj }) {
     const mask = req.cryptographicUsageMask;
     if (mask !== undefined) {
       const allowed = findInteger(obj.attributes, Tag.CryptographicUsageMask) ?? 0;
       if ((allowed & mask) >>> 0 !== mask >>> 0) {
         throw new KmipError(
-          reason(ctx, 'IncompatibleCryptographicUsageMask', 'PermissionDenied'),
+          'IncompatibleCryptographicUsageMask',
           'Check Failed: the Cryptographic Usage Mask does not allow that use',
         );
       }

@@ -20,7 +20,7 @@ import { bigNumberItem } from '../payloads/fields.js';
 import { ObjectType, Operation, Tag } from '../spec/index.js';
 import { byteString, childEnum, childInteger, enumeration, integer, structure } from '../ttlv/build.js';
 import type { TtlvItem, TtlvStructure } from '../ttlv/types.js';
-import { isDestroyed, notFound, reason, requestedAttributes, stateOf } from './support/common.js';
+import { isDestroyed, notFound, requestedAttributes, stateOf } from './support/common.js';
 import { secretBytes } from './support/crypto-common.js';
 import { defineObjectOperation } from './support/define.js';
 import { type SplitParameters, splitSecret } from './support/secret-sharing.js';
@@ -76,10 +76,7 @@ export const createSplitKey = defineObjectOperation({
       prime === undefined ? { parts, threshold, method } : { parts, threshold, method, prime };
     if (base.tombstoned) throw notFound(ctx, base.id);
     if (isDestroyed(stateOf(base)) || base.sealed === undefined) {
-      throw new KmipError(
-        reason(ctx, 'ObjectDestroyed', 'ItemNotFound'),
-        `object ${base.id} has no key material`,
-      );
+      throw new KmipError('ObjectDestroyed', `object ${base.id} has no key material`);
     }
     if (base.objectType !== ObjectType.SymmetricKey && base.objectType !== ObjectType.SecretData) {
       throw new KmipError('InvalidField', 'only Symmetric Keys and Secret Data can be split');

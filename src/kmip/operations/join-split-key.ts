@@ -16,14 +16,7 @@ import { keyBlockOf } from '../model/object.js';
 import { CreatedObjectId, JoinSplitKeyRequest } from '../payloads/create.js';
 import { ObjectType, Operation, SecretDataType, Tag } from '../spec/index.js';
 import { byteString, childEnum, childInteger, enumeration, structure } from '../ttlv/build.js';
-import {
-  checkNameUnique,
-  isDestroyed,
-  notFound,
-  reason,
-  requestedAttributes,
-  stateOf,
-} from './support/common.js';
+import { checkNameUnique, isDestroyed, notFound, requestedAttributes, stateOf } from './support/common.js';
 import { secretBytes } from './support/crypto-common.js';
 import { defineOperation } from './support/define.js';
 import { joinSecret, type KeyPart, type SplitParameters } from './support/secret-sharing.js';
@@ -43,7 +36,7 @@ async function loadPart(ctx: OperationContext, id: string): Promise<LoadedPart> 
   if (obj.objectType !== ObjectType.SplitKey)
     throw new KmipError('InvalidField', `object ${id} is not a Split Key`);
   if (isDestroyed(stateOf(obj)) || obj.sealed === undefined) {
-    throw new KmipError(reason(ctx, 'ObjectDestroyed', 'ItemNotFound'), `object ${id} has no key material`);
+    throw new KmipError('ObjectDestroyed', `object ${id} has no key material`);
   }
   const content = await ctx.services.objects.content(obj);
   const parts = childInteger(content, Tag.SplitKeyParts);

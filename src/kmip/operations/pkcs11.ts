@@ -25,7 +25,6 @@ import { KmipError } from '../errors.js';
 import { Pkcs11Request, Pkcs11Response } from '../payloads/misc.js';
 import type { PayloadOf } from '../payloads/schema.js';
 import { Operation, PKCS_11Function, PKCS_11ReturnCode } from '../spec/index.js';
-import { reason } from './support/common.js';
 import { defineOperation } from './support/define.js';
 import { hsmFailure, hsmOf } from './support/hsm-resident.js';
 import type { OperationContext } from './types.js';
@@ -78,13 +77,7 @@ async function handle(req: PayloadOf<typeof Pkcs11Request>, ctx: OperationContex
   });
   const session = (final: boolean): void => {
     if (cv === undefined) return;
-    streams.resume(
-      Operation.PKCS_11,
-      owner(ctx),
-      cv,
-      final,
-      reason(ctx, 'InvalidCorrelationValue', 'InvalidField'),
-    );
+    streams.resume(Operation.PKCS_11, owner(ctx), cv, final, 'InvalidCorrelationValue');
   };
   switch (fn) {
     case F.C_Initialize: {

@@ -34,7 +34,6 @@ import {
 import { KmipError } from '../errors.js';
 import { SignRequest, SignResponse } from '../payloads/crypto.js';
 import { CryptographicUsageMask, ObjectType, Operation } from '../spec/index.js';
-import { reason } from './support/common.js';
 import {
   asymmetricKeyOf,
   type CryptoTarget,
@@ -66,10 +65,10 @@ class SignStream {
 
 const SIGN_USAGE: CryptoUsage = { use: 'protect', mask: CryptographicUsageMask.Sign, what: 'sign' };
 
-function checkPrivateKey(ctx: OperationContext, target: CryptoTarget): void {
+function checkPrivateKey(_ctx: OperationContext, target: CryptoTarget): void {
   if (target.obj.objectType !== ObjectType.PrivateKey) {
     throw new KmipError(
-      reason(ctx, 'InvalidObjectType', 'InvalidField'),
+      'InvalidObjectType',
       `object ${target.obj.id} is not a Private Key; only a Private Key signs`,
     );
   }

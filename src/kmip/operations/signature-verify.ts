@@ -29,7 +29,6 @@ import {
 import { KmipError } from '../errors.js';
 import { SignatureVerifyRequest, SignatureVerifyResponse } from '../payloads/crypto.js';
 import { CryptographicUsageMask, ObjectType, Operation, ValidityIndicator } from '../spec/index.js';
-import { reason } from './support/common.js';
 import {
   asymmetricKeyOf,
   type CryptoTarget,
@@ -67,12 +66,9 @@ class VerifyStream {
   ) {}
 }
 
-function verifyingKeyOf(ctx: OperationContext, target: CryptoTarget): KeyObject {
+function verifyingKeyOf(_ctx: OperationContext, target: CryptoTarget): KeyObject {
   if (!VERIFYING_TYPES.has(target.obj.objectType)) {
-    throw new KmipError(
-      reason(ctx, 'InvalidObjectType', 'InvalidField'),
-      `object ${target.obj.id} is not a Public Key or Certificate`,
-    );
+    throw new KmipError('InvalidObjectType', `object ${target.obj.id} is not a Public Key or Certificate`);
   }
   return asymmetricKeyOf(target);
 }

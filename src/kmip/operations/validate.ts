@@ -22,7 +22,7 @@ import { type ChainLink, ValidateRequest, ValidateResponse } from '../payloads/c
 import { CertificateType, ObjectType, Operation, State, Tag, ValidityIndicator } from '../spec/index.js';
 import { childBytes, childEnum, dateFromSeconds } from '../ttlv/build.js';
 import { serverCaCertificates } from './support/certificate-issuer.js';
-import { notFound, reason, stateOf } from './support/common.js';
+import { notFound, stateOf } from './support/common.js';
 import { defineOperation } from './support/define.js';
 import type { OperationContext } from './types.js';
 
@@ -56,10 +56,7 @@ async function readChain(links: readonly ChainLink[], ctx: OperationContext): Pr
       const obj = await ctx.services.objects.get(id);
       if (obj === undefined || obj.tombstoned) throw notFound(ctx, id);
       if (obj.objectType !== ObjectType.Certificate) {
-        throw new KmipError(
-          reason(ctx, 'InvalidObjectType', 'InvalidField'),
-          `object ${obj.id} is not a certificate`,
-        );
+        throw new KmipError('InvalidObjectType', `object ${obj.id} is not a certificate`);
       }
       const state = stateOf(obj);
       if (

@@ -2,7 +2,7 @@ import { isCryptoError } from '../../crypto/errors.js';
 import { causedByHsmUnavailable } from '../../hsm/types.js';
 import type { Logger } from '../../log.js';
 import { storeErrorCode } from '../../store/types.js';
-import { isKmipError, type KmipError } from '../errors.js';
+import { isKmipError, type KmipError, type ResultReasonName, V1_REASON } from '../errors.js';
 import { defaultPrincipal, type ItemEvent, type ItemGuard } from '../hooks.js';
 import {
   buildResponseBatchItem,
@@ -157,9 +157,11 @@ export function createBatchExecutor(opts: ExecutorOptions): BatchExecutor {
   }
 
   function reasonValue(name: string, version: KmipVersion): number {
-    const value = (ResultReason as Record<string, number>)[name];
-    if (value !== undefined && enumValueExistsIn('ResultReason', value, version)) return value;
-    // A reason the request's version lacks (most 2.x reasons for 1.x clients).
+    for (const candidate of [name, V1_REASON[name as ResultReasonName]]) {
+      const value = candidate === undefined ? undefined : (ResultReason as Record<string, number>)[candidate];
+      if (value !== undefined && enumValueExistsIn('ResultReason', value, version)) return value;
+    }
+    // A reason the request's version lacks and has no equivalent for.
     return ResultReason.GeneralFailure;
   }
 

@@ -17,7 +17,7 @@ import type { ManagedObject } from '../../model/object.js';
 import type { DeleteAttributeRequest } from '../../payloads/attributes.js';
 import { State } from '../../spec/index.js';
 import type { OperationContext } from '../types.js';
-import { isDestroyed, reason, stateOf, wrongState } from './common.js';
+import { isDestroyed, stateOf, wrongState } from './common.js';
 
 /**
  * The attribute to add, modify or set (1.x Attribute, 2.x New Attribute),
@@ -45,10 +45,7 @@ export function deleteTargetOf(req: DeleteAttributeRequest): {
 /** Refuses a change a client may not make to this object now. */
 export function checkClientChange(ctx: OperationContext, obj: ManagedObject, key: AttributeKey): void {
   if (!isClientModifiable(key)) {
-    throw new KmipError(
-      reason(ctx, 'AttributeReadOnly', 'PermissionDenied'),
-      `${keyLabel(key)} cannot be changed by a client`,
-    );
+    throw new KmipError('AttributeReadOnly', `${keyLabel(key)} cannot be changed by a client`);
   }
   const state = stateOf(obj);
   if (isDestroyed(state)) throw wrongState(ctx, `object ${obj.id} is destroyed`);
@@ -58,11 +55,8 @@ export function checkClientChange(ctx: OperationContext, obj: ManagedObject, key
 }
 
 /** The object has no instance of the attribute at all (Delete / Modify of an unset attribute). */
-export function attributeNotFound(ctx: OperationContext, key: AttributeKey): KmipError {
-  return new KmipError(
-    reason(ctx, 'AttributeNotFound', 'ItemNotFound'),
-    `the object has no ${keyLabel(key)}`,
-  );
+export function attributeNotFound(_ctx: OperationContext, key: AttributeKey): KmipError {
+  return new KmipError('AttributeNotFound', `the object has no ${keyLabel(key)}`);
 }
 
 /**
@@ -70,10 +64,10 @@ export function attributeNotFound(ctx: OperationContext, key: AttributeKey): Kmi
  * past the last instance (Index Out of Bounds, KMIP 1.0 §9.1.3.2.28) or a 2.x
  * Current Attribute no instance equals (Attribute Instance Not Found, 2.0 §11.29).
  */
-export function instanceNotFound(ctx: OperationContext, key: AttributeKey, index?: number): KmipError {
+export function instanceNotFound(_ctx: OperationContext, key: AttributeKey, index?: number): KmipError {
   const which = index === undefined ? 'with that value' : `at Attribute Index ${index}`;
   return new KmipError(
-    reason(ctx, 'AttributeInstanceNotFound', 'IndexOutOfBounds'),
+    'AttributeInstanceNotFound',
     `the object has no instance of ${keyLabel(key)} ${which}`,
   );
 }

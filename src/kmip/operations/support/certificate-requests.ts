@@ -20,7 +20,7 @@ import { CertificateRequestType, ObjectType, Tag } from '../../spec/index.js';
 import { childBytes, childEnum, childText } from '../../ttlv/build.js';
 import type { OperationContext } from '../types.js';
 import { contentOf } from './certificates.js';
-import { checkNameUnique, isV2, notFound, reason } from './common.js';
+import { checkNameUnique, isV2, notFound } from './common.js';
 
 /** KMIP 2.x Certificate Subject component attributes (2.1 §4.6) and their OIDs, in DER order. */
 const SUBJECT_COMPONENTS: ReadonlyArray<readonly [number, string]> = [
@@ -89,8 +89,8 @@ function subjectFromAttributes(attrs: readonly ModelAttribute[]): Uint8Array | u
 }
 
 /** Invalid CSR (2.x) / Invalid Field (1.x) for a request that cannot be used. */
-export function invalidCsr(ctx: OperationContext, message: string): KmipError {
-  return new KmipError(reason(ctx, 'InvalidCSR', 'InvalidField'), message);
+export function invalidCsr(_ctx: OperationContext, message: string): KmipError {
+  return new KmipError('InvalidCSR', message);
 }
 
 /**

@@ -57,8 +57,8 @@ const MODES: Readonly<Record<number, CipherMode>> = {
   [BlockCipherMode.AESKeyWrapPadding]: 'kwp',
 };
 
-export function unsupported(ctx: OperationContext, message: string): KmipError {
-  return new KmipError(reason(ctx, 'UnsupportedCryptographicParameters', 'FeatureNotSupported'), message);
+export function unsupported(_ctx: OperationContext, message: string): KmipError {
+  return new KmipError('UnsupportedCryptographicParameters', message);
 }
 
 /** A CipherError as the KMIP result the CS-BC vectors expect; anything else unchanged. */
@@ -268,7 +268,7 @@ export async function resumeStream(
     streamOwner(ctx),
     part.correlation,
     part.final,
-    reason(ctx, 'InvalidCorrelationValue', 'InvalidField'),
+    'InvalidCorrelationValue',
   ) as StreamState;
   try {
     const named = req.uniqueIdentifier;

@@ -11,7 +11,6 @@ import { KeyFormatType, KeyWrapType, ObjectType, Tag } from '../../spec/index.js
 import { child, childBytes, childEnum, enumeration, integer, structure } from '../../ttlv/build.js';
 import type { TtlvItem, TtlvStructure } from '../../ttlv/types.js';
 import type { OperationContext } from '../types.js';
-import { reason } from './common.js';
 import { pkcs12Block } from './pkcs12.js';
 import { isWrappedBlock, namedAttributes, unwrapKeyBlock, wrapKeyBlock } from './wrapping.js';
 
@@ -86,10 +85,7 @@ export async function retrieveContent(
     throw new KmipError('NotExtractable', `object ${obj.id} is not Extractable`);
   }
   if (obj.sealed === undefined) {
-    throw new KmipError(
-      reason(ctx, 'ObjectDestroyed', 'ItemNotFound'),
-      `object ${obj.id} has no key material`,
-    );
+    throw new KmipError('ObjectDestroyed', `object ${obj.id} has no key material`);
   }
   let content = await objects.content(obj);
   if (content === undefined) throw new KmipError('ItemNotFound', `object ${obj.id} has no content`);

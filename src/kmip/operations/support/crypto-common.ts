@@ -22,7 +22,7 @@ import { ObjectType, State, Tag, UsageLimitsUnit } from '../../spec/index.js';
 import { child, childBytes, longInteger, structure } from '../../ttlv/build.js';
 import type { TtlvStructure } from '../../ttlv/types.js';
 import type { OperationContext } from '../types.js';
-import { isDestroyed, notFound, reason, stateName, stateOf, wrongState } from './common.js';
+import { isDestroyed, notFound, stateName, stateOf, wrongState } from './common.js';
 import { hsmLabel, hsmOf, isResident } from './hsm-keys.js';
 import { usageRemaining } from './usage.js';
 
@@ -81,11 +81,11 @@ export function checkUsableState(
   }
 }
 
-export function checkUsageMask(ctx: OperationContext, obj: ManagedObject, usage: CryptoUsage): void {
+export function checkUsageMask(_ctx: OperationContext, obj: ManagedObject, usage: CryptoUsage): void {
   const mask = findInteger(obj.attributes, Tag.CryptographicUsageMask) ?? 0;
   if ((mask & usage.mask) === 0) {
     throw new KmipError(
-      reason(ctx, 'IncompatibleCryptographicUsageMask', 'PermissionDenied'),
+      'IncompatibleCryptographicUsageMask',
       `object ${obj.id} does not have the Cryptographic Usage Mask to ${usage.what}`,
     );
   }
@@ -111,7 +111,7 @@ export async function loadCryptoObject(
   }
   const resident = isResident(obj);
   if (isDestroyed(stateOf(obj)) || (obj.sealed === undefined && !resident)) {
-    throw new KmipError(reason(ctx, 'ObjectDestroyed', 'ItemNotFound'), `object ${id} has no key material`);
+    throw new KmipError('ObjectDestroyed', `object ${id} has no key material`);
   }
   checkUsableState(ctx, obj, usage.use, usage.what);
   checkUsageMask(ctx, obj, usage);
@@ -135,7 +135,7 @@ export async function loadCryptoObject(
   }
   const content = await ctx.services.objects.content(obj);
   if (content === undefined) {
-    throw new KmipError(reason(ctx, 'ObjectDestroyed', 'ItemNotFound'), `object ${id} has no key material`);
+    throw new KmipError('ObjectDestroyed', `object ${id} has no key material`);
   }
   return { obj, content, params, algorithm, length };
 }

@@ -42,7 +42,6 @@ import {
   textString,
 } from '../../ttlv/build.js';
 import type { TtlvStructure } from '../../ttlv/types.js';
-import { reason } from './common.js';
 import { asymmetricKeyOf } from './crypto-common.js';
 import { HSM_REFERENCE_KEY, hsmFailure, hsmLabel, hsmOf, isResident } from './hsm-keys.js';
 
@@ -232,7 +231,7 @@ const BY_LENGTH: Readonly<Record<number, string>> = {
  * DER, as for keys in the store.
  */
 export async function signInHsm(
-  ctx: OperationContext,
+  _ctx: OperationContext,
   hsm: { readonly service: HsmKeyService; readonly label: string },
   kind: 'rsa' | 'ec',
   scheme: SignatureScheme,
@@ -243,7 +242,7 @@ export async function signInHsm(
   if ('data' in input) {
     if (hash === undefined || DIGEST_INFO[hash] === undefined) {
       throw new KmipError(
-        reason(ctx, 'UnsupportedCryptographicParameters', 'FeatureNotSupported'),
+        'UnsupportedCryptographicParameters',
         'a key inside the HSM signs with SHA-1 or SHA-2',
       );
     }
@@ -281,10 +280,7 @@ export async function signInHsm(
     }
     const prefix = hash === undefined ? undefined : DIGEST_INFO[hash];
     if (hash !== undefined && prefix === undefined) {
-      throw new KmipError(
-        reason(ctx, 'UnsupportedCryptographicParameters', 'FeatureNotSupported'),
-        `no DigestInfo for ${hash}`,
-      );
+      throw new KmipError('UnsupportedCryptographicParameters', `no DigestInfo for ${hash}`);
     }
     const body = prefix === undefined ? digest : Buffer.concat([Buffer.from(prefix, 'hex'), digest]);
     return await hsm.service.sign(hsm.label, { kind: 'rsa-pkcs1' }, body);

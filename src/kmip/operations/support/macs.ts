@@ -105,8 +105,8 @@ export function streamFields(req: MultiPartRequest): StreamFields {
   };
 }
 
-export function invalidCorrelation(ctx: OperationContext): ResultReasonName {
-  return reason(ctx, 'InvalidCorrelationValue', 'InvalidField');
+export function invalidCorrelation(_ctx: OperationContext): ResultReasonName {
+  return 'InvalidCorrelationValue';
 }
 
 /** A MAC request (MAC Verify's adds MAC Data). */
@@ -161,7 +161,7 @@ export async function macStep(
       const obj = await ctx.services.objects.get(state.id);
       if (obj === undefined || obj.tombstoned) throw notFound(ctx, state.id);
       if (isDestroyed(stateOf(obj))) {
-        throw new KmipError(reason(ctx, 'ObjectDestroyed', 'ItemNotFound'), `object ${obj.id} is destroyed`);
+        throw new KmipError('ObjectDestroyed', `object ${obj.id} is destroyed`);
       }
       checkUsableState(ctx, obj, usage.use, usage.what);
       checkUsageMask(ctx, obj, usage);

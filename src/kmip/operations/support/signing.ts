@@ -23,7 +23,6 @@ import {
 import { childEnum, childInteger } from '../../ttlv/build.js';
 import type { TtlvStructure } from '../../ttlv/types.js';
 import type { OperationContext } from '../types.js';
-import { reason } from './common.js';
 
 interface DsaInfo {
   readonly kind: SignatureKind;
@@ -79,8 +78,8 @@ export interface ResolvedScheme {
   readonly digest: SignatureScheme;
 }
 
-export function unsupported(ctx: OperationContext, message: string): KmipError {
-  return new KmipError(reason(ctx, 'UnsupportedCryptographicParameters', 'FeatureNotSupported'), message);
+export function unsupported(_ctx: OperationContext, message: string): KmipError {
+  return new KmipError('UnsupportedCryptographicParameters', message);
 }
 
 function hashName(ctx: OperationContext, value: number | undefined, what: string): string | undefined {
@@ -108,12 +107,12 @@ export function resolveScheme(
 ): ResolvedScheme {
   const kind = signatureKind(key);
   if (kind === undefined) {
-    throw new KmipError(reason(ctx, 'InvalidObjectType', 'InvalidField'), 'the key cannot make signatures');
+    throw new KmipError('InvalidObjectType', 'the key cannot make signatures');
   }
   const mismatch = (named: SignatureKind, what: string): void => {
     if (strict && named !== kind) {
       throw new KmipError(
-        reason(ctx, 'BadCryptographicParameters', 'InvalidField'),
+        'BadCryptographicParameters',
         `the Cryptographic Parameters ask for ${what} but the key is ${kind.toUpperCase()}`,
       );
     }
@@ -156,7 +155,7 @@ export function resolveScheme(
   }
   const saltLength = childInteger(params, Tag.SaltLength);
   if (saltLength !== undefined && saltLength < 0) {
-    throw new KmipError(reason(ctx, 'BadCryptographicParameters', 'InvalidField'), 'Salt Length is negative');
+    throw new KmipError('BadCryptographicParameters', 'Salt Length is negative');
   }
   const mgf1Hash = hashName(
     ctx,
@@ -236,6 +235,6 @@ export function checkStreamTarget(req: { readonly uniqueIdentifier?: string }, i
   }
 }
 
-export function correlationReason(ctx: OperationContext): ResultReasonName {
-  return reason(ctx, 'InvalidCorrelationValue', 'InvalidField');
+export function correlationReason(_ctx: OperationContext): ResultReasonName {
+  return 'InvalidCorrelationValue';
 }

@@ -42,7 +42,7 @@ import {
 import { child, childBytes, childEnum, childInteger, childStruct, childText } from '../../ttlv/build.js';
 import type { TtlvStructure } from '../../ttlv/types.js';
 import type { OperationContext } from '../types.js';
-import { isDestroyed, reason, stateOf, wrongState } from './common.js';
+import { isDestroyed, stateOf, wrongState } from './common.js';
 
 export type Direction = 'wrap' | 'unwrap';
 
@@ -61,23 +61,14 @@ export async function loadWrappingKey(
   }
   const obj = await ctx.services.objects.get(id);
   if (obj === undefined || obj.tombstoned) {
-    throw new KmipError(
-      reason(ctx, 'WrappingObjectNotFound', 'ItemNotFound'),
-      `wrapping key ${id} does not exist`,
-    );
+    throw new KmipError('WrappingObjectNotFound', `wrapping key ${id} does not exist`);
   }
   const state = stateOf(obj);
   if (isDestroyed(state) || obj.sealed === undefined) {
-    throw new KmipError(
-      reason(ctx, 'WrappingObjectDestroyed', 'ItemNotFound'),
-      `wrapping key ${id} has been destroyed`,
-    );
+    throw new KmipError('WrappingObjectDestroyed', `wrapping key ${id} has been destroyed`);
   }
   if (isArchived(obj.attributes)) {
-    throw new KmipError(
-      reason(ctx, 'WrappingObjectArchived', 'ObjectArchived'),
-      `wrapping key ${id} is archived`,
-    );
+    throw new KmipError('WrappingObjectArchived', `wrapping key ${id} is archived`);
   }
   // Wrapping protects (needs an Active key); unwrapping processes, which a
   // Deactivated or Compromised key may still do (KMIP 1.4 §3.22 table).
@@ -99,7 +90,7 @@ export async function loadWrappingKey(
   }
   if ((mask & needed) === 0) {
     throw new KmipError(
-      reason(ctx, 'IncompatibleCryptographicUsageMask', 'PermissionDenied'),
+      'IncompatibleCryptographicUsageMask',
       `wrapping key ${id} does not have the ${direction === 'wrap' ? 'Wrap' : 'Unwrap'} Key usage`,
     );
   }
