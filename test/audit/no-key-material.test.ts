@@ -14,7 +14,6 @@ import { expect } from 'chai';
 import { KmipConnection } from '../../conformance-tests/lib/client.js';
 import { startServer } from '../../src/app.js';
 import { runCli } from '../../src/cli/main.js';
-import { loadConfig } from '../../src/config/index.js';
 import {
   CredentialType,
   KeyFormatType,
@@ -30,6 +29,7 @@ import { createLogger } from '../../src/log.js';
 import { ensureDevPki } from '../../src/pki/index.js';
 import { assertNoKeyMaterial } from '../helpers/no-key-material.js';
 import { symmetricKey } from '../helpers/requests.js';
+import { localConfig } from '../helpers/server-config.js';
 import { B, E, I, kid, kids, S, T, text } from '../kmip/operations/harness.js';
 
 const PASSWORD = 'correct horse battery staple 42';
@@ -55,14 +55,8 @@ describe('audit: no key material, password or request bytes in logs and audit ou
     syslog.on('message', (m) => datagrams.push(m));
     await new Promise<void>((r) => syslog.bind(0, '127.0.0.1', () => r()));
     const logFile = path.join(outDir, 'server.log');
-    const config = loadConfig({
-      env: {},
-      cwd: dataDir,
-      overrides: {
-        dataDir,
-        listen: { host: '127.0.0.1', port: 0 },
-        audit: { file: path.join(outDir, 'audit.jsonl'), syslog: `udp://127.0.0.1:${syslog.address().port}` },
-      },
+    const config = localConfig(dataDir, {
+      audit: { file: path.join(outDir, 'audit.jsonl'), syslog: `udp://127.0.0.1:${syslog.address().port}` },
     });
     const server = await startServer(config, createLogger({ level: 'debug', file: logFile }));
     const keys = [new Uint8Array(randomBytes(32)), new Uint8Array(randomBytes(16))];

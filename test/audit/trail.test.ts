@@ -24,6 +24,7 @@ import { auditFileFor } from '../../src/store/sqlite/schema.js';
 import type { AuditRecord } from '../../src/store/types.js';
 import { symmetricKey } from '../helpers/requests.js';
 import { E, I, S, T, text } from '../kmip/operations/harness.js';
+import type { RawAudit } from '../store/sqlite-fixtures.js';
 import { type AuditEnv, CLIENT, openAuditEnv } from './env.js';
 
 const SUCCESS = 0;
@@ -271,15 +272,7 @@ describe('audit trail', () => {
       tamper(env, (db) => {
         const rows = db
           .prepare('SELECT seq, at, actor, operation, object_id, outcome, detail FROM audit ORDER BY seq')
-          .all() as {
-          seq: number;
-          at: number;
-          actor: string | null;
-          operation: string;
-          object_id: string | null;
-          outcome: string;
-          detail: string;
-        }[];
+          .all() as (RawAudit & { seq: number })[];
         let prev: string | undefined;
         for (const row of rows) {
           const detail = JSON.parse(row.detail) as Record<string, string>;

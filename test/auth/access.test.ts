@@ -3,10 +3,9 @@
  * client certificates from the development CA, and the officer commands
  * run through the CLI code path (runCli) on the same store.
  */
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { expect } from 'chai';
-import { stringify } from 'yaml';
 import { KmipConnection } from '../../conformance-tests/lib/client.js';
 import type { ApprovalRequest } from '../../src/auth/dual-control.js';
 import { hashPassword } from '../../src/auth/password.js';
@@ -22,12 +21,10 @@ import {
 import { decodeTtlv, encodeTtlv } from '../../src/kmip/ttlv/binary.js';
 import type { TtlvItem, TtlvStructure } from '../../src/kmip/ttlv/types.js';
 import { silentLogger } from '../../src/log.js';
-import { issueClientCertificate } from '../../src/pki/index.js';
 import { openStore } from '../../src/store/index.js';
-import { runCliCaptured } from '../helpers/cli.js';
+import { useAuthServer } from '../helpers/auth-server.js';
 import { type KmipResult, TestKmipClient, textAttribute } from '../helpers/kmip-client.js';
 import { E, S, T } from '../helpers/requests.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const PASSWORD = 'correct horse battery staple';
 
@@ -55,50 +52,15 @@ async function authSection() {
 
 describe('access control (auth.enabled)', function () {
   this.timeout(60_000);
-  let server: TestServer;
-  let configFile: string;
-  const certs = new Map<string, { cert: string; key: string }>();
-  const clients: TestKmipClient[] = [];
+  const env = useAuthServer(authSection, ['mallory']);
+  const { as, cli } = env;
 
-  async function as(name: string): Promise<TestKmipClient> {
-    const c = certs.get(name);
-    if (c === undefined) throw new Error(`no certificate for ${name}`);
-    const client = await TestKmipClient.connect({
-      host: server.host,
-      port: server.port,
-      pki: { ca: server.pki.ca, adminCert: c.cert, adminKey: c.key },
-    });
-    clients.push(client);
-    return client;
-  }
-
-  const cli = (...argv: string[]) => runCliCaptured([...argv, '--config', configFile]);
-
-  function officerArgs(name: string): string[] {
-    const c = certs.get(name);
-    if (c === undefined) throw new Error(`no certificate for ${name}`);
-    return ['--cert', c.cert, '--key', c.key];
-  }
+  const officerArgs = env.officer;
 
   const expectFailure = (r: KmipResult, reason: number) => {
     expect(r.status, r.message).to.equal(ResultStatus.OperationFailed);
     expect(r.reason, r.message).to.equal(reason);
   };
-
-  before(async () => {
-    const auth = await authSection();
-    server = await startTestServer({ overrides: { auth } as never });
-    for (const name of Object.keys(auth.identities).concat(['mallory'])) {
-      certs.set(name, await issueClientCertificate(server.dataDir, name));
-    }
-    configFile = path.join(server.dataDir, 'kmip.yaml');
-    await writeFile(configFile, stringify({ dataDir: server.dataDir, auth }));
-  });
-
-  after(async () => {
-    for (const c of clients) c.close();
-    await server?.close();
-  });
 
   it('refuses an identity assigned to no tenant', async () => {
     const mallory = await as('mallory');
@@ -238,7 +200,9 @@ describe('access control (auth.enabled)', function () {
 
     // officer1 approves properly; a second "approval" by officer2 is written into the store by hand
     expect((await cli('approvals', 'approve', approvalId, ...officerArgs('officer1'))).code).to.equal(0);
-    const store = await openStore(`sqlite:${path.join(server.dataDir, 'kmip.db')}`, { log: silentLogger });
+    const store = await openStore(`sqlite:${path.join(env.server.dataDir, 'kmip.db')}`, {
+      log: silentLogger,
+    });
     try {
       const records = new AccessRecords(store);
       const stored = await records.get<ApprovalRequest>('approval', approvalId);
@@ -273,13 +237,12 @@ describe('access control (auth.enabled)', function () {
 
   describe('Credential as a second factor', () => {
     async function callWithCredential(password: string | undefined): Promise<KmipResult> {
-      const c = certs.get('barbican');
-      if (c === undefined) throw new Error('no certificate');
+      const c = env.cert('barbican');
       const conn = await KmipConnection.open(
         {
-          host: server.host,
-          port: server.port,
-          ca: await readFile(server.pki.ca),
+          host: env.server.host,
+          port: env.server.port,
+          ca: await readFile(env.server.pki.ca),
           cert: await readFile(c.cert),
           key: await readFile(c.key),
         },

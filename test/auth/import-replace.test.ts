@@ -7,10 +7,7 @@
  * Import of a new identifier is a Register.
  */
 import { randomBytes } from 'node:crypto';
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { expect } from 'chai';
-import { stringify } from 'yaml';
 import {
   CryptographicAlgorithm,
   CryptographicUsageMask,
@@ -23,11 +20,9 @@ import {
   Tag,
 } from '../../src/kmip/spec/index.js';
 import type { TtlvItem } from '../../src/kmip/ttlv/types.js';
-import { issueClientCertificate } from '../../src/pki/index.js';
-import { runCliCaptured } from '../helpers/cli.js';
+import { useAuthServer } from '../helpers/auth-server.js';
 import { type KmipResult, nameAttribute, TestKmipClient } from '../helpers/kmip-client.js';
 import { B, E, I, S, symmetricKey, T } from '../helpers/requests.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
 
 const AUTH = {
   enabled: true,
@@ -69,33 +64,9 @@ function importPayload(id: string, replace: boolean | undefined, material: Uint8
 
 describe('access control: Import with Replace Existing', function () {
   this.timeout(90_000);
-  let server: TestServer;
-  let configFile: string;
-  const certs = new Map<string, { cert: string; key: string }>();
-  const clients: TestKmipClient[] = [];
-
-  async function as(name: string, version: '1.4' | '2.0' = '2.0'): Promise<TestKmipClient> {
-    const c = certs.get(name);
-    if (c === undefined) throw new Error(`no certificate for ${name}`);
-    const client = await TestKmipClient.connect(
-      {
-        host: server.host,
-        port: server.port,
-        pki: { ca: server.pki.ca, adminCert: c.cert, adminKey: c.key },
-      },
-      version,
-    );
-    clients.push(client);
-    return client;
-  }
-
-  const cli = (...argv: string[]) => runCliCaptured([...argv, '--config', configFile]);
-
-  const officer = (name: string): string[] => {
-    const c = certs.get(name);
-    if (c === undefined) throw new Error(`no certificate for ${name}`);
-    return ['--cert', c.cert, '--key', c.key];
-  };
+  const env = useAuthServer(AUTH);
+  const { cli, officer } = env;
+  const as = (name: string, version: '1.4' | '2.0' = '2.0') => env.as(name, version);
 
   const expectFailure = (r: KmipResult, reason: number) => {
     expect(r.status, r.message).to.equal(ResultStatus.OperationFailed);
@@ -124,20 +95,6 @@ describe('access control: Import with Replace Existing', function () {
     const list = await cli('approvals', 'list');
     return list.out.split('\n').find((l) => l.startsWith(`${id}\t`)) ?? '';
   }
-
-  before(async () => {
-    server = await startTestServer({ overrides: { auth: AUTH } as never });
-    for (const name of Object.keys(AUTH.identities)) {
-      certs.set(name, await issueClientCertificate(server.dataDir, name));
-    }
-    configFile = path.join(server.dataDir, 'kmip.yaml');
-    await writeFile(configFile, stringify({ dataDir: server.dataDir, auth: AUTH }));
-  });
-
-  after(async () => {
-    for (const c of clients) c.close();
-    await server?.close();
-  });
 
   it("waits for the officers' approval as Destroy does, keeps the material until then, and uses the approval only on success", async () => {
     const alice = await as('alice');

@@ -4,18 +4,13 @@
  * tenants, tenant security officers vs the service's, and the audit trail
  * of the officers' commands (`audit verify` accepts it).
  */
-import { writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import { expect } from 'chai';
-import { stringify } from 'yaml';
 import type { ModelAttribute } from '../../src/kmip/messages/attributes.js';
 import { Operation, ResultReason, ResultStatus, Tag } from '../../src/kmip/spec/index.js';
 import type { TtlvStructure } from '../../src/kmip/ttlv/types.js';
-import { issueClientCertificate } from '../../src/pki/index.js';
-import { runCliCaptured } from '../helpers/cli.js';
-import { type KmipResult, TestKmipClient, textAttribute } from '../helpers/kmip-client.js';
+import { useAuthServer } from '../helpers/auth-server.js';
+import { type KmipResult, textAttribute } from '../helpers/kmip-client.js';
 import { I } from '../helpers/requests.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
 
 function groupAttribute(group: string): ModelAttribute {
   return {
@@ -41,32 +36,10 @@ const AUTH = {
 
 describe('tenancy: granted Locate, multi-tenant administrators, tenant officers, audited decisions', function () {
   this.timeout(90_000);
-  let server: TestServer;
-  let configFile: string;
-  const certs = new Map<string, { cert: string; key: string }>();
-  const clients: TestKmipClient[] = [];
+  const env = useAuthServer(AUTH, ['newbie']);
+  const { as, cli, officer } = env;
   const a: Record<string, string> = {};
   const b: Record<string, string> = {};
-
-  async function as(name: string): Promise<TestKmipClient> {
-    const c = certs.get(name);
-    if (c === undefined) throw new Error(`no certificate for ${name}`);
-    const client = await TestKmipClient.connect({
-      host: server.host,
-      port: server.port,
-      pki: { ca: server.pki.ca, adminCert: c.cert, adminKey: c.key },
-    });
-    clients.push(client);
-    return client;
-  }
-
-  const cli = (...argv: string[]) => runCliCaptured([...argv, '--config', configFile]);
-
-  const officer = (name: string): string[] => {
-    const c = certs.get(name);
-    if (c === undefined) throw new Error(`no certificate for ${name}`);
-    return ['--cert', c.cert, '--key', c.key];
-  };
 
   const ids = (p: TtlvStructure): string[] =>
     p.value.filter((c) => c.tag === Tag.UniqueIdentifier).map((c) => String(c.value));
@@ -78,23 +51,11 @@ describe('tenancy: granted Locate, multi-tenant administrators, tenant officers,
   const policyCache = () => new Promise((r) => setTimeout(r, 2100));
 
   before(async () => {
-    server = await startTestServer({ overrides: { auth: AUTH } as never });
-    for (const name of Object.keys(AUTH.identities).concat(['newbie'])) {
-      certs.set(name, await issueClientCertificate(server.dataDir, name));
-    }
-    configFile = path.join(server.dataDir, 'kmip.yaml');
-    await writeFile(configFile, stringify({ dataDir: server.dataDir, auth: AUTH }));
-
     const alice = await as('alice');
     for (const k of ['a1', 'a2', 'a3']) a[k] = await alice.createAes([groupAttribute('shared')]);
     a.a4 = await alice.createAes([textAttribute('x-app', 'secret-project')]);
     const bob = await as('bob');
     for (const k of ['b1', 'b2']) b[k] = await bob.createAes();
-  });
-
-  after(async () => {
-    for (const c of clients) c.close();
-    await server?.close();
   });
 
   it("lets only the owner tenant's officers (or the service's) grant its keys", async () => {

@@ -3,22 +3,19 @@
  * become a tenant's, through the store, audited; and the officer proof
  * honours tls.crl. Real servers over mutual TLS on one data directory.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { stringify } from 'yaml';
 import { type RunningServer, startServer } from '../../src/app.js';
-import { loadConfig } from '../../src/config/index.js';
 import { Operation, ResultReason, ResultStatus } from '../../src/kmip/spec/index.js';
 import { silentLogger } from '../../src/log.js';
 import { ensureDevPki, issueClientCertificate } from '../../src/pki/index.js';
 import { runCliCaptured } from '../helpers/cli.js';
 import { TestKmipClient } from '../helpers/kmip-client.js';
-
-const run = promisify(execFile);
+import { opensslCrl } from '../helpers/openssl.js';
+import { localConfig } from '../helpers/server-config.js';
 
 const AUTH = {
   enabled: true,
@@ -38,11 +35,7 @@ describe('cli: tenants adopt and the officer CRL check', function () {
   let server: RunningServer | undefined;
 
   async function start(auth: unknown): Promise<RunningServer> {
-    const config = loadConfig({
-      env: {},
-      cwd: dir,
-      overrides: { dataDir: dir, listen: { host: '127.0.0.1', port: 0 }, auth } as never,
-    });
+    const config = localConfig(dir, { auth } as never);
     server = await startServer(config, silentLogger);
     return server;
   }
@@ -175,25 +168,7 @@ describe('cli: tenants adopt and the officer CRL check', function () {
     expect((await cli('approvals', 'list')).out).to.contain(`${approvalId}\tapproved\t1/1`);
 
     const db = path.join(dir, 'crl-db');
-    await writeFile(`${db}.txt`, '');
-    await writeFile(`${db}.num`, '01\n');
-    await writeFile(
-      `${db}.cnf`,
-      [
-        '[ca]',
-        'default_ca = d',
-        '[d]',
-        `database = ${db}.txt`,
-        `crlnumber = ${db}.num`,
-        `certificate = ${paths.caCert}`,
-        `private_key = ${paths.caKey}`,
-        'default_md = sha256',
-        'default_crl_days = 1',
-      ].join('\n'),
-    );
-    await run('openssl', ['ca', '-config', `${db}.cnf`, '-revoke', certs.get('officer2')?.cert ?? '']);
-    await run('openssl', ['ca', '-config', `${db}.cnf`, '-gencrl', '-out', `${db}.crl`]);
-    expect(await readFile(`${db}.crl`, 'utf8')).to.contain('X509 CRL');
+    expect(await opensslCrl(db, paths, [certs.get('officer2')?.cert ?? ''])).to.contain('X509 CRL');
     await writeFile(
       configFile,
       stringify({

@@ -1,33 +1,9 @@
 import { expect } from 'chai';
-import { type CompareOptions, compareResponse, Rule } from '../../conformance-tests/lib/compare.js';
+import { Rule } from '../../conformance-tests/lib/compare.js';
 import { isolationGroup, seriesOrder } from '../../conformance-tests/lib/isolation.js';
-import { SentinelTable } from '../../conformance-tests/lib/placeholders.js';
-import { prepareRequest } from '../../conformance-tests/lib/request.js';
-import { ReplayState } from '../../conformance-tests/lib/state.js';
-import { specDictionary as dict } from '../../src/kmip/spec/dictionary.js';
-import { parseXml, xmlToTtlv } from '../../src/kmip/ttlv/xml.js';
-import { xmlMessage } from './messages.js';
+import { compareXml } from './messages.js';
 
-const clock = { now: () => 1_700_000_000n };
-const message = xmlMessage;
-
-function compare(op: string, requestPayload: string, expected: string, actual: string, version = '1.3') {
-  const state = new ReplayState(clock);
-  const sentinels = new SentinelTable();
-  const opts: CompareOptions = {
-    dict,
-    sentinels,
-    state,
-    request: prepareRequest(parseXml(message('Request', op, requestPayload, version)), dict, state).item,
-  };
-  return compareResponse(
-    xmlToTtlv(message('Response', op, expected, version), dict, {
-      placeholder: (text, type) => sentinels.sentinel(text, type),
-    }),
-    xmlToTtlv(message('Response', op, actual, version), dict),
-    opts,
-  );
-}
+const compare = compareXml;
 
 const UID = '<UniqueIdentifier type="TextString" value="k1"/>';
 const names = (...n: string[]) =>

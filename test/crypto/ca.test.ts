@@ -108,30 +108,23 @@ describe('crypto/ca', () => {
 
     it('signs with a requested Digital Signature Algorithm the issuing key can make', () => {
       const ca = rootCa('RSA CA', rsa().privateKey);
-      const der = issueCertificate({
-        subject: cn('x'),
-        publicKey: ec().publicKey,
-        issuer: ca,
-        notBefore: NOW,
-        notAfter: new Date(NOW.getTime() + DAY),
-        signatureOid: signatureOidOf(DigitalSignatureAlgorithm.SHA_384WithRSAEncryption),
-      });
-      const attrs = certificateAttributes(der)?.attributes ?? [];
-      const dsa = attrs.find((a) => a.tag === Tag.DigitalSignatureAlgorithm);
-      expect(dsa?.type === 'Enumeration' && dsa.value).to.equal(
-        DigitalSignatureAlgorithm.SHA_384WithRSAEncryption,
-      );
-      expect(new X509Certificate(der).verify(new X509Certificate(ca.certificate).publicKey)).to.equal(true);
-      expect(() =>
+      const issueSignedWith = (algorithm: number) =>
         issueCertificate({
           subject: cn('x'),
           publicKey: ec().publicKey,
           issuer: ca,
           notBefore: NOW,
           notAfter: new Date(NOW.getTime() + DAY),
-          signatureOid: signatureOidOf(DigitalSignatureAlgorithm.ECDSAWithSHA256),
-        }),
-      ).to.throw(/cannot sign/);
+          signatureOid: signatureOidOf(algorithm),
+        });
+      const der = issueSignedWith(DigitalSignatureAlgorithm.SHA_384WithRSAEncryption);
+      const attrs = certificateAttributes(der)?.attributes ?? [];
+      const dsa = attrs.find((a) => a.tag === Tag.DigitalSignatureAlgorithm);
+      expect(dsa?.type === 'Enumeration' && dsa.value).to.equal(
+        DigitalSignatureAlgorithm.SHA_384WithRSAEncryption,
+      );
+      expect(new X509Certificate(der).verify(new X509Certificate(ca.certificate).publicKey)).to.equal(true);
+      expect(() => issueSignedWith(DigitalSignatureAlgorithm.ECDSAWithSHA256)).to.throw(/cannot sign/);
     });
 
     it('refuses a validity that ends before it starts', () => {

@@ -6,13 +6,12 @@
  * in time so that it runs in CI as part of npm test.
  */
 
-import { readFile } from 'node:fs/promises';
 import tls from 'node:tls';
 import { expect } from 'chai';
 import fc from 'fast-check';
 import { KmipConnection, type TlsTarget } from '../../conformance-tests/lib/client.js';
 import { decodeTtlv } from '../../src/kmip/ttlv/binary.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { adminTarget, startTestServer, type TestServer } from '../helpers/server.js';
 import { loadRequestCorpus, mutate, mutationArb, reframe } from './corpus.js';
 
 const RUNS = Number(process.env.KMIP_FUZZ_RUNS ?? 1500);
@@ -84,12 +83,7 @@ describe('fuzz: live server over mTLS with mutated OASIS vector requests', funct
         },
       },
     });
-    const [ca, cert, key] = await Promise.all([
-      readFile(server.pki.ca),
-      readFile(server.pki.adminCert),
-      readFile(server.pki.adminKey),
-    ]);
-    target = { host: server.host, port: server.port, ca, cert, key };
+    target = await adminTarget(server);
   });
   after(async () => server?.close());
 

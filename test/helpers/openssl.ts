@@ -3,6 +3,7 @@
  * against an independent implementation.
  */
 import { spawnSync } from 'node:child_process';
+import { readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
 /** stdout and stderr of an openssl command (-info writes to stderr); throws when it fails. */
@@ -60,4 +61,33 @@ export function rsaCaAndLeaf(dir: string, caSubject: string): void {
     '-days',
     '2',
   ]);
+}
+
+/**
+ * A CRL (PEM) from the CA `ca` revoking the certificate files `revoked`,
+ * made with `openssl ca`; its database, configuration and the CRL are the
+ * files `db`.txt, .num, .cnf and .crl.
+ */
+export async function opensslCrl(
+  db: string,
+  ca: { readonly caCert: string; readonly caKey: string },
+  revoked: readonly string[],
+): Promise<string> {
+  await writeFile(`${db}.txt`, '');
+  await writeFile(`${db}.num`, '01\n');
+  const conf = [
+    '[ca]',
+    'default_ca = d',
+    '[d]',
+    `database = ${db}.txt`,
+    `crlnumber = ${db}.num`,
+    `certificate = ${ca.caCert}`,
+    `private_key = ${ca.caKey}`,
+    'default_md = sha256',
+    'default_crl_days = 1',
+  ].join('\n');
+  await writeFile(`${db}.cnf`, conf);
+  for (const cert of revoked) openssl(['ca', '-config', `${db}.cnf`, '-revoke', cert]);
+  openssl(['ca', '-config', `${db}.cnf`, '-gencrl', '-out', `${db}.crl`]);
+  return readFile(`${db}.crl`, 'utf8');
 }

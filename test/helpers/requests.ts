@@ -43,13 +43,17 @@ export const D = (tag: number, seconds: number): TtlvItem => ({
   value: BigInt(seconds),
 });
 
-/** A Symmetric Key object: `bytes` as a Raw AES key, with more Key Block fields after the length. */
-export function symmetricKey(bytes: Uint8Array, extra: readonly TtlvItem[] = []): TtlvStructure {
+/** A Symmetric Key object: `bytes` as a Raw key (AES unless `algorithm`), with more Key Block fields after the length. */
+export function symmetricKey(
+  bytes: Uint8Array,
+  extra: readonly TtlvItem[] = [],
+  algorithm: number = CryptographicAlgorithm.AES,
+): TtlvStructure {
   return S(Tag.SymmetricKey, [
     S(Tag.KeyBlock, [
-      E(Tag.KeyFormatType, 1 /* Raw */),
+      E(Tag.KeyFormatType, KeyFormatType.Raw),
       S(Tag.KeyValue, [B(Tag.KeyMaterial, bytes)]),
-      E(Tag.CryptographicAlgorithm, 3 /* AES */),
+      E(Tag.CryptographicAlgorithm, algorithm),
       I(Tag.CryptographicLength, bytes.length * 8),
       ...extra,
     ]),

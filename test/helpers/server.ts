@@ -4,9 +4,10 @@
  * integration tests that drive it with real clients.
  */
 
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import type { TlsTarget } from '../../conformance-tests/lib/client.js';
 import { startServer } from '../../src/app.js';
 import { type DeepPartial, loadConfig, type ServerConfig } from '../../src/config/index.js';
 import { silentLogger } from '../../src/log.js';
@@ -59,4 +60,18 @@ export async function startTestServer(opts: Partial<TestServerOptions> = {}): Pr
     await rm(dataDir, { recursive: true, force: true });
     throw err;
   }
+}
+
+/** Where and how to reach a server as its admin client: host, port and the PEM bytes of the CA and the admin certificate and key. */
+export async function adminTarget(server: {
+  readonly host: string;
+  readonly port: number;
+  readonly pki: { readonly ca: string; readonly adminCert: string; readonly adminKey: string };
+}): Promise<TlsTarget> {
+  const [ca, cert, key] = await Promise.all([
+    readFile(server.pki.ca),
+    readFile(server.pki.adminCert),
+    readFile(server.pki.adminKey),
+  ]);
+  return { host: server.host, port: server.port, ca, cert, key };
 }

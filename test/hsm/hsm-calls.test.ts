@@ -14,8 +14,7 @@ import { pkcs11CallCount } from '../../src/hsm/pkcs11/index.js';
 import { Operation, Tag } from '../../src/kmip/spec/index.js';
 import { silentLogger } from '../../src/log.js';
 import { ensureDevPki } from '../../src/pki/index.js';
-import { TestKmipClient } from '../helpers/kmip-client.js';
-import { pkcs11Hsm, writeServerConfig } from '../helpers/server-config.js';
+import { connectAdmin, pkcs11Hsm, writeServerConfig } from '../helpers/server-config.js';
 import { createSoftHsmToken } from '../helpers/softhsm.js';
 
 describe('HSM calls per 1,000 requests after warm-up (pkcs11 provider)', function () {
@@ -35,15 +34,7 @@ describe('HSM calls per 1,000 requests after warm-up (pkcs11 provider)', functio
     const token = createSoftHsmToken();
     const configFile = await writeServerConfig(dataDir, { hsm: pkcs11Hsm(token) });
     server = await startServer(loadConfig({ configFile, env: {} }), silentLogger);
-    const c = await TestKmipClient.connect({
-      host: server.address.host,
-      port: server.address.port,
-      pki: {
-        ca: path.join(dataDir, 'pki/ca.crt'),
-        adminCert: path.join(dataDir, 'pki/admin.crt'),
-        adminKey: path.join(dataDir, 'pki/admin.key'),
-      },
-    });
+    const c = await connectAdmin(server.address, dataDir);
     const activation = {
       key: { kind: 'standard' as const, tag: Tag.ActivationDate },
       index: undefined,

@@ -20,8 +20,8 @@ import { silentLogger } from '../../src/log.js';
 import { ensureDevPki } from '../../src/pki/index.js';
 import { openStore } from '../../src/store/index.js';
 import { Sealer } from '../../src/store/sealing.js';
-import { TestKmipClient } from '../helpers/kmip-client.js';
-import { pkcs11Hsm, writeServerConfig } from '../helpers/server-config.js';
+import type { TestKmipClient } from '../helpers/kmip-client.js';
+import { connectAdmin, pkcs11Hsm, writeServerConfig } from '../helpers/server-config.js';
 import { createSoftHsmToken, loseHsm, type SoftHsmToken } from '../helpers/softhsm.js';
 
 const GRACE_SECONDS = 3;
@@ -53,15 +53,7 @@ describe('losing and regaining the HSM through KMIP (pkcs11 provider)', function
 
   async function start(): Promise<TestKmipClient> {
     server = await startServer(loadConfig({ configFile, env: {} }), silentLogger);
-    return TestKmipClient.connect({
-      host: server.address.host,
-      port: server.address.port,
-      pki: {
-        ca: path.join(dataDir, 'pki/ca.crt'),
-        adminCert: path.join(dataDir, 'pki/admin.crt'),
-        adminKey: path.join(dataDir, 'pki/admin.key'),
-      },
-    });
+    return connectAdmin(server.address, dataDir);
   }
 
   async function get(c: TestKmipClient, uid: string) {

@@ -21,8 +21,8 @@ import {
 import type { TtlvItem, TtlvStructure } from '../../src/kmip/ttlv/types.js';
 import { silentLogger } from '../../src/log.js';
 import { ensureDevPki } from '../../src/pki/index.js';
-import { TestKmipClient } from '../helpers/kmip-client.js';
-import { pkcs11Hsm, writeServerConfig } from '../helpers/server-config.js';
+import type { TestKmipClient } from '../helpers/kmip-client.js';
+import { connectAdmin, pkcs11Hsm, writeServerConfig } from '../helpers/server-config.js';
 import { createSoftHsmToken } from '../helpers/softhsm.js';
 
 const fn = (value: number): TtlvItem => ({ tag: Tag.PKCS_11Function, type: 'Enumeration', value });
@@ -45,18 +45,7 @@ describe('PKCS#11 operation', function () {
     const token = withHsm ? createSoftHsmToken() : undefined;
     const configFile = await writeServerConfig(dir, token === undefined ? {} : { hsm: pkcs11Hsm(token) });
     server = await startServer(loadConfig({ configFile, env: {} }), silentLogger);
-    c = await TestKmipClient.connect(
-      {
-        host: server.address.host,
-        port: server.address.port,
-        pki: {
-          ca: path.join(dir, 'pki/ca.crt'),
-          adminCert: path.join(dir, 'pki/admin.crt'),
-          adminKey: path.join(dir, 'pki/admin.key'),
-        },
-      },
-      '2.1',
-    );
+    c = await connectAdmin(server.address, dir, '2.1');
     return c;
   }
 

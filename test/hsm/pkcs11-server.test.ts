@@ -4,7 +4,7 @@
  * restart, and leave no key material in the data directory.
  */
 import { randomBytes } from 'node:crypto';
-import { access, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { access, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
@@ -18,7 +18,7 @@ import { runCliCaptured } from '../helpers/cli.js';
 import { aes256Attributes, nameAttribute, TestKmipClient } from '../helpers/kmip-client.js';
 import { assertNoKeyMaterial } from '../helpers/no-key-material.js';
 import { symmetricKey } from '../helpers/requests.js';
-import { pkcs11Hsm, writeServerConfig } from '../helpers/server-config.js';
+import { adminPki, connectAdmin, pkcs11Hsm, writeServerConfig } from '../helpers/server-config.js';
 import { createSoftHsmToken, listObjects, type SoftHsmToken } from '../helpers/softhsm.js';
 
 const cli = runCliCaptured;
@@ -46,15 +46,7 @@ describe('server on the pkcs11 provider (SoftHSM2)', function () {
   async function start(): Promise<TestKmipClient> {
     const config = loadConfig({ configFile, env: {} });
     server = await startServer(config, silentLogger);
-    return TestKmipClient.connect({
-      host: server.address.host,
-      port: server.address.port,
-      pki: {
-        ca: path.join(dataDir, 'pki/ca.crt'),
-        adminCert: path.join(dataDir, 'pki/admin.crt'),
-        adminKey: path.join(dataDir, 'pki/admin.key'),
-      },
-    });
+    return connectAdmin(server.address, dataDir);
   }
 
   async function getAll(c: TestKmipClient, keys: Map<string, Uint8Array>): Promise<void> {
@@ -137,18 +129,10 @@ describe('server on the pkcs11 provider (SoftHSM2)', function () {
 
   it('hsm migrate moves a software-provider store to the HSM', async () => {
     // Start on the software provider (a laptop), then move to the HSM.
-    const softConfig = path.join(dataDir, 'soft.json');
-    await writeFile(
-      softConfig,
-      JSON.stringify({ dataDir, listen: { host: '127.0.0.1', port: 0 }, log: { level: 'error' } }),
-    );
+    const softConfig = await writeServerConfig(dataDir, {}, 'soft.json');
     const config = loadConfig({ configFile: softConfig, env: {} });
     server = await startServer(config, silentLogger);
-    const pki = {
-      ca: path.join(dataDir, 'pki/ca.crt'),
-      adminCert: path.join(dataDir, 'pki/admin.crt'),
-      adminKey: path.join(dataDir, 'pki/admin.key'),
-    };
+    const pki = adminPki(dataDir);
     let c = await TestKmipClient.connect({ host: server.address.host, port: server.address.port, pki });
     const keys = new Map<string, Uint8Array>();
     for (let i = 0; i < 3; i++) {

@@ -31,7 +31,7 @@ import { ensureDevPki } from '../../src/pki/index.js';
 import { openStore } from '../../src/store/index.js';
 import { aes256Attributes, TestKmipClient } from '../helpers/kmip-client.js';
 import { B, E, S } from '../helpers/requests.js';
-import { pkcs11Hsm, writeServerConfig } from '../helpers/server-config.js';
+import { adminPki, pkcs11Hsm, writeServerConfig } from '../helpers/server-config.js';
 import { createSoftHsmToken, listObjects, type SoftHsmToken } from '../helpers/softhsm.js';
 
 const std = (value: TtlvItem): ModelAttribute => ({
@@ -75,11 +75,7 @@ describe('keys inside the HSM (x-HSM-Resident)', function () {
   beforeEach(async () => {
     dataDir = await mkdtemp(path.join(tmpdir(), 'kmip-hsm-res-'));
     await ensureDevPki(dataDir);
-    pki = {
-      ca: path.join(dataDir, 'pki/ca.crt'),
-      adminCert: path.join(dataDir, 'pki/admin.crt'),
-      adminKey: path.join(dataDir, 'pki/admin.key'),
-    };
+    pki = adminPki(dataDir);
     token = createSoftHsmToken();
   });
 

@@ -13,7 +13,7 @@ import { startFerretDb } from '../helpers/ferretdb.js';
 import { aes256Attributes, nameAttribute, TestKmipClient } from '../helpers/kmip-client.js';
 import { assertNoKeyMaterial } from '../helpers/no-key-material.js';
 import { symmetricKey } from '../helpers/requests.js';
-import { startTestServer } from '../helpers/server.js';
+import { startTestServer, type TestServer } from '../helpers/server.js';
 
 async function exercise(c: TestKmipClient): Promise<Uint8Array[]> {
   const keys: Uint8Array[] = [];
@@ -36,17 +36,23 @@ async function exercise(c: TestKmipClient): Promise<Uint8Array[]> {
   return keys;
 }
 
+/** Runs `exercise` against `server`, stops it, and checks that its data directory (but the master key) holds none of the keys. */
+async function exerciseAndCheck(server: TestServer): Promise<Uint8Array[]> {
+  const c = await TestKmipClient.connect(server);
+  const keys = await exercise(c);
+  c.close();
+  await server.close();
+  await assertNoKeyMaterial(server.dataDir, keys, { exclude: [path.join(server.dataDir, 'master.key')] });
+  return keys;
+}
+
 describe('no key material at rest (integration)', function () {
   this.timeout(120_000);
 
   it('sqlite: the data directory holds no key bytes', async () => {
     const server = await startTestServer({ keepDataDir: true });
     try {
-      const c = await TestKmipClient.connect(server);
-      const keys = await exercise(c);
-      c.close();
-      await server.close();
-      await assertNoKeyMaterial(server.dataDir, keys, { exclude: [path.join(server.dataDir, 'master.key')] });
+      await exerciseAndCheck(server);
     } finally {
       await server.close();
       await rm(server.dataDir, { recursive: true, force: true });
@@ -60,11 +66,7 @@ describe('no key material at rest (integration)', function () {
       overrides: { store: { uri: ferret.uri, database: 'atrest' } },
     });
     try {
-      const c = await TestKmipClient.connect(server);
-      const keys = await exercise(c);
-      c.close();
-      await server.close();
-      await assertNoKeyMaterial(server.dataDir, keys, { exclude: [path.join(server.dataDir, 'master.key')] });
+      const keys = await exerciseAndCheck(server);
       // FerretDB's SQLite files (and their WAL), read while it runs: stop() removes them.
       await assertNoKeyMaterial(ferret.dataDir, keys);
     } finally {

@@ -5,23 +5,20 @@
  * dropping the connections of clients still in good standing.
  */
 
-import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { type RunningServer, startServer } from '../../src/app.js';
-import { loadConfig } from '../../src/config/index.js';
 import { Operation } from '../../src/kmip/spec/index.js';
 import { silentLogger } from '../../src/log.js';
 import { ensureDevPki, issueClientCertificate } from '../../src/pki/index.js';
+import { opensslCrl } from '../helpers/openssl.js';
 import { makeTestPki } from '../helpers/pki.js';
 import { encodeRequest } from '../helpers/requests.js';
+import { localConfig } from '../helpers/server-config.js';
 import { type ClientPair, connectAs, tryRequest } from '../kmip/server/listener-pki.js';
-
-const run = promisify(execFile);
 
 const DISCOVER = encodeRequest([{ op: Operation.DiscoverVersions }]);
 
@@ -50,33 +47,15 @@ describe('client certificates against the live server (integration)', function (
     let generation = 0;
     makeCrl = async (revoke) => {
       const db = path.join(dataDir, `crl-db-${++generation}`);
-      await writeFile(`${db}.txt`, '');
-      await writeFile(`${db}.num`, '01\n');
-      const conf = [
-        '[ca]',
-        'default_ca = d',
-        '[d]',
-        `database = ${db}.txt`,
-        `crlnumber = ${db}.num`,
-        `certificate = ${paths.caCert}`,
-        `private_key = ${paths.caKey}`,
-        'default_md = sha256',
-        'default_crl_days = 1',
-      ].join('\n');
-      await writeFile(`${db}.cnf`, conf);
-      for (const name of revoke) {
-        await run('openssl', ['ca', '-config', `${db}.cnf`, '-revoke', path.join(paths.dir, `${name}.crt`)]);
-      }
-      await run('openssl', ['ca', '-config', `${db}.cnf`, '-gencrl', '-out', `${db}.crl`]);
-      return read(`${db}.crl`);
+      return opensslCrl(
+        db,
+        paths,
+        revoke.map((name) => path.join(paths.dir, `${name}.crt`)),
+      );
     };
     crlFile = path.join(dataDir, 'clients.crl');
     await writeFile(crlFile, await makeCrl([]));
-    const config = loadConfig({
-      env: {},
-      cwd: dataDir,
-      overrides: { dataDir, listen: { host: '127.0.0.1', port: 0 }, tls: { crl: crlFile } },
-    });
+    const config = localConfig(dataDir, { tls: { crl: crlFile } });
     server = await startServer(config, silentLogger);
     port = server.address.port;
   });

@@ -13,7 +13,7 @@ import { Operation, ResultReason, ResultStatus, Tag } from '../../src/kmip/spec/
 import { encodeTtlv } from '../../src/kmip/ttlv/binary.js';
 import { issueClientCertificate } from '../../src/pki/index.js';
 import { encodeRequest, firstResult, S } from '../helpers/requests.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { adminTarget, startTestServer, type TestServer } from '../helpers/server.js';
 
 function discoverVersions(minor = 4): Buffer {
   return encodeRequest([{ op: Operation.DiscoverVersions }], { version: { major: 1, minor } });
@@ -53,12 +53,7 @@ describe('hostile input against the live server (integration)', function () {
 
   before(async () => {
     server = await startTestServer();
-    const [ca, cert, key] = await Promise.all([
-      readFile(server.pki.ca),
-      readFile(server.pki.adminCert),
-      readFile(server.pki.adminKey),
-    ]);
-    target = { host: server.host, port: server.port, ca, cert, key };
+    target = await adminTarget(server);
   });
   after(async () => server?.close());
 

@@ -10,7 +10,7 @@
  * answers the first message with a gigabyte.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
@@ -28,6 +28,7 @@ import {
 } from '../../src/kmip/spec/index.js';
 import type { TtlvItem } from '../../src/kmip/ttlv/types.js';
 import { E, encodeRequest, I, responseItems, S } from '../helpers/requests.js';
+import { adminTarget } from '../helpers/server.js';
 import { type ServerProcess, spawnServer } from '../helpers/server-process.js';
 
 const MiB = 1024 * 1024;
@@ -74,12 +75,7 @@ describe('bounded responses against a server process (integration)', function ()
       log: { level: 'warn' },
     });
     pid = server.child.pid as number;
-    const [ca, cert, key] = await Promise.all([
-      readFile(server.pki.ca),
-      readFile(server.pki.adminCert),
-      readFile(server.pki.adminKey),
-    ]);
-    target = { host: server.host, port: server.port, ca, cert, key };
+    target = await adminTarget(server);
     // warm up: code paths loaded and compiled before anything is measured
     const c = await connect();
     await c.exchange(request([rng(MiB), rng(16)]), 30_000);

@@ -8,12 +8,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { expect } from 'chai';
 import { type RunningServer, startServer } from '../../src/app.js';
-import { loadConfig } from '../../src/config/index.js';
 import { Operation, ResultStatus, State, Tag } from '../../src/kmip/spec/index.js';
 import { silentLogger } from '../../src/log.js';
 import { ensureDevPki } from '../../src/pki/index.js';
 import { startFerretDb } from '../helpers/ferretdb.js';
 import { TestKmipClient, textAttribute } from '../helpers/kmip-client.js';
+import { localConfig } from '../helpers/server-config.js';
 
 describe('two server nodes on one MongoDB (integration)', function () {
   this.timeout(120_000);
@@ -29,15 +29,7 @@ describe('two server nodes on one MongoDB (integration)', function () {
     const { paths } = await ensureDevPki(dataDir);
     // Both nodes share the configuration directory (PKI, master key) and the database.
     for (let i = 0; i < 2; i++) {
-      const config = loadConfig({
-        env: {},
-        cwd: dataDir,
-        overrides: {
-          dataDir,
-          listen: { host: '127.0.0.1', port: 0 },
-          store: { uri: ferret.uri, database: 'twonodes' },
-        },
-      });
+      const config = localConfig(dataDir, { store: { uri: ferret.uri, database: 'twonodes' } });
       nodes.push(await startServer(config, silentLogger));
     }
     const pki = { ca: paths.caCert, adminCert: paths.adminCert, adminKey: paths.adminKey };

@@ -6,6 +6,16 @@ import path from 'node:path';
 import { openSqliteStore, type SqliteStoreOptions } from '../../src/store/sqlite/store.js';
 import { storeContract } from './contract.js';
 
+/** An audit row as SQLite holds it. */
+export interface RawAudit {
+  at: number;
+  actor: string | null;
+  operation: string;
+  object_id: string | null;
+  outcome: string;
+  detail: string;
+}
+
 export async function tempDir(): Promise<string> {
   return mkdtemp(path.join(tmpdir(), 'kmip-sqlite-'));
 }

@@ -7,15 +7,7 @@ import { openSqliteStore } from '../../src/store/sqlite/store.js';
 import { encodeBatch } from '../../src/store/sqlite/writer.js';
 import { type AuditRecord, storeErrorCode } from '../../src/store/types.js';
 import { makeRecord } from './contract.js';
-
-interface RawAudit {
-  at: number;
-  actor: string | null;
-  operation: string;
-  object_id: string | null;
-  outcome: string;
-  detail: string;
-}
+import type { RawAudit } from './sqlite-fixtures.js';
 
 function audit(n: number, detail: Record<string, string>, over: Partial<AuditRecord> = {}): AuditRecord {
   return {

@@ -24,6 +24,7 @@ import {
   Tag,
 } from '../../../src/kmip/spec/index.js';
 import type { TtlvItem, TtlvStructure } from '../../../src/kmip/ttlv/types.js';
+import { symmetricKey } from '../../helpers/requests.js';
 import { activeNow, attrList } from './fixtures.js';
 import { B, E, type Harness, I, kid, members, S, T, text, useHarness } from './harness.js';
 
@@ -43,14 +44,7 @@ async function registerKey(
   const p = await h.ok(version, Operation.Register, [
     E(Tag.ObjectType, ObjectType.SymmetricKey),
     attrList(version, attrs),
-    S(Tag.SymmetricKey, [
-      S(Tag.KeyBlock, [
-        E(Tag.KeyFormatType, KeyFormatType.Raw),
-        S(Tag.KeyValue, [B(Tag.KeyMaterial, key)]),
-        E(Tag.CryptographicAlgorithm, opts.algorithm ?? CryptographicAlgorithm.AES),
-        I(Tag.CryptographicLength, key.length * 8),
-      ]),
-    ]),
+    symmetricKey(key, [], opts.algorithm ?? CryptographicAlgorithm.AES),
   ]);
   return text(p, Tag.UniqueIdentifier) ?? '';
 }

@@ -10,11 +10,12 @@ import {
   type KmipVersion,
   NameType,
   ObjectType,
+  Operation,
   Tag,
 } from '../../../src/kmip/spec/index.js';
 import type { TtlvItem, TtlvStructure } from '../../../src/kmip/ttlv/types.js';
 import { symmetricKey } from '../../helpers/requests.js';
-import { D, E, I, members, S, T } from './harness.js';
+import { D, E, type Harness, I, members, S, T, text } from './harness.js';
 
 export const isV2 = (v: KmipVersion): boolean => v.startsWith('2.');
 
@@ -64,6 +65,18 @@ export function aesKey(
   extra: TtlvItem[] = [],
 ): TtlvStructure {
   return symmetricKey(material, extra);
+}
+
+/** Registers `object` as `objectType` with `attrs` (2.x form, 1.x Template-Attribute form by attrList); its id. */
+export async function registerObject(
+  h: Harness,
+  v: KmipVersion,
+  objectType: number,
+  attrs: TtlvItem[],
+  object: TtlvItem,
+): Promise<string> {
+  const p = await h.ok(v, Operation.Register, [E(Tag.ObjectType, objectType), attrList(v, attrs), object]);
+  return text(p, Tag.UniqueIdentifier) as string;
 }
 
 /** A Register payload of a raw AES key with Cryptographic Usage Mask `mask`, and more attributes. */

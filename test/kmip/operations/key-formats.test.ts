@@ -26,23 +26,14 @@ import {
 import { encodeTtlv } from '../../../src/kmip/ttlv/binary.js';
 import type { TtlvItem } from '../../../src/kmip/ttlv/types.js';
 import { openssl, rsaCaAndLeaf } from '../../helpers/openssl.js';
-import { aesKey, attrList } from './fixtures.js';
-import { B, D, E, type Harness, I, kid, kids, openHarness, S, T, text } from './harness.js';
+import { aesKey, attrList, registerObject } from './fixtures.js';
+import { B, D, E, type Harness, I, kid, kids, openHarness, S, T } from './harness.js';
 
 const activeNow = (): TtlvItem => D(Tag.ActivationDate, Math.floor(Date.now() / 1000) - 60);
 const link = (type: number, id: string): TtlvItem =>
   S(Tag.Link, [E(Tag.LinkType, type), T(Tag.LinkedObjectIdentifier, id)]);
 
-async function register(
-  h: Harness,
-  v: KmipVersion,
-  objectType: number,
-  attrs: TtlvItem[],
-  object: TtlvItem,
-): Promise<string> {
-  const p = await h.ok(v, Operation.Register, [E(Tag.ObjectType, objectType), attrList(v, attrs), object]);
-  return text(p, Tag.UniqueIdentifier) as string;
-}
+const register = registerObject;
 
 function secretData(bytes: Uint8Array): TtlvItem {
   return S(Tag.SecretData, [

@@ -18,6 +18,7 @@ import {
   ValidityIndicator,
 } from '../../../src/kmip/spec/index.js';
 import type { TtlvItem, TtlvStructure } from '../../../src/kmip/ttlv/types.js';
+import { symmetricKey } from '../../helpers/requests.js';
 import { activeNow, attrList } from './fixtures.js';
 import { B, E, type Harness, I, kid, S, T, text, useHarness } from './harness.js';
 
@@ -65,14 +66,7 @@ async function registerKey(
       ...(opts.active === false ? [] : [activeNow()]),
       ...(opts.attrs ?? []),
     ]),
-    S(Tag.SymmetricKey, [
-      S(Tag.KeyBlock, [
-        E(Tag.KeyFormatType, KeyFormatType.Raw),
-        S(Tag.KeyValue, [B(Tag.KeyMaterial, material)]),
-        E(Tag.CryptographicAlgorithm, opts.algorithm ?? A.AES),
-        I(Tag.CryptographicLength, material.length * 8),
-      ]),
-    ]),
+    symmetricKey(material, [], opts.algorithm ?? A.AES),
   ]);
   return text(p, Tag.UniqueIdentifier) ?? '';
 }

@@ -29,7 +29,7 @@ import {
 import { decodeTtlv, encodeTtlv } from '../../../src/kmip/ttlv/binary.js';
 import type { TtlvItem, TtlvStructure } from '../../../src/kmip/ttlv/types.js';
 import { rsaKey } from '../../helpers/requests.js';
-import { activeNow, aesKey, attrList } from './fixtures.js';
+import { activeNow, aesKey, attrList, registerObject } from './fixtures.js';
 import { B, E, type Harness, I, kid, openHarness, S, T, text, useHarness } from './harness.js';
 
 const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
@@ -316,17 +316,7 @@ describe('kmip/operations wrapping (Get with Key Wrapping Specification, wrapped
   }
 });
 
-/** Registers `object` as `objectType` with `attrs` (2.x form, 1.x Template-Attribute form by attrList). */
-async function register(
-  h: Harness,
-  v: KmipVersion,
-  objectType: number,
-  attrs: TtlvItem[],
-  object: TtlvItem,
-): Promise<string> {
-  const p = await h.ok(v, Operation.Register, [E(Tag.ObjectType, objectType), attrList(v, attrs), object]);
-  return text(p, Tag.UniqueIdentifier) as string;
-}
+const register = registerObject;
 
 function keyBlockOf(payload: TtlvItem, tag: number): TtlvItem | undefined {
   return kid(kid(payload, tag), Tag.KeyBlock);
