@@ -91,6 +91,12 @@ describe('access control: Import with Replace Existing', function () {
     return id;
   }
 
+  /** An active AES key of `owner`, with its key material as `owner` gets it. */
+  async function activeKeyAndMaterial(owner: TestKmipClient) {
+    const id = await activeKey(owner);
+    return { id, before: await materialOf(owner, id) };
+  }
+
   async function approvalLine(id: string): Promise<string> {
     const list = await cli('approvals', 'list');
     return list.out.split('\n').find((l) => l.startsWith(`${id}\t`)) ?? '';
@@ -100,8 +106,7 @@ describe('access control: Import with Replace Existing', function () {
     const alice = await as('alice');
     const alice14 = await as('alice', '1.4');
     const carol = await as('carol');
-    const id = await activeKey(alice);
-    const before = await materialOf(alice, id);
+    const { id, before } = await activeKeyAndMaterial(alice);
     expect(before).to.have.length(32);
 
     // Destroy of the same key by the same administrator: pending approval (decided before the key's state)
@@ -149,8 +154,7 @@ describe('access control: Import with Replace Existing', function () {
     const bob = await as('bob');
     const alice = await as('alice');
     const carl = await as('carl');
-    const id = await activeKey(bob);
-    const before = await materialOf(bob, id);
+    const { id, before } = await activeKeyAndMaterial(bob);
 
     const chosen = new Uint8Array(randomBytes(32));
     const payload = importPayload(id, true, chosen);
@@ -192,8 +196,7 @@ describe('access control: Import with Replace Existing', function () {
     const alice = await as('alice');
     const bob = await as('bob');
     const carol = await as('carol');
-    const id = await activeKey(alice);
-    const before = await materialOf(alice, id);
+    const { id, before } = await activeKeyAndMaterial(alice);
     const approvals = (await cli('approvals', 'list')).out;
 
     const refused = await alice.call(Operation.Import, importPayload(id, true, new Uint8Array(32)));
@@ -221,8 +224,7 @@ describe('access control: Import with Replace Existing', function () {
   it('lets a grantee replace only with a grant of both Destroy and Import, under the owner tenant’s approval', async () => {
     const alice = await as('alice');
     const hradmin = await as('hradmin');
-    const id = await activeKey(alice);
-    const before = await materialOf(alice, id);
+    const { id, before } = await activeKeyAndMaterial(alice);
     const grant = async (operations: string) => {
       const r = await cli(
         'grants',

@@ -160,39 +160,17 @@ describe('tenancy: granted Locate, multi-tenant administrators, tenant officers,
   });
 
   it('keeps tenant security officers to their tenant', async () => {
+    const assignNewbie = (tenant: string, role: string) =>
+      cli('tenants', 'assign', 'newbie', tenant, '--roles', role, ...officer('offpay'));
     const add = await cli('tenants', 'add', 'newco', ...officer('offpay'));
     expect(add.code).to.equal(1);
     expect(add.err).to.contain('offpay is a tenant security officer');
-    const mine = await cli(
-      'tenants',
-      'assign',
-      'newbie',
-      'payments',
-      '--roles',
-      'crypto-user',
-      ...officer('offpay'),
-    );
+    const mine = await assignNewbie('payments', 'crypto-user');
     expect(mine.code, mine.err).to.equal(0);
-    const away = await cli(
-      'tenants',
-      'assign',
-      'newbie',
-      'hr',
-      '--roles',
-      'crypto-user',
-      ...officer('offpay'),
-    );
+    const away = await assignNewbie('hr', 'crypto-user');
     expect(away.code).to.equal(1);
     expect(away.err).to.contain('not a security officer for tenant hr');
-    const promote = await cli(
-      'tenants',
-      'assign',
-      'newbie',
-      'payments',
-      '--roles',
-      'security-officer',
-      ...officer('offpay'),
-    );
+    const promote = await assignNewbie('payments', 'security-officer');
     expect(promote.code).to.equal(1);
     expect(promote.err).to.contain('tenant security officer');
     const list = await cli('grants', 'list');

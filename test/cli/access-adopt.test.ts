@@ -85,55 +85,25 @@ describe('cli: tenants adopt and the officer CRL check', function () {
       expect(hidden.status).to.equal(ResultStatus.OperationFailed);
       expect(hidden.reason).to.equal(ResultReason.ItemNotFound);
 
+      const adoptAs = (owner: string, tenant: string) =>
+        cli('tenants', 'adopt', '--owner', owner, '--tenant', tenant, ...officer('officer1'));
       const dry = await cli('tenants', 'adopt', '--owner', 'app1', '--tenant', 'apps', '--dry-run');
       expect(dry.out).to.contain('1 object(s) owned by app1 would go to tenant apps');
-      const unknownTenant = await cli(
-        'tenants',
-        'adopt',
-        '--owner',
-        'app1',
-        '--tenant',
-        'nope',
-        ...officer('officer1'),
-      );
+      const unknownTenant = await adoptAs('app1', 'nope');
       expect(unknownTenant.code).to.equal(1);
       expect(unknownTenant.err).to.contain('no tenant nope');
-      const fromTenant = await cli(
-        'tenants',
-        'adopt',
-        '--owner',
-        'ops',
-        '--tenant',
-        'apps',
-        ...officer('officer1'),
-      );
+      const fromTenant = await adoptAs('ops', 'apps');
       expect(fromTenant.code).to.equal(1);
       expect(fromTenant.err).to.contain('is a tenant or the server itself');
 
-      const adopt = await cli(
-        'tenants',
-        'adopt',
-        '--owner',
-        'app1',
-        '--tenant',
-        'apps',
-        ...officer('officer1'),
-      );
+      const adopt = await adoptAs('app1', 'apps');
       expect(adopt.code, adopt.err).to.equal(0);
       expect(adopt.out).to.contain('1 object(s) of app1 adopted by tenant apps');
       // the key, re-sealed under its new version, is the same key
       const after = TestKmipClient.keyMaterial(await app.ok(Operation.Get, [app.uidItem(id)]));
       expect(Buffer.from(after ?? []).equals(Buffer.from(before ?? []))).to.equal(true);
       // idempotent
-      const again = await cli(
-        'tenants',
-        'adopt',
-        '--owner',
-        'app1',
-        '--tenant',
-        'apps',
-        ...officer('officer1'),
-      );
+      const again = await adoptAs('app1', 'apps');
       expect(again.out).to.contain('0 object(s)');
     } finally {
       app.close();

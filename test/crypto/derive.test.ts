@@ -173,41 +173,31 @@ describe('crypto/derive', () => {
     };
     const hm = (...parts: Buffer[]): Buffer =>
       createHmac('sha256', key).update(Buffer.concat(parts)).digest();
-
-    it('counter mode: HMAC([i]₃₂ ‖ fixed) blocks, cut to length', () => {
-      const out = deriveSp800108({
-        mode: 'counter',
+    const hmacKdf = (mode: 'counter' | 'feedback' | 'double-pipeline', length: number, iv?: Buffer) =>
+      deriveSp800108({
+        mode,
         prf: { kind: 'hmac', hash: 'sha256' },
         key,
         fixed,
-        length: 40,
+        length,
+        ...(iv ? { iv } : {}),
       });
+
+    it('counter mode: HMAC([i]₃₂ ‖ fixed) blocks, cut to length', () => {
+      const out = hmacKdf('counter', 40);
       expect(out).to.deep.equal(Buffer.concat([hm(ctr(1), fixed), hm(ctr(2), fixed)]).subarray(0, 40));
     });
 
     it('feedback mode chains the previous block after the IV', () => {
       const iv = randomBytes(32);
-      const out = deriveSp800108({
-        mode: 'feedback',
-        prf: { kind: 'hmac', hash: 'sha256' },
-        key,
-        fixed,
-        length: 64,
-        iv,
-      });
+      const out = hmacKdf('feedback', 64, iv);
       const k1 = hm(iv, ctr(1), fixed);
       const k2 = hm(k1, ctr(2), fixed);
       expect(out).to.deep.equal(Buffer.concat([k1, k2]));
     });
 
     it('double-pipeline mode iterates A(i) = PRF(A(i-1))', () => {
-      const out = deriveSp800108({
-        mode: 'double-pipeline',
-        prf: { kind: 'hmac', hash: 'sha256' },
-        key,
-        fixed,
-        length: 48,
-      });
+      const out = hmacKdf('double-pipeline', 48);
       const a1 = hm(fixed);
       const a2 = hm(a1);
       expect(out).to.deep.equal(

@@ -22,6 +22,22 @@ function optionsFor(token: SoftHsmToken, extra: Partial<Pkcs11ProviderOptions> =
   return { module: token.module, tokenLabel: token.tokenLabel, pin: token.pin, log: silentLogger, ...extra };
 }
 
+type Pkcs11Provider = Awaited<ReturnType<typeof openPkcs11Provider>>;
+
+/** Opens a provider on a new token with `extra` options, runs `check`, then closes the provider. */
+async function withNewProvider(
+  extra: Partial<Pkcs11ProviderOptions>,
+  check: (p: Pkcs11Provider, token: SoftHsmToken) => Promise<void>,
+): Promise<void> {
+  const token = createSoftHsmToken();
+  const p = await openPkcs11Provider(optionsFor(token, extra));
+  try {
+    await check(p, token);
+  } finally {
+    await p.close();
+  }
+}
+
 /** The block pkcs11-tool prints for each object, keyed by CKA_ID text. */
 function objectsById(listing: string): Map<string, string> {
   const out = new Map<string, string>();
@@ -46,9 +62,7 @@ describe('pkcs11 master-key provider (SoftHSM2)', function () {
   });
 
   it('generates the master key in the token: AES-256, sensitive, never extractable, wrap/unwrap only', async () => {
-    const token = createSoftHsmToken();
-    const p = await openPkcs11Provider(optionsFor(token));
-    try {
+    await withNewProvider({}, async (p, token) => {
       expect(p.currentKeyId).to.match(/^pkcs11:kmip-master:v1\.[0-9a-f]{16}$/);
       const listing = await listObjects(token);
       const objects = objectsById(listing);
@@ -58,21 +72,15 @@ describe('pkcs11 master-key provider (SoftHSM2)', function () {
       expect(block).to.match(/label:\s+kmip-master/);
       expect(block).to.match(/Usage:\s+wrap, unwrap\s*\n/);
       expect(block).to.match(/Access:\s+sensitive, always sensitive, never extractable, local/);
-    } finally {
-      await p.close();
-    }
+    });
   });
 
   it('GCM master keys may only encrypt and decrypt', async () => {
-    const token = createSoftHsmToken();
-    const p = await openPkcs11Provider(optionsFor(token, { mechanism: 'gcm' }));
-    try {
+    await withNewProvider({ mechanism: 'gcm' }, async (_p, token) => {
       const block = [...objectsById(await listObjects(token)).values()][0] ?? '';
       expect(block).to.match(/Usage:\s+encrypt, decrypt\s*\n/);
       expect(block).to.match(/Access:\s+sensitive, always sensitive, never extractable, local/);
-    } finally {
-      await p.close();
-    }
+    });
   });
 
   it('reopens the same key and takes a custom key label', async () => {
@@ -235,9 +243,7 @@ describe('pkcs11 master-key provider (SoftHSM2)', function () {
     });
 
     it('a request right after an HSM restart reconnects and succeeds', async () => {
-      const token = createSoftHsmToken();
-      const p = await openPkcs11Provider(optionsFor(token, { healthCheckMs: 60_000 }));
-      try {
+      await withNewProvider({ healthCheckMs: 60_000 }, async (p) => {
         const kek = new Uint8Array(randomBytes(32));
         const w = await p.wrap(kek);
         // Sessions end, but the HSM comes straight back: one reconnection, no error.
@@ -245,9 +251,7 @@ describe('pkcs11 master-key provider (SoftHSM2)', function () {
         const back = await p.unwrap(w.masterKeyId, w.wrapped);
         expect(Buffer.from(back).equals(Buffer.from(kek))).to.equal(true);
         expect(p.health?.().available).to.equal(true);
-      } finally {
-        await p.close();
-      }
+      });
     });
   });
 });

@@ -144,13 +144,19 @@ describe('pki/dev-pki', () => {
     expect(daysValid(server)).to.be.within(729, 730);
   });
 
-  it('makes an admin client certificate with clientAuth', () => {
+  /** The certificate at `file`: CN=`cn`, clientAuth only, issued and signed by the CA. */
+  function expectClientCert(file: string, cn: string): X509Certificate {
     const ca = cert(paths.caCert);
-    const admin = cert(paths.adminCert);
-    expect(admin.subject).to.equal('CN=admin');
-    expect(admin.keyUsage).to.deep.equal([CLIENT_AUTH]);
-    expect(admin.checkIssued(ca)).to.equal(true);
-    expect(admin.verify(ca.publicKey)).to.equal(true);
+    const c = cert(file);
+    expect(c.subject).to.equal(`CN=${cn}`);
+    expect(c.keyUsage).to.deep.equal([CLIENT_AUTH]);
+    expect(c.checkIssued(ca)).to.equal(true);
+    expect(c.verify(ca.publicKey)).to.equal(true);
+    return c;
+  }
+
+  it('makes an admin client certificate with clientAuth', () => {
+    const admin = expectClientCert(paths.adminCert, 'admin');
     expect(admin.checkPrivateKey(createKey(paths.adminKey))).to.equal(true);
   });
 
@@ -184,12 +190,7 @@ describe('pki/dev-pki', () => {
         cert: path.join(paths.dir, 'backup-01.crt'),
         key: path.join(paths.dir, 'backup-01.key'),
       });
-      const ca = cert(paths.caCert);
-      const client = cert(issued.cert);
-      expect(client.subject).to.equal('CN=backup-01');
-      expect(client.keyUsage).to.deep.equal([CLIENT_AUTH]);
-      expect(client.checkIssued(ca)).to.equal(true);
-      expect(client.verify(ca.publicKey)).to.equal(true);
+      const client = expectClientCert(issued.cert, 'backup-01');
       expect(client.publicKey.asymmetricKeyType).to.equal('ec');
       expect(mode(issued.key)).to.equal(0o600);
       expect(daysValid(client)).to.be.within(729, 730);

@@ -13,6 +13,7 @@ import {
   Tag,
   UsageLimitsUnit,
 } from '../../../src/kmip/spec/index.js';
+import type { TtlvItem } from '../../../src/kmip/ttlv/types.js';
 import { attr, bool, createAes, nameItem, registerAes, tagsOf } from './fixtures.js';
 import { E, kid, kids, members, S, T, text, useHarness } from './harness.js';
 
@@ -109,34 +110,26 @@ describe('attribute operations', () => {
   });
 
   describe('Get Attributes naming an attribute twice (1.1 §4.11, TC-171-11/12)', () => {
-    it('fails with Invalid Message in 1.x', async () => {
-      const reg = await h.ok('1.1', Operation.Register, registerAes('1.1', 4));
-      const [r] = await h.send('1.1', [
+    /** Get Attributes on a new AES key, naming `named` twice. */
+    async function namingTwice(v: KmipVersion, named: TtlvItem) {
+      const reg = await h.ok(v, Operation.Register, registerAes(v, 4));
+      const [r] = await h.send(v, [
         {
           op: Operation.GetAttributes,
-          payload: [
-            T(Tag.UniqueIdentifier, text(reg, Tag.UniqueIdentifier) ?? ''),
-            T(Tag.AttributeName, 'Object Type'),
-            T(Tag.AttributeName, 'Object Type'),
-          ],
+          payload: [T(Tag.UniqueIdentifier, text(reg, Tag.UniqueIdentifier) ?? ''), named, named],
         },
       ]);
+      return r;
+    }
+
+    it('fails with Invalid Message in 1.x', async () => {
+      const r = await namingTwice('1.1', T(Tag.AttributeName, 'Object Type'));
       expect(r?.reason).to.equal(ResultReason.InvalidMessage);
       expect(r?.message).to.contain('Object Type');
     });
 
     it('fails with Invalid Message for a repeated 2.x Attribute Reference', async () => {
-      const reg = await h.ok('2.0', Operation.Register, registerAes('2.0', 4));
-      const [r] = await h.send('2.0', [
-        {
-          op: Operation.GetAttributes,
-          payload: [
-            T(Tag.UniqueIdentifier, text(reg, Tag.UniqueIdentifier) ?? ''),
-            E(Tag.AttributeReference, Tag.State),
-            E(Tag.AttributeReference, Tag.State),
-          ],
-        },
-      ]);
+      const r = await namingTwice('2.0', E(Tag.AttributeReference, Tag.State));
       expect(r?.reason).to.equal(ResultReason.InvalidMessage);
     });
 

@@ -69,6 +69,19 @@ async function registerAes(
   return text(p, Tag.UniqueIdentifier) ?? '';
 }
 
+/** Gets a new `dekLen`-byte AES key wrapped under a new active `kekLen`-byte AES key in Block Cipher Mode `mode`. */
+async function getWrapped(h: Harness, version: KmipVersion, kekLen: number, dekLen: number, mode: number) {
+  const kekBytes = randomBytes(kekLen);
+  const kek = await registerAes(h, version, kekBytes, U.WrapKey, [activeNow()]);
+  const dekBytes = randomBytes(dekLen);
+  const dek = await registerAes(h, version, dekBytes, U.Encrypt);
+  const p = await h.ok(version, Operation.Get, [
+    T(Tag.UniqueIdentifier, dek),
+    wrapSpec(kek, [E(Tag.BlockCipherMode, mode)], EncodingOption.NoEncoding),
+  ]);
+  return { kekBytes, dekBytes, p };
+}
+
 function wrapSpec(kekId: string, params: TtlvItem[], encoding?: number, extra: TtlvItem[] = []): TtlvItem {
   return S(Tag.KeyWrappingSpecification, [
     E(Tag.WrappingMethod, WrappingMethod.Encrypt),
@@ -141,31 +154,19 @@ describe('kmip/operations wrapping (Get with Key Wrapping Specification, wrapped
       });
 
       it('wraps with AES Key Wrap with Padding (RFC 5649)', async () => {
-        const kekBytes = randomBytes(16);
-        const kek = await registerAes(h, version, kekBytes, U.WrapKey, [activeNow()]);
-        const dekBytes = randomBytes(24);
-        const dek = await registerAes(h, version, dekBytes, U.Encrypt);
-        const p = await h.ok(version, Operation.Get, [
-          T(Tag.UniqueIdentifier, dek),
-          wrapSpec(
-            kek,
-            [E(Tag.BlockCipherMode, BlockCipherMode.AESKeyWrapPadding)],
-            EncodingOption.NoEncoding,
-          ),
-        ]);
+        const { kekBytes, dekBytes, p } = await getWrapped(
+          h,
+          version,
+          16,
+          24,
+          BlockCipherMode.AESKeyWrapPadding,
+        );
         const wrapped = bytesOf(kid(blockOf(p), Tag.KeyValue));
         expect(toHex(nodeUnwrap(kekBytes, wrapped, true))).to.equal(toHex(dekBytes));
       });
 
       it('wraps with AES-GCM and returns the IV', async () => {
-        const kekBytes = randomBytes(32);
-        const kek = await registerAes(h, version, kekBytes, U.WrapKey, [activeNow()]);
-        const dekBytes = randomBytes(32);
-        const dek = await registerAes(h, version, dekBytes, U.Encrypt);
-        const p = await h.ok(version, Operation.Get, [
-          T(Tag.UniqueIdentifier, dek),
-          wrapSpec(kek, [E(Tag.BlockCipherMode, BlockCipherMode.GCM)], EncodingOption.NoEncoding),
-        ]);
+        const { kekBytes, dekBytes, p } = await getWrapped(h, version, 32, 32, BlockCipherMode.GCM);
         const kb = blockOf(p);
         const iv = bytesOf(kid(kid(kb, Tag.KeyWrappingData), Tag.IVCounterNonce));
         expect(iv.length).to.equal(12);
@@ -336,6 +337,13 @@ describe('wrapping: MAC/sign and Encrypt then MAC/sign (2.0)', () => {
   let signer: string;
   const pair = generateKeyPairSync('rsa', { modulusLength: 2048 });
 
+  /** Gets the DEK under a Key Wrapping Specification of `method` with the given key informations. */
+  const getDek = (method: number, keyInformation: TtlvItem[]) =>
+    h.ok('2.0', Operation.Get, [
+      T(Tag.UniqueIdentifier, dek),
+      S(Tag.KeyWrappingSpecification, [E(Tag.WrappingMethod, method), ...keyInformation]),
+    ]);
+
   before(async () => {
     h = await openHarness();
     dek = await register(
@@ -383,12 +391,8 @@ describe('wrapping: MAC/sign and Encrypt then MAC/sign (2.0)', () => {
   });
 
   it('MAC/sign: the Key Value stays clear and carries an HMAC of its TTLV encoding', async () => {
-    const got = await h.ok('2.0', Operation.Get, [
-      T(Tag.UniqueIdentifier, dek),
-      S(Tag.KeyWrappingSpecification, [
-        E(Tag.WrappingMethod, WrappingMethod.MACSign),
-        S(Tag.MACSignatureKeyInformation, [T(Tag.UniqueIdentifier, hmacKey)]),
-      ]),
+    const got = await getDek(WrappingMethod.MACSign, [
+      S(Tag.MACSignatureKeyInformation, [T(Tag.UniqueIdentifier, hmacKey)]),
     ]);
     const kb = keyBlockOf(got, Tag.SymmetricKey);
     const kv = kid(kb, Tag.KeyValue);
@@ -435,13 +439,9 @@ describe('wrapping: MAC/sign and Encrypt then MAC/sign (2.0)', () => {
   });
 
   it('Encrypt then MAC/sign: AES Key Wrap, then an RSA signature over the wrapped bytes (node:crypto verifies)', async () => {
-    const got = await h.ok('2.0', Operation.Get, [
-      T(Tag.UniqueIdentifier, dek),
-      S(Tag.KeyWrappingSpecification, [
-        E(Tag.WrappingMethod, WrappingMethod.EncryptThenMACSign),
-        S(Tag.EncryptionKeyInformation, [T(Tag.UniqueIdentifier, kek)]),
-        S(Tag.MACSignatureKeyInformation, [T(Tag.UniqueIdentifier, signer)]),
-      ]),
+    const got = await getDek(WrappingMethod.EncryptThenMACSign, [
+      S(Tag.EncryptionKeyInformation, [T(Tag.UniqueIdentifier, kek)]),
+      S(Tag.MACSignatureKeyInformation, [T(Tag.UniqueIdentifier, signer)]),
     ]);
     const kb = keyBlockOf(got, Tag.SymmetricKey);
     const kv = kid(kb, Tag.KeyValue);

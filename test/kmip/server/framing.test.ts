@@ -36,6 +36,11 @@ function expectFramingError(fn: () => unknown, code: FramingErrorCode): FramingE
   expect.fail('expected a FramingError');
 }
 
+/** A Request Message header with no body that claims `length` bytes. */
+function emptyClaiming(length: number): Buffer {
+  return frame(Buffer.alloc(0), REQUEST_MESSAGE_TAG, 0x01, length);
+}
+
 describe('kmip/server/framing FrameReader', () => {
   const body = Buffer.from('0123456789abcdefghijklmnopqrstuv'); // 32 bytes
 
@@ -131,29 +136,23 @@ describe('kmip/server/framing FrameReader', () => {
 
   it('rejects an over-maximum length claim after 8 bytes without buffering the body', () => {
     const r = new FrameReader({ maxMessageBytes: 1024 });
-    const header = frame(Buffer.alloc(0), REQUEST_MESSAGE_TAG, 0x01, 0xffffffff);
+    const header = emptyClaiming(0xffffffff);
     const err = expectFramingError(() => r.push(header), FramingErrorCode.TooLarge);
     expect(err.message).to.not.match(/[0-9a-f]{16}/); // no raw bytes in the message
     const r2 = new FrameReader({ maxMessageBytes: 64 });
-    expectFramingError(
-      () => r2.push(frame(Buffer.alloc(0), REQUEST_MESSAGE_TAG, 0x01, 64)),
-      FramingErrorCode.TooLarge,
-    );
+    expectFramingError(() => r2.push(emptyClaiming(64)), FramingErrorCode.TooLarge);
   });
 
   it('rejects the over-maximum claim even when the header arrives byte by byte', () => {
     const r = new FrameReader({ maxMessageBytes: 1024 });
-    const header = frame(Buffer.alloc(0), REQUEST_MESSAGE_TAG, 0x01, 0x7ffffff8);
+    const header = emptyClaiming(0x7ffffff8);
     for (let i = 0; i < 7; i++) expect(r.push(header.subarray(i, i + 1))).to.deep.equal([]);
     expectFramingError(() => r.push(header.subarray(7, 8)), FramingErrorCode.TooLarge);
   });
 
   it('rejects a length that is not a multiple of 8', () => {
     const r = new FrameReader({ maxMessageBytes: 1024 });
-    expectFramingError(
-      () => r.push(frame(Buffer.alloc(0), REQUEST_MESSAGE_TAG, 0x01, 12)),
-      FramingErrorCode.Misaligned,
-    );
+    expectFramingError(() => r.push(emptyClaiming(12)), FramingErrorCode.Misaligned);
   });
 
   it('fails on the second frame of a chunk, after the first was good', () => {

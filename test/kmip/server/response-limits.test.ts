@@ -67,19 +67,34 @@ function executor(maxResponseBytes: number | undefined, extra: OperationDefiniti
   });
 }
 
+/** Executes one message of `count` RNG Retrieves of 1 MiB each (Continue on error) under `limit`. */
+function rngMiBs(count: number, limit: number | undefined) {
+  return executor(limit).execute(
+    request(
+      Array.from({ length: count }, () => rng(MiB)),
+      { continuation: BatchErrorContinuationOption.Continue },
+    ),
+    client,
+    signal,
+  );
+}
+
+/** Two Gets answering 1 MiB each under the server `limit` and the client's Maximum Response Size: the second result. */
+async function secondOfTwoMiBGets(limit: number, maximumResponseSize: number) {
+  const [, second] = results(
+    await executor(limit, [bigAnswer(MiB)]).execute(
+      request([{ op: Operation.Get }, { op: Operation.Get }], { maximumResponseSize }),
+      client,
+      signal,
+    ),
+  );
+  return second;
+}
+
 describe('kmip/server/executor: bounded responses', () => {
   it('keeps one message of 1,000 RNG Retrieves of 1 MiB within the server limit', async () => {
     const limit = 4 * MiB;
-    const resp = await executor(limit).execute(
-      request(
-        Array.from({ length: 1000 }, () => rng(MiB)),
-        {
-          continuation: BatchErrorContinuationOption.Continue,
-        },
-      ),
-      client,
-      signal,
-    );
+    const resp = await rngMiBs(1000, limit);
     expect(resp.length).to.be.at.most(limit + 1000 * 200);
     const r = results(resp);
     expect(r).to.have.length(1000);
@@ -96,16 +111,7 @@ describe('kmip/server/executor: bounded responses', () => {
 
   it('the default limit is 16 MiB', async () => {
     expect(DEFAULT_MAX_RESPONSE_BYTES).to.equal(16 * MiB);
-    const resp = await executor(undefined).execute(
-      request(
-        Array.from({ length: 40 }, () => rng(MiB)),
-        {
-          continuation: BatchErrorContinuationOption.Continue,
-        },
-      ),
-      client,
-      signal,
-    );
+    const resp = await rngMiBs(40, undefined);
     expect(resp.length).to.be.at.most(16 * MiB + 40 * 200);
     expect(results(resp).filter((x) => x.status === ResultStatus.Success)).to.have.length(15);
   });
@@ -157,14 +163,7 @@ describe('kmip/server/executor: bounded responses', () => {
     const r = results(resp);
     expect(r.filter((x) => x.status === ResultStatus.Success)).to.have.length(1);
     expect(r[1]?.reason).to.equal(ResultReason.ResponseTooLarge);
-    const op = bigAnswer(MiB);
-    const [, second] = results(
-      await executor(8 * MiB, [op]).execute(
-        request([{ op: Operation.Get }, { op: Operation.Get }], { maximumResponseSize: 2 * MiB }),
-        client,
-        signal,
-      ),
-    );
+    const second = await secondOfTwoMiBGets(8 * MiB, 2 * MiB);
     expect(second?.message).to.match(/Maximum Response Size of 2097152 bytes/);
   });
 
@@ -181,14 +180,7 @@ describe('kmip/server/executor: bounded responses', () => {
     );
     expect(r.filter((x) => x.status === ResultStatus.Success)).to.have.length(1);
     expect(r[1]?.reason).to.equal(ResultReason.ResponseTooLarge);
-    const op = bigAnswer(MiB);
-    const [, second] = results(
-      await executor(2 * MiB, [op]).execute(
-        request([{ op: Operation.Get }, { op: Operation.Get }], { maximumResponseSize: 64 * MiB }),
-        client,
-        signal,
-      ),
-    );
+    const second = await secondOfTwoMiBGets(2 * MiB, 64 * MiB);
     expect(second?.message).to.match(/server's response size limit of 2097152 bytes/);
   });
 

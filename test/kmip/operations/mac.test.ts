@@ -1,10 +1,7 @@
-import { createHash, createHmac } from 'node:crypto';
+import { createHmac } from 'node:crypto';
 import { expect } from 'chai';
-import { MAX_RNG_BYTES } from '../../../src/kmip/operations/rng-retrieve.js';
 import {
   BlockCipherMode,
-  CryptographicAlgorithm,
-  CryptographicUsageMask,
   HashingAlgorithm,
   KeyFormatType,
   type KmipVersion,
@@ -18,72 +15,34 @@ import {
   ValidityIndicator,
 } from '../../../src/kmip/spec/index.js';
 import type { TtlvItem, TtlvStructure } from '../../../src/kmip/ttlv/types.js';
-import { symmetricKey } from '../../helpers/requests.js';
 import { activeNow, attrList } from './fixtures.js';
-import { B, E, type Harness, I, kid, S, T, text, useHarness } from './harness.js';
+import { B, E, I, kid, S, T, text, useHarness } from './harness.js';
+import {
+  A,
+  Bool,
+  bytesOf,
+  CMAC_KEY,
+  CMAC_MSG,
+  CMAC_TAG,
+  enumOf,
+  failing,
+  hashParams,
+  hex,
+  hmacParams,
+  L,
+  registerKey,
+  toHex,
+  U,
+  V14,
+  V21,
+  VDATA,
+  VKEY,
+  VMAC,
+} from './mac-hash-rng-fixtures.js';
 
-const hex = (s: string): Uint8Array => new Uint8Array(Buffer.from(s, 'hex'));
-const toHex = (b: Uint8Array | undefined): string => Buffer.from(b ?? []).toString('hex');
-const U = CryptographicUsageMask;
-const A = CryptographicAlgorithm;
-const V14: KmipVersion = '1.4';
-const V21: KmipVersion = '2.1';
-
-const Bool = (tag: number, value: boolean): TtlvItem => ({ tag, type: 'Boolean', value });
-const L = (tag: number, value: bigint): TtlvItem => ({ tag, type: 'LongInteger', value });
-
-function bytesOf(p: TtlvItem | undefined, tag: number): Uint8Array | undefined {
-  const c = kid(p, tag);
-  return c?.type === 'ByteString' ? c.value : undefined;
-}
-
-function enumOf(p: TtlvItem | undefined, tag: number): number | undefined {
-  const c = kid(p, tag);
-  return c?.type === 'Enumeration' ? c.value : undefined;
-}
-
-// CS-AC-M-4/5/6: an AES-labelled key whose Cryptographic Parameters attribute says HMAC_SHA256.
-const VKEY = '0123456789abcdef0123456789abcdef';
-const VDATA = '01020304050607080910111213141516';
-const VMAC = 'c911e78196d64c30f631bb079ea37b97a95936d4da764d6a171df030c895ecf9';
-
-// RFC 4493 §4 key and example 2.
-const CMAC_KEY = '2b7e151628aed2a6abf7158809cf4f3c';
-const CMAC_MSG = '6bc1bee22e409f96e93d7e117393172a';
-const CMAC_TAG = '070a16b46b4d4144f79bdd9dd04a287c';
-
-async function registerKey(
-  h: Harness,
-  version: KmipVersion,
-  key: string,
-  opts: { mask?: number; algorithm?: number; attrs?: TtlvItem[]; active?: boolean } = {},
-): Promise<string> {
-  const material = hex(key);
-  const p = await h.ok(version, Operation.Register, [
-    E(Tag.ObjectType, ObjectType.SymmetricKey),
-    attrList(version, [
-      I(Tag.CryptographicUsageMask, opts.mask ?? U.MACGenerate | U.MACVerify),
-      ...(opts.active === false ? [] : [activeNow()]),
-      ...(opts.attrs ?? []),
-    ]),
-    symmetricKey(material, [], opts.algorithm ?? A.AES),
-  ]);
-  return text(p, Tag.UniqueIdentifier) ?? '';
-}
-
-const hmacParams = (alg: number): TtlvItem =>
-  S(Tag.CryptographicParameters, [E(Tag.CryptographicAlgorithm, alg)]);
-const hashParams = (alg: number): TtlvItem => S(Tag.CryptographicParameters, [E(Tag.HashingAlgorithm, alg)]);
-
-describe('operations: MAC, MAC Verify, Hash, RNG Retrieve, RNG Seed', () => {
+describe('operations: MAC, MAC Verify and multi-part MAC', () => {
   const h = useHarness();
-
-  async function fails(version: KmipVersion, op: number, payload: TtlvItem[]): Promise<number | undefined> {
-    const [r] = await h.send(version, [{ op, payload }]);
-    expect(r?.status, r?.message).to.equal(1);
-    expect(r?.message).to.be.a('string');
-    return r?.reason;
-  }
+  const fails = failing(h);
 
   describe('MAC', () => {
     for (const version of [V14, V21]) {
@@ -430,20 +389,14 @@ describe('operations: MAC, MAC Verify, Hash, RNG Retrieve, RNG Seed', () => {
           Tag.CorrelationValue,
         ) ?? new Uint8Array();
       const cv = await open();
-      expect(
-        await fails(V21, Operation.MACVerify, [
-          T(Tag.UniqueIdentifier, id),
+      const next = (op: number, target: string) =>
+        fails(V21, op, [
+          T(Tag.UniqueIdentifier, target),
           B(Tag.Data, hex('02')),
           B(Tag.CorrelationValue, cv),
-        ]),
-      ).to.equal(ResultReason.InvalidCorrelationValue);
-      expect(
-        await fails(V21, Operation.MAC, [
-          T(Tag.UniqueIdentifier, other),
-          B(Tag.Data, hex('02')),
-          B(Tag.CorrelationValue, cv),
-        ]),
-      ).to.equal(ResultReason.InvalidField);
+        ]);
+      expect(await next(Operation.MACVerify, id)).to.equal(ResultReason.InvalidCorrelationValue);
+      expect(await next(Operation.MAC, other)).to.equal(ResultReason.InvalidField);
       // a failed step drops the stream
       expect(
         await fails(V21, Operation.MAC, [T(Tag.UniqueIdentifier, id), B(Tag.CorrelationValue, cv)]),
@@ -462,141 +415,6 @@ describe('operations: MAC, MAC Verify, Hash, RNG Retrieve, RNG Seed', () => {
           Bool(Tag.FinalIndicator, true),
         ]),
       ).to.equal(ResultReason.WrongKeyLifecycleState);
-    });
-  });
-
-  describe('Hash', () => {
-    const data = hex(VDATA);
-    for (const version of [V14, V21]) {
-      it(`${version}: known answers (CS-AC-M-7) and node:crypto for every supported algorithm`, async () => {
-        const p = await h.ok(version, Operation.Hash, [
-          hashParams(HashingAlgorithm.SHA_256),
-          B(Tag.Data, data),
-        ]);
-        expect(p.value.map((c) => c.tag)).to.deep.equal([Tag.Data]);
-        expect(toHex(bytesOf(p, Tag.Data))).to.equal(
-          'ad41233d22cf9322e3a7ff49a13da434797abed3bab80950a1a0d4e582b7ea72',
-        );
-        const cases: [number, string][] = [
-          [HashingAlgorithm.MD5, 'md5'],
-          [HashingAlgorithm.SHA_1, 'sha1'],
-          [HashingAlgorithm.SHA_224, 'sha224'],
-          [HashingAlgorithm.SHA_384, 'sha384'],
-          [HashingAlgorithm.SHA_512, 'sha512'],
-          [HashingAlgorithm.SHA_512_224, 'sha512-224'],
-          [HashingAlgorithm.SHA_512_256, 'sha512-256'],
-          [HashingAlgorithm.SHA_3_224, 'sha3-224'],
-          [HashingAlgorithm.SHA_3_512, 'sha3-512'],
-        ];
-        for (const [alg, name] of cases) {
-          const r = await h.ok(version, Operation.Hash, [hashParams(alg), B(Tag.Data, data)]);
-          expect(toHex(bytesOf(r, Tag.Data)), name).to.equal(createHash(name).update(data).digest('hex'));
-        }
-      });
-    }
-
-    it('2.x: a SHA3 Cryptographic Algorithm names the hash', async () => {
-      const r = await h.ok(V21, Operation.Hash, [hmacParams(A.SHA3_256), B(Tag.Data, data)]);
-      expect(toHex(bytesOf(r, Tag.Data))).to.equal(createHash('sha3-256').update(data).digest('hex'));
-    });
-
-    it('streams: parts then Final (with or without Data) equal the one-shot hash (TC-STREAM-HASH)', async () => {
-      for (const finalData of [hex('63'), undefined]) {
-        const params = hashParams(HashingAlgorithm.SHA_256);
-        const a = await h.ok(V14, Operation.Hash, [
-          params,
-          B(Tag.Data, hex('61')),
-          Bool(Tag.InitIndicator, true),
-        ]);
-        expect(a.value.map((c) => c.tag)).to.deep.equal([Tag.CorrelationValue]);
-        const cv = bytesOf(a, Tag.CorrelationValue) ?? new Uint8Array();
-        const b = await h.ok(V14, Operation.Hash, [
-          params,
-          B(Tag.Data, hex('62')),
-          B(Tag.CorrelationValue, cv),
-        ]);
-        expect(toHex(bytesOf(b, Tag.CorrelationValue))).to.equal(toHex(cv));
-        if (finalData === undefined) {
-          await h.ok(V14, Operation.Hash, [params, B(Tag.Data, hex('63')), B(Tag.CorrelationValue, cv)]);
-        }
-        const c = await h.ok(V14, Operation.Hash, [
-          params,
-          ...(finalData ? [B(Tag.Data, finalData)] : []),
-          B(Tag.CorrelationValue, cv),
-          Bool(Tag.FinalIndicator, true),
-        ]);
-        expect(c.value.map((x) => x.tag)).to.deep.equal([Tag.Data]);
-        expect(toHex(bytesOf(c, Tag.Data))).to.equal(createHash('sha256').update('abc').digest('hex'));
-      }
-    });
-
-    it('Init and Final together is a one-shot hash', async () => {
-      const r = await h.ok(V21, Operation.Hash, [
-        hashParams(HashingAlgorithm.SHA_1),
-        B(Tag.Data, data),
-        Bool(Tag.InitIndicator, true),
-        Bool(Tag.FinalIndicator, true),
-      ]);
-      expect(r.value.map((c) => c.tag)).to.deep.equal([Tag.Data]);
-      expect(toHex(bytesOf(r, Tag.Data))).to.equal(createHash('sha1').update(data).digest('hex'));
-    });
-
-    it('refuses missing parameters, unsupported algorithms and unknown Correlation Values', async () => {
-      expect(await fails(V21, Operation.Hash, [B(Tag.Data, data)])).to.equal(ResultReason.InvalidMessage);
-      expect(
-        await fails(V21, Operation.Hash, [S(Tag.CryptographicParameters, []), B(Tag.Data, data)]),
-      ).to.equal(ResultReason.InvalidMessage);
-      expect(await fails(V21, Operation.Hash, [hashParams(HashingAlgorithm.SHA_256)])).to.equal(
-        ResultReason.InvalidMessage,
-      );
-      expect(
-        await fails(V21, Operation.Hash, [hashParams(HashingAlgorithm.MD2), B(Tag.Data, data)]),
-      ).to.equal(ResultReason.UnsupportedCryptographicParameters);
-      expect(
-        await fails(V14, Operation.Hash, [hashParams(HashingAlgorithm.MD2), B(Tag.Data, data)]),
-      ).to.equal(ResultReason.InvalidField);
-      const unknown = [hashParams(HashingAlgorithm.SHA_256), B(Tag.CorrelationValue, hex('00112233'))];
-      expect(await fails(V21, Operation.Hash, unknown)).to.equal(ResultReason.InvalidCorrelationValue);
-      expect(await fails(V14, Operation.Hash, unknown)).to.equal(ResultReason.InvalidField);
-    });
-
-    it('is not offered to 1.1 clients', async () => {
-      const [r] = await h.send('1.1', [
-        { op: Operation.Hash, payload: [hashParams(HashingAlgorithm.SHA_256), B(Tag.Data, data)] },
-      ]);
-      expect(r?.status).to.equal(1);
-      expect(r?.reason).to.equal(ResultReason.OperationNotSupported);
-    });
-  });
-
-  describe('RNG Retrieve and RNG Seed', () => {
-    for (const version of [V14, V21]) {
-      it(`${version}: RNG Retrieve returns Data Length fresh random bytes (CS-RNG-M-1)`, async () => {
-        const a = await h.ok(version, Operation.RNGRetrieve, [I(Tag.DataLength, 32)]);
-        const b = await h.ok(version, Operation.RNGRetrieve, [I(Tag.DataLength, 32)]);
-        expect(a.value.map((c) => c.tag)).to.deep.equal([Tag.Data]);
-        expect(bytesOf(a, Tag.Data)?.length).to.equal(32);
-        expect(toHex(bytesOf(a, Tag.Data))).to.not.equal(toHex(bytesOf(b, Tag.Data)));
-      });
-
-      it(`${version}: RNG Seed accepts the seed and says how much (CS-RNG-O-1)`, async () => {
-        const p = await h.ok(version, Operation.RNGSeed, [B(Tag.Data, new Uint8Array(32).fill(7))]);
-        expect(p.value).to.deep.equal([{ tag: Tag.DataLength, type: 'Integer', value: 32 }]);
-      });
-    }
-
-    it('bounds Data Length and requires the fields', async () => {
-      expect(await fails(V21, Operation.RNGRetrieve, [I(Tag.DataLength, 0)])).to.equal(
-        ResultReason.InvalidField,
-      );
-      expect(await fails(V21, Operation.RNGRetrieve, [I(Tag.DataLength, -5)])).to.equal(
-        ResultReason.InvalidField,
-      );
-      expect(await fails(V21, Operation.RNGRetrieve, [I(Tag.DataLength, MAX_RNG_BYTES + 1)])).to.equal(
-        ResultReason.InvalidField,
-      );
-      expect(await fails(V21, Operation.RNGRetrieve, [])).to.equal(ResultReason.InvalidMessage);
-      expect(await fails(V21, Operation.RNGSeed, [])).to.equal(ResultReason.InvalidMessage);
     });
   });
 });
